@@ -1,0 +1,41 @@
+"""The audit log (督察): every change of an auditable record and every read of personal data."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from pingan.db.base import Base
+from pingan.db.enum import enum_column_type
+from pingan.db.mixins import IdMixin
+from pingan.db.types import UTCDateTime, utcnow
+
+
+class AuditAction(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    READ = "read"  # a read of personal data
+    LOGIN = "login"
+    LOGIN_FAILED = "login_failed"
+    LOGOUT = "logout"
+
+
+class AuditLog(IdMixin, Base):
+    __tablename__ = "audit_log"
+
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
+    actor_name: Mapped[str | None] = mapped_column(String(40))
+    actor_org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
+    action: Mapped[AuditAction] = mapped_column(enum_column_type(AuditAction))
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str | None] = mapped_column(String(40))
+    changes: Mapped[dict | None] = mapped_column(JSON)
+    purpose: Mapped[str | None] = mapped_column(String(200))
+    request_id: Mapped[str | None] = mapped_column(String(40), index=True)
+
+    __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id"),)

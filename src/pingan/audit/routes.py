@@ -1,0 +1,37 @@
+"""JSON API: list and filter the audit log (auditors)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy.orm import Session
+
+from pingan.audit import repository
+from pingan.audit.models import AuditAction
+from pingan.audit.schemas import AuditLogRead, AuditPage
+from pingan.auth.actor import Actor
+from pingan.auth.permissions import Perm
+from pingan.web.deps import get_db, require
+
+router = APIRouter(prefix="/audit", tags=["audit"])
+
+
+@router.get("", response_model=AuditPage)
+def list_audit(
+    action: AuditAction | None = None,
+    entity: str | None = Query(None, max_length=40),
+    entity_id: str | None = Query(None, max_length=40),
+    actor_name: str | None = Query(None, max_length=40),
+    since: datetime | None = None,
+    until: datetime | None = None,
+    request_id: str | None = Query(None, max_length=40),
+    limit: int = Query(100, ge=1, le=1000),
+    offset: int = Query(0, ge=0, le=10_000_000),
+    actor: Actor = Depends(require(Perm.AUDIT_READ)),
+    db: Session = Depends(get_db),
+) -> AuditPage:
+    rows, total = repository.list_entries(db=db, actor=actor, action=action, entity=entity, entity_id=entity_id,
+                                          actor_name=actor_name, since=since, until=until,
+                                          request_id=request_id, limit=limit, offset=offset)
+    return AuditPage(total=total, items=[AuditLogRead.model_validate(r) for r in rows])

@@ -1,0 +1,55 @@
+"""What each role may do. Jurisdiction (which records) is separate: every repository
+query is filtered to the actor's org subtree; these permissions say which actions."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pingan.org.models import Role
+
+
+class Perm(StrEnum):
+    INCIDENT_READ = "incident.read"
+    INCIDENT_CREATE = "incident.create"  # take calls
+    INCIDENT_DISPATCH = "incident.dispatch"  # accept, assign units, merge
+    INCIDENT_CLOSE = "incident.close"  # resolve / close with disposition
+    INCIDENT_CALLBACK = "incident.callback"
+    ASSIGNMENT_OWN = "assignment.own"  # move one's own unit's assignment through stages
+    PERSONAL_READ = "personal.read"  # see caller names and phones unmasked (each read audited)
+    UNIT_READ = "unit.read"
+    UNIT_MANAGE = "unit.manage"
+    GEO_READ = "geo.read"
+    GEO_MANAGE = "geo.manage"
+    ORG_READ = "org.read"
+    ORG_MANAGE = "org.manage"
+    USER_MANAGE = "user.manage"
+    AUDIT_READ = "audit.read"
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
+    Role.ADMIN: frozenset(Perm) - {Perm.ASSIGNMENT_OWN},
+    Role.DISPATCHER: frozenset(
+        {
+            Perm.INCIDENT_READ, Perm.INCIDENT_CREATE, Perm.INCIDENT_DISPATCH, Perm.INCIDENT_CLOSE,
+            Perm.INCIDENT_CALLBACK, Perm.PERSONAL_READ, Perm.UNIT_READ, Perm.GEO_READ, Perm.ORG_READ,
+        }
+    ),
+    Role.STATION_CHIEF: frozenset(
+        {
+            Perm.INCIDENT_READ, Perm.INCIDENT_DISPATCH, Perm.INCIDENT_CLOSE, Perm.INCIDENT_CALLBACK,
+            Perm.PERSONAL_READ, Perm.UNIT_READ, Perm.UNIT_MANAGE, Perm.GEO_READ, Perm.ORG_READ,
+        }
+    ),
+    Role.PATROL: frozenset({Perm.INCIDENT_READ, Perm.ASSIGNMENT_OWN, Perm.UNIT_READ, Perm.GEO_READ}),
+    Role.COMMUNITY: frozenset({Perm.INCIDENT_READ, Perm.UNIT_READ, Perm.GEO_READ, Perm.GEO_MANAGE}),
+    Role.AUDITOR: frozenset({Perm.AUDIT_READ, Perm.INCIDENT_READ, Perm.ORG_READ, Perm.GEO_READ}),
+}
+
+ROLE_LABELS: dict[Role, tuple[str, str]] = {
+    Role.ADMIN: ("局管理员", "Bureau admin"),
+    Role.DISPATCHER: ("指挥中心接处警员", "Command-centre dispatcher"),
+    Role.STATION_CHIEF: ("派出所所长", "Station chief"),
+    Role.PATROL: ("巡逻民警", "Patrol officer"),
+    Role.COMMUNITY: ("社区民警", "Community officer"),
+    Role.AUDITOR: ("督察", "Auditor"),
+}

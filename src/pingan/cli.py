@@ -1,0 +1,88 @@
+"""The `pingan` command line (Typer). Domain commands live next to their domain."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(help="Ping'an (平安) public-safety operations platform", no_args_is_help=True,
+                  pretty_exceptions_show_locals=False)
+db_app = typer.Typer(help="Database schema / 数据库", no_args_is_help=True)
+user_app = typer.Typer(help="Users / 用户", no_args_is_help=True)
+import_app = typer.Typer(help="Bulk import (CSV or XLSX; all-or-nothing) / 批量导入", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(import_app, name="import")
+console = Console()
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
+          jobs: bool = typer.Option(True, help="run background jobs (escalation)")) -> None:
+    """Serve the web app and API. / 启动服务"""
+    import os
+
+    import uvicorn
+
+    os.environ["PINGAN_BACKGROUND_JOBS"] = "1" if jobs else "0"
+    uvicorn.run("pingan.asgi:app", host=host, port=port, workers=workers, log_level="warning",
+                access_log=False)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database to the latest schema and sync code tables. / 升级数据库"""
+    from pingan.config import get_settings
+    from pingan.db.migrate import upgrade
+    from pingan.db.session import get_engine
+
+    upgrade(get_engine())
+    console.print(f"[green]database at head[/green]: {get_settings().database_url}")
+
+
+@user_app.command("create")
+def user_create(
+    username: str,
+    role: str = typer.Option(..., help="admin|dispatcher|station_chief|patrol|community|auditor"),
+    org: str = typer.Option(..., help="org unit code / 机构代码"),
+    display_name: str = typer.Option(None, help="display name / 姓名"),
+    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
+) -> None:
+    """Create a user. / 新建用户"""
+    from sqlalchemy import select
+
+    from pingan.db.unit_of_work import unit_of_work
+    from pingan.errors import DomainError
+    from pingan.org import service
+    from pingan.org.models import OrgUnit, Role
+
+    try:
+        role_value = Role(role)
+    except ValueError:
+        console.print(f"[red]角色无效 / invalid role[/red]: {role}")
+        raise typer.Exit(2)
+    try:
+        with unit_of_work(request_id="cli:user-create") as db:
+            unit = db.scalar(select(OrgUnit).where(OrgUnit.code == org))
+            if unit is None:
+                console.print(f"[red]机构不存在 / no such org unit[/red]: {org}")
+                raise typer.Exit(2)
+            service.create_user(db=db, username=username, password=password,
+                                display_name=display_name or username, role=role_value, org_unit_id=unit.id)
+    except DomainError as exc:
+        console.print(f"[red]{exc.zh}[/red] / {exc.en}")
+        raise typer.Exit(2)
+    console.print(f"[green]created[/green] {username} ({role_value.value}) at {org}")
+
+
+def _register_domain_commands() -> None:
+    from pingan.demo.cli import register as register_demo
+    from pingan.geo.cli import register as register_geo
+    from pingan.org.cli import register as register_org
+
+    register_demo(app)
+    register_geo(app, import_app)
+    register_org(app, import_app)
+
+
+_register_domain_commands()

@@ -1,0 +1,55 @@
+"""Settings read from the environment (PINGAN_*), one place for every knob."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+VAR_DIR = Path(os.environ.get("PINGAN_VAR_DIR", PROJECT_ROOT / "var"))
+
+
+def _secret_key() -> str:
+    """The signing key: from PINGAN_SECRET_KEY, else generated once into var/ (never in the repo)."""
+    env = os.environ.get("PINGAN_SECRET_KEY")
+    if env:
+        return env
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    secret_key: str
+    tile_url: str = ""
+    timezone: str = "Asia/Shanghai"
+    session_hours: int = 12
+    login_max_failures: int = 5
+    login_window_minutes: int = 15
+    cookie_secure: bool = False
+    # seconds within which an incident must be accepted (签收), by priority
+    accept_target_seconds: dict[int, int] = field(
+        default_factory=lambda: {1: 30, 2: 60, 3: 120, 4: 300}
+    )
+    escalation_interval_seconds: float = 5.0
+    city_code: str = "410700"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    url = os.environ.get("PINGAN_DATABASE_URL") or f"sqlite:///{VAR_DIR / 'pingan.db'}"
+    return Settings(
+        database_url=url,
+        secret_key=_secret_key(),
+        tile_url=os.environ.get("PINGAN_TILE_URL", ""),
+        cookie_secure=os.environ.get("PINGAN_COOKIE_SECURE", "") == "1",
+        city_code=os.environ.get("PINGAN_CITY_CODE", "410700"),
+    )

@@ -1,0 +1,45 @@
+"""The unit of work: one transaction per request, CLI command or job.
+
+Services flush, never commit. Whoever opened the unit of work commits on success
+and rolls back on error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.orm import Session
+
+from pingan.db.session import get_sessionmaker
+
+
+@contextmanager
+def unit_of_work(*, actor=None, request_id: str | None = None) -> Iterator[Session]:
+    session = get_sessionmaker()()
+    session.info["actor"] = actor
+    session.info["request_id"] = request_id
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+@contextmanager
+def unit_of_work_on(engine, *, actor=None, request_id: str | None = None) -> Iterator[Session]:
+    """A unit of work on an explicit engine (migrations, tests, benchmarks)."""
+    session = Session(bind=engine, expire_on_commit=False, autoflush=False)
+    session.info["actor"] = actor
+    session.info["request_id"] = request_id
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -1,0 +1,59 @@
+"""Domain errors: each carries its HTTP status and a message in Chinese and English.
+
+One handler in app.py renders them as JSON for the API and as a fragment or page for HTML.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, zh: str, en: str, *, field: str | None = None, status_code: int | None = None):
+        super().__init__(en)
+        self.zh = zh
+        self.en = en
+        self.field = field
+        if status_code is not None:
+            self.status_code = status_code
+
+    def as_dict(self) -> dict:
+        detail = {"code": self.code, "message": self.zh, "message_en": self.en}
+        if self.field:
+            detail["field"] = self.field
+        return {"error": detail}
+
+
+class NotFound(DomainError):
+    status_code = 404
+    code = "not_found"
+
+
+class Forbidden(DomainError):
+    status_code = 403
+    code = "forbidden"
+
+
+class NotAuthenticated(DomainError):
+    status_code = 401
+    code = "not_authenticated"
+
+
+class Conflict(DomainError):
+    status_code = 409
+    code = "conflict"
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+
+
+class ValidationFailed(DomainError):
+    status_code = 422
+    code = "validation_failed"
+
+
+class TooManyRequests(DomainError):
+    status_code = 429
+    code = "too_many_requests"

@@ -1,0 +1,36 @@
+"""Per-request context: the request id, set by middleware, read by the unit of work and logs."""
+
+from __future__ import annotations
+
+import uuid
+from contextvars import ContextVar
+
+request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+
+class RequestIdMiddleware:
+    """Pure ASGI middleware: take X-Request-ID or make one, and echo it on the response."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        rid = None
+        for name, value in scope.get("headers", []):
+            if name == b"x-request-id":
+                rid = value.decode("latin-1")[:40]
+                break
+        rid = rid or uuid.uuid4().hex
+        token = request_id_var.set(rid)
+
+        async def send_with_id(message):
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", []).append((b"x-request-id", rid.encode()))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            request_id_var.reset(token)

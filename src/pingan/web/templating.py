@@ -1,0 +1,60 @@
+"""Jinja2 environment shared by every domain's pages, with bilingual text and time helpers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from jinja2 import ChoiceLoader, FileSystemLoader
+
+from pingan.config import get_settings
+
+PKG = Path(__file__).resolve().parents[1]
+TEMPLATE_DIRS = [PKG / "web" / "templates"] + sorted(p for p in PKG.glob("*/templates") if p.parent.name != "web")
+
+templates = Jinja2Templates(directory=str(PKG / "web" / "templates"))
+templates.env.loader = ChoiceLoader([FileSystemLoader(str(d)) for d in TEMPLATE_DIRS])
+_TZ = ZoneInfo(get_settings().timezone)
+
+
+def request_language(request: Request) -> str:
+    lang = request.cookies.get("lang")
+    if lang in ("zh", "en"):
+        return lang
+    actor = getattr(request.state, "actor", None)
+    return getattr(actor, "language", None) or "zh"
+
+
+def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    if value is None:
+        return ""
+    return value.astimezone(_TZ).strftime(fmt)
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    return f"{seconds // 60}m{seconds % 60:02d}s"
+
+
+templates.env.filters["localtime"] = local_time
+templates.env.filters["duration"] = duration
+templates.env.globals["tile_url"] = lambda: get_settings().tile_url
+
+
+def render(request: Request, name: str, context: dict | None = None, status_code: int = 200):
+    lang = request_language(request)
+    ctx = {
+        "request": request,
+        "actor": getattr(request.state, "actor", None),
+        "lang": lang,
+        "_": (lambda zh, en: en if lang == "en" else zh),
+    }
+    ctx.update(context or {})
+    return templates.TemplateResponse(request, name, ctx, status_code=status_code)
