@@ -1,0 +1,62 @@
+"""The request's transaction commits before the response starts, and rolls back on error."""
+
+from __future__ import annotations
+
+from fastapi import Depends
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pingan.app import _install_unit_of_work, create_app
+from pingan.errors import Conflict
+from pingan.org.models import OrgKind, OrgUnit
+from pingan.web.deps import get_db
+
+
+def _app_with_probe(events: list[str]):
+    app = create_app(background_jobs=False)
+
+    @app.post("/probe/{code}")
+    def probe(code: str, fail: bool = False, db: Session = Depends(get_db)):
+        db.add(OrgUnit(code=code, name="probe", kind=OrgKind.TEAM, path="/x/"))
+        db.flush()
+        if fail:
+            raise Conflict("冲突", "conflict")
+        return {"ok": True}
+
+    _install_unit_of_work(app)
+
+    async def outer(scope, receive, send):
+        async def send_marking(message):
+            if message["type"] == "http.response.start":
+                events.append("response")
+            await send(message)
+
+        await app(scope, receive, send_marking)
+
+    return app, outer
+
+
+def test_commit_happens_before_the_response_is_sent(db, monkeypatch):
+    events: list[str] = []
+    original_commit = Session.commit
+
+    def commit(self):
+        events.append("commit")
+        return original_commit(self)
+
+    monkeypatch.setattr(Session, "commit", commit)
+    app, outer = _app_with_probe(events)
+    with TestClient(outer) as client:
+        assert client.post("/probe/P-1").status_code == 200
+    assert events.index("commit") < events.index("response")
+    assert db.scalar(select(OrgUnit).where(OrgUnit.code == "P-1")) is not None
+
+
+def test_a_failing_request_writes_nothing(db):
+    app, outer = _app_with_probe([])
+    with TestClient(outer) as client:
+        resp = client.post("/probe/P-2", params={"fail": True}, headers={"accept": "application/json"})
+    assert resp.status_code == 409
+    assert resp.json()["error"]["message"] == "冲突"
+    assert db.scalar(select(OrgUnit).where(OrgUnit.code == "P-2")) is None
