@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pingan.app import _install_unit_of_work, create_app
+from pingan.app import create_app
 from pingan.errors import Conflict
 from pingan.org.models import OrgKind, OrgUnit
 from pingan.web.deps import get_db
@@ -16,15 +16,13 @@ from pingan.web.deps import get_db
 def _app_with_probe(events: list[str]):
     app = create_app(background_jobs=False)
 
-    @app.post("/probe/{code}")
+    @app.post("/probe/{code}")  # app.router.route_class is UnitOfWorkRoute
     def probe(code: str, fail: bool = False, db: Session = Depends(get_db)):
         db.add(OrgUnit(code=code, name="probe", kind=OrgKind.TEAM, path="/x/"))
         db.flush()
         if fail:
             raise Conflict("冲突", "conflict")
         return {"ok": True}
-
-    _install_unit_of_work(app)
 
     async def outer(scope, receive, send):
         async def send_marking(message):
@@ -60,3 +58,22 @@ def test_a_failing_request_writes_nothing(db):
     assert resp.status_code == 409
     assert resp.json()["error"]["message"] == "冲突"
     assert db.scalar(select(OrgUnit).where(OrgUnit.code == "P-2")) is None
+
+
+def test_every_route_commits_before_responding(app):
+    """Every API and page route uses UnitOfWorkRoute (routers come from web.routing.api_router)."""
+    from fastapi.routing import APIRoute
+
+    from pingan.web.routing import UnitOfWorkRoute
+
+    def walk(routes):
+        for route in routes:
+            inner = getattr(route, "original_router", None) or getattr(route, "router", None)
+            if inner is not None and hasattr(inner, "routes") and not isinstance(route, APIRoute):
+                yield from walk(inner.routes)
+            elif isinstance(route, APIRoute):
+                yield route
+
+    routes = list(walk(app.router.routes))
+    assert len(routes) > 20
+    assert [r.path for r in routes if not isinstance(r, UnitOfWorkRoute)] == []

@@ -10,15 +10,14 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from fastapi.routing import APIRoute, request_response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pingan import __version__
 from pingan.errors import DomainError, NotAuthenticated
 from pingan.web.context import RequestIdMiddleware, request_id_var
+from pingan.web.routing import UnitOfWorkRoute
 from pingan.web.validation import translate_errors
 
 log = logging.getLogger("pingan")
@@ -85,30 +84,6 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"error": {"code": "internal", "message": zh, "message_en": en}}, status_code=500)
 
 
-def _commit_before_responding(handler):
-    """Wrap a route handler so the request's unit of work commits before the response is sent.
-
-    FastAPI runs the exit code of request-scoped ``yield`` dependencies after the response has
-    gone out; a client must never see 201 for a write that was not committed (a crash right
-    after would lose it). ``get_db`` leaves the session on ``request.state.db``.
-    """
-
-    async def app(request: Request):
-        response = await handler(request)
-        db = getattr(request.state, "db", None)
-        if db is not None:
-            await run_in_threadpool(db.commit)
-        return response
-
-    return app
-
-
-def _install_unit_of_work(app: FastAPI) -> None:
-    for route in app.router.routes:
-        if isinstance(route, APIRoute):
-            route.app = request_response(_commit_before_responding(route.get_route_handler()))
-
-
 async def _escalation_loop(interval: float) -> None:
     from pingan.incident.jobs import run_escalation
 
@@ -151,6 +126,7 @@ def create_app(*, background_jobs: bool = True) -> FastAPI:
         redoc_url=None,
         lifespan=lifespan,
     )
+    app.router.route_class = UnitOfWorkRoute
     app.add_middleware(RequestIdMiddleware)
     _install_error_handlers(app)
 
@@ -162,7 +138,6 @@ def create_app(*, background_jobs: bool = True) -> FastAPI:
         app.include_router(module.router, prefix="/api/v1")
     for module in (auth_pages, incident_pages, geo_pages, org_pages, audit_pages):
         app.include_router(module.router, include_in_schema=False)
-    _install_unit_of_work(app)
     STATIC_DIR.mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

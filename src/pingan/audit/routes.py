@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from sqlalchemy.orm import Session
 
 from pingan.audit import repository
@@ -13,8 +13,9 @@ from pingan.audit.schemas import AuditLogRead, AuditPage
 from pingan.auth.actor import Actor
 from pingan.auth.permissions import Perm
 from pingan.web.deps import get_db, require
+from pingan.web.routing import api_router
 
-router = APIRouter(prefix="/audit", tags=["audit"])
+router = api_router(prefix="/audit", tags=["audit"])
 
 
 @router.get("", response_model=AuditPage)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 import secrets
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import Depends, Form, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
@@ -16,8 +16,9 @@ from pingan.errors import DomainError
 from pingan.org.models import Role
 from pingan.web.deps import SESSION_COOKIE, current_actor, get_db, optional_actor
 from pingan.web.templating import render
+from pingan.web.routing import api_router
 
-router = APIRouter()
+router = api_router()
 LOGIN_CSRF_COOKIE = "pingan_login_csrf"
 
 HOME_BY_ROLE = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
@@ -12,8 +12,9 @@ from pingan.auth.schemas import LoginRequest, LoginResponse, MeRead
 from pingan.config import get_settings
 from pingan.errors import DomainError
 from pingan.web.deps import SESSION_COOKIE, current_actor, get_db
+from pingan.web.routing import api_router
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = api_router(prefix="/auth", tags=["auth"])
 
 
 def me_of(actor: Actor) -> MeRead:

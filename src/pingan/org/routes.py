@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from sqlalchemy.orm import Session
 
 from pingan.auth.actor import Actor
@@ -12,8 +12,9 @@ from pingan.org import repository
 from pingan.org.models import OrgKind, UnitStatus
 from pingan.org.schemas import DutyUnitRead, OrgUnitRead
 from pingan.web.deps import get_db, require
+from pingan.web.routing import api_router
 
-router = APIRouter(tags=["org"])
+router = api_router(tags=["org"])
 
 
 @router.get("/org-units", response_model=list[OrgUnitRead])
