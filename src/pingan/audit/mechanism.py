@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from pingan.audit.models import AuditAction, AuditLog
 from pingan.db.types import utcnow
+from pingan.privacy import mask_name, mask_phone
 
 
 def _jsonable(value):
@@ -45,8 +46,19 @@ def _columns(obj) -> list[str]:
 
 
 def _entity_id(obj) -> str | None:
-    ident = inspect(obj).identity
-    return None if ident is None else ",".join(str(i) for i in ident)
+    # the identity key of a new object is set only after the flush; its primary key is set already
+    ident = inspect(obj).mapper.primary_key_from_instance(obj)
+    return None if any(i is None for i in ident) else ",".join(str(i) for i in ident)
+
+
+_MASKS = {"phone": mask_phone, "name": mask_name}
+
+
+def _value(obj, key: str):
+    """A column's value for the log; personal fields (``__personal_fields__``) are stored masked."""
+    kind = getattr(obj, "__personal_fields__", {}).get(key)
+    value = _jsonable(getattr(obj, key))
+    return _MASKS[kind](value) if kind else value
 
 
 def _row(session: Session, obj, action: AuditAction, changes: dict | None) -> dict:
@@ -66,7 +78,7 @@ def _audit_after_flush(session: Session, _flush_context) -> None:
     rows: list[dict] = []
     for obj in session.new:
         if getattr(obj, "__auditable__", False):
-            after = {k: _jsonable(getattr(obj, k)) for k in _columns(obj)}
+            after = {k: _value(obj, k) for k in _columns(obj)}
             rows.append(_row(session, obj, AuditAction.CREATE, {"after": after}))
     for obj in session.dirty:
         if not getattr(obj, "__auditable__", False) or not session.is_modified(obj):
@@ -79,12 +91,14 @@ def _audit_after_flush(session: Session, _flush_context) -> None:
                 old = hist.deleted[0] if hist.deleted else None
                 new = hist.added[0] if hist.added else None
                 if old != new:
-                    before[key], after[key] = _jsonable(old), _jsonable(new)
+                    kind = getattr(obj, "__personal_fields__", {}).get(key)
+                    mask = _MASKS[kind] if kind else (lambda v: v)
+                    before[key], after[key] = mask(_jsonable(old)), mask(_jsonable(new))
         if after:
             rows.append(_row(session, obj, AuditAction.UPDATE, {"before": before, "after": after}))
     for obj in session.deleted:
         if getattr(obj, "__auditable__", False):
-            before = {k: _jsonable(getattr(obj, k)) for k in _columns(obj)}
+            before = {k: _value(obj, k) for k in _columns(obj)}
             rows.append(_row(session, obj, AuditAction.DELETE, {"before": before}))
     if rows:
         session.connection().execute(insert(AuditLog), rows)

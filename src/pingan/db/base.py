@@ -18,3 +18,5 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     # Tables whose changes are written to the audit log (before/after) by audit.mechanism.
     __auditable__: bool = False
+    # Personal columns ({"column": "phone" | "name"}): stored masked in the audit log's before/after.
+    __personal_fields__: dict[str, str] = {}

@@ -99,6 +99,7 @@ class Incident(IdMixin, TimestampMixin, Base):
     __tablename__ = "incident"
     __auditable__ = True
     __audit_exclude__ = ("updated_at", "version")
+    __personal_fields__ = {"caller_phone": "phone", "caller_name": "name"}
 
     number: Mapped[str | None] = mapped_column(String(24), unique=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)
@@ -144,6 +145,7 @@ class Call(IdMixin, Base):
 
     __tablename__ = "call"
     __auditable__ = True
+    __personal_fields__ = {"caller_phone": "phone", "caller_name": "name"}
 
     incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -70,6 +70,7 @@ class Officer(IdMixin, TimestampMixin, Base):
 
     __tablename__ = "officer"
     __auditable__ = True
+    __personal_fields__ = {"phone": "phone"}
 
     badge_no: Mapped[str] = mapped_column(String(12), unique=True)
     name: Mapped[str] = mapped_column(String(40))

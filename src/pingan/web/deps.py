@@ -10,6 +10,7 @@ import hmac
 from collections.abc import Iterator
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from pingan.auth import service as auth_service
@@ -64,7 +65,9 @@ async def current_actor(request: Request, db: Session = Depends(get_db)) -> Acto
     token, from_cookie = _token_from(request)
     if not token:
         raise NotAuthenticated("请先登录", "Please log in")
-    actor = auth_service.authenticate(db=db, token=token)
+    # A blocking database call must not run on the event loop (on SQLite it would wait for a
+    # write lock held by a request whose commit is queued on this same loop).
+    actor = await run_in_threadpool(auth_service.authenticate, db=db, token=token)
     if from_cookie and request.method not in SAFE_METHODS:
         await _check_csrf(request, actor)
     db.info["actor"] = actor
