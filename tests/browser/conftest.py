@@ -1,0 +1,138 @@
+"""Browser-test fixtures: a real server on its own fresh database, and headless Chromium.
+
+The server is ``uvicorn pingan.asgi:app`` in a subprocess on a free loopback port, with the
+background jobs on. Its database is new for the run (an SQLite file, or a fresh PostgreSQL
+database when PINGAN_TEST_DATABASE_URL is set), migrated with the real migrations and seeded
+with ``tests.factories.build_world`` in one committed unit of work. Chromium is Debian's
+(/usr/bin/chromium) driven by Playwright.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+SERVER_LOG = Path(tempfile.gettempdir()) / "pingan-browser-server.log"
+
+
+@dataclass
+class LiveServer:
+    url: str
+    engine: Engine
+    log: Path
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _fresh_database(workdir: str) -> tuple[str, callable]:
+    base = os.environ.get("PINGAN_TEST_DATABASE_URL")
+    if not base:
+        return f"sqlite:///{os.path.join(workdir, 'browser.db')}", lambda: None
+    url = make_url(base)
+    name = f"pingan_test_browser_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+
+    def drop():
+        eng = create_engine(url, isolation_level="AUTOCOMMIT")
+        with eng.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        eng.dispose()
+
+    return url.set(database=name).render_as_string(hide_password=False), drop
+
+
+def _seed(engine: Engine) -> None:
+    """The test world plus a second dispatcher, committed."""
+    from pingan.db.unit_of_work import unit_of_work_on
+    from pingan.org import service as org_service
+    from pingan.org.models import Role
+    from tests.factories import PASSWORD, build_world
+
+    with unit_of_work_on(engine) as db:
+        world = build_world(db)
+        org_service.create_user(db=db, username="dispatcher2", password=PASSWORD, display_name="dispatcher2",
+                                role=Role.DISPATCHER, org_unit_id=world.org["command"].id)
+
+
+def _wait_until_up(url: str, proc: subprocess.Popen, seconds: float = 40.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited with {proc.returncode}; see {SERVER_LOG}:\n{SERVER_LOG.read_text()}")
+        try:
+            if httpx.get(url + "/healthz", timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"the server did not answer /healthz within {seconds} s; see {SERVER_LOG}")
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[LiveServer]:
+    from pingan.db.migrate import upgrade
+    from pingan.db.session import make_engine
+
+    workdir = tempfile.mkdtemp(prefix="pingan-browser-")
+    url, drop = _fresh_database(workdir)
+    engine = make_engine(url)
+    upgrade(engine)
+    _seed(engine)
+    port = _free_port()
+    env = {**os.environ, "PINGAN_DATABASE_URL": url, "PINGAN_BACKGROUND_JOBS": "1",
+           "PINGAN_VAR_DIR": workdir, "PINGAN_SECRET_KEY": os.environ.get("PINGAN_SECRET_KEY", uuid.uuid4().hex)}
+    log = SERVER_LOG.open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "pingan.asgi:app", "--host", "127.0.0.1", "--port", str(port),
+         "--log-level", "warning", "--timeout-graceful-shutdown", "2"],
+        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=workdir,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(base, proc)
+        yield LiveServer(url=base, engine=engine, log=SERVER_LOG)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+        engine.dispose()
+        drop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator:
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        raise RuntimeError(f"{CHROMIUM} is missing: install Debian's chromium (scripts/system_deps.sh)")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
