@@ -1,5 +1,7 @@
 """The address index outside a request: warm-up and background rebuild in short transactions."""
 
+import time
+
 import pytest
 from sqlalchemy.orm import sessionmaker
 
@@ -30,6 +32,7 @@ def own_database(tmp_path, monkeypatch):
         db.add_all([_address("R1", "测试路", "1号"), _address("R2", "测试路", "3号")])
         db.commit()
     yield factory
+    matcher.stop_watching()
     engine.dispose()
 
 
@@ -60,3 +63,21 @@ def test_warm_up_builds_in_the_background_and_later_changes_rebuild_there(own_da
     assert matcher._index is not first and matcher._index.n >= 3
     best = matcher._index.match("红旗区测试路5号")[0]
     assert best.full_text.endswith("测试路5号") and best.score >= 0.6
+
+
+def test_the_watcher_notices_a_change_made_elsewhere(own_database, monkeypatch):
+    factory = own_database
+    monkeypatch.setattr(matcher, "CHECK_INTERVAL_SECONDS", 0.05)
+    monkeypatch.setattr(matcher, "FULL_CHECK_EVERY", 1)
+    matcher.warm_up()
+    assert matcher._built.wait(30) and matcher._index.n == 2
+    first = matcher._index
+    with factory() as writer:  # as another process would: no flush seen by this one
+        writer.add(_address("R9", "测试路", "9号"))
+        writer.commit()
+    for _ in range(200):
+        if matcher._index is not first and not matcher._rebuilding:
+            break
+        time.sleep(0.05)
+    assert matcher._index.n == 3
+    assert matcher._index.match("红旗区测试路9号")[0].full_text.endswith("测试路9号")

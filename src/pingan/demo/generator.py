@@ -204,12 +204,12 @@ def generate(engine: Engine, *, city_code: str | None = None, scale: str | Scale
                               live_recent=LIVE_RECENT.get(scale.label, 10))
     n_days = len(incidents.days())
     report("incidents", 0, n_days)
+    for name in ("incident", "call", "assignment", "stage_event", "callback"):
+        counts[name] = 0
     for batch in incidents.run(progress=lambda done, total: report("incidents", done, total)):
         with engine.begin() as conn:
             for name in ("incident", "call", "assignment", "stage_event", "callback"):
-                writer.insert_rows(conn, name, batch[name])
-    counts.update({t: incidents.counts.get(t, 0) for t in ("incident", "call", "assignment", "stage_event",
-                                                           "callback")})
+                counts[name] += writer.insert_rows(conn, name, batch[name])
     with engine.begin() as conn:
         units = writer.table("duty_unit")
         for unit_id, position in sorted(incidents.busy_units.items()):

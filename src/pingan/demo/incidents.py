@@ -112,13 +112,11 @@ class IncidentMaker:
         self.station_of = {g.code: org.station_of_township[g.township.code] for g in self.grids}
         self.busy: set[int] = {org.demo_unit.id}  # units holding an active assignment at `now`
         self.busy_units: dict[int, tuple[float, float] | None] = {}
-        self.counts: dict[str, int] = {}
         self.open_incidents = 0
 
     def _next(self, table: str) -> int:
         value = self.ids[table]
         self.ids[table] = value + 1
-        self.counts[table] = self.counts.get(table, 0) + 1
         return value
 
     # --- days ----------------------------------------------------------------------------------
@@ -286,8 +284,8 @@ class IncidentMaker:
 
         def event(stage: str, at: datetime, actor: int | None, assignment: int | None = None,
                   note: str | None = None) -> None:
-            if at <= now:
-                events.append({"id": self._next("stage_event"), "incident_id": incident_id,
+            if at <= now:  # ids come from the database: nothing refers to a stage event
+                events.append({"incident_id": incident_id,
                                "assignment_id": assignment, "org_unit_id": org_unit_id, "stage": stage, "at": at,
                                "actor_id": actor, "note": note})
 
@@ -333,7 +331,7 @@ class IncidentMaker:
             "created_by_id": taker, "version": 1, "created_at": received, "updated_at": last,
         })
         incident_row = batch["incident"][-1]
-        batch["call"].append({"id": self._next("call"), "incident_id": incident_id, "received_at": received,
+        batch["call"].append({"incident_id": incident_id, "received_at": received,
                               "caller_phone": caller_phone, "caller_name": caller_name,
                               "location_text": location_text, "description": description, "taker_id": taker})
         event(Stage.RECEIVED, received, taker)
@@ -384,7 +382,7 @@ class IncidentMaker:
                 continue
             phone = mobile(rng)
             name = rng.choice(self.callers) if rng.random() < 0.75 else None
-            batch["call"].append({"id": self._next("call"), "incident_id": incident_id, "received_at": at,
+            batch["call"].append({"incident_id": incident_id, "received_at": at,
                                   "caller_phone": phone, "caller_name": name,
                                   "location_text": self._location_text(address), "description": description,
                                   "taker_id": rng.choice(dispatchers)})
@@ -397,7 +395,7 @@ class IncidentMaker:
             if at <= now:
                 satisfaction = SATISFACTION[pick(_SAT_CUM, rng.random())][0]
                 by = rng.choice(dispatchers)
-                batch["callback"].append({"id": self._next("callback"), "incident_id": incident_id, "at": at,
+                batch["callback"].append({"incident_id": incident_id, "at": at,
                                           "satisfaction": satisfaction, "note": None, "by_id": by})
                 event(EVENT_CALLBACK, at, by, note=SATISFACTION_LABELS[satisfaction][0])
         if stage != Stage.CLOSED:

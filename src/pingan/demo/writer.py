@@ -35,11 +35,11 @@ def next_id(conn: Connection, name: str) -> int:
 
 
 def sqlite_datetime(value: datetime) -> str:
-    """A UTC datetime as SQLAlchemy's SQLite DATETIME stores it (naive UTC, 6-digit microseconds)."""
+    """A datetime as SQLAlchemy's SQLite dialect stores a UTCDateTime: naive UTC,
+    'YYYY-MM-DD HH:MM:SS.ffffff' (always six microsecond digits)."""
     if value.tzinfo is not UTC:
         value = value.astimezone(UTC)
-    return (f"{value.year:04d}-{value.month:02d}-{value.day:02d} "
-            f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}.{value.microsecond:06d}")
+    return value.isoformat(" ", "microseconds")[:26]
 
 
 def _enum_value(value):

@@ -696,6 +696,7 @@ _checks = 0
 _rebuilding = False
 _built = threading.Event()
 _watcher: threading.Thread | None = None
+_stop = threading.Event()
 # Every this many checks the fingerprint includes max(address.updated_at) (a scan unless that
 # column is indexed); the others compare counts and maxima by key only.
 FULL_CHECK_EVERY = 10
@@ -776,8 +777,7 @@ def _watch() -> None:
     global _last_check
     from pingan.db.session import get_sessionmaker
 
-    while True:
-        time.sleep(CHECK_INTERVAL_SECONDS)
+    while not _stop.wait(CHECK_INTERVAL_SECONDS):
         try:
             with get_sessionmaker()() as db:
                 signature = _fingerprint(db, full=False)
@@ -800,6 +800,18 @@ def warm_up() -> None:
         if _watcher is None:
             _watcher = threading.Thread(target=_watch, name="address-index-watch", daemon=True)
             _watcher.start()
+
+
+def stop_watching(timeout: float = 10.0) -> None:
+    """Stop the watcher thread (server shutdown, tests) and wait for a running build."""
+    global _watcher
+    _stop.set()
+    if _watcher is not None:
+        _watcher.join(timeout)
+    _watcher = None
+    if _rebuilding:
+        _built.wait(timeout)
+    _stop.clear()
 
 
 def get_address_index(db: Session) -> AddressIndex:
