@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from pingan.audit.mechanism import record_event
@@ -16,6 +16,7 @@ from pingan.config import get_settings
 from pingan.db.types import utcnow
 from pingan.errors import NotAuthenticated, TooManyRequests
 from pingan.org import repository as org_repo
+from pingan.org.models import OrgUnit, User
 
 
 def _recent_failures(db: Session, *, username: str, ip: str) -> tuple[int, int]:
@@ -71,14 +72,24 @@ def login(
     return token, session_row, actor
 
 
+# One round trip per request: the session, its user and the user's org unit together.
+_AUTHENTICATE = (
+    select(AuthSession.csrf_token, AuthSession.expires_at, AuthSession.revoked, User.id, User.username,
+           User.display_name, User.role, User.org_unit_id, User.language, User.is_active,
+           OrgUnit.path, OrgUnit.kind, OrgUnit.parent_id)
+    .join(User, User.id == AuthSession.user_id)
+    .join(OrgUnit, OrgUnit.id == User.org_unit_id)
+    .where(AuthSession.token_hash == bindparam("token_hash"))
+)
+
+
 def authenticate(*, db: Session, token: str) -> Actor:
-    row = db.scalar(select(AuthSession).where(AuthSession.token_hash == token_hash(token)))
+    row = db.connection().execute(_AUTHENTICATE, {"token_hash": token_hash(token)}).first()
     if row is None or row.revoked or row.expires_at <= utcnow():
         raise NotAuthenticated("请先登录", "Please log in")
-    user = org_repo.get_user(db=db, user_id=row.user_id)
-    if user is None or not user.is_active:
+    if not row.is_active:
         raise NotAuthenticated("账号已停用", "Account disabled")
-    return Actor.for_user(user, org_repo.org_path_of(db=db, org_unit_id=user.org_unit_id), row.csrf_token)
+    return Actor.for_user(row, org_repo.jurisdiction_path(row.path, row.kind, row.parent_id), row.csrf_token)
 
 
 def logout(*, db: Session, token: str) -> None:

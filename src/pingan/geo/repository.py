@@ -41,6 +41,23 @@ def get_address(*, db: Session, actor: Actor, address_id: int) -> Address | None
     return db.scalar(select(Address).where(Address.id == address_id, _address_visible(actor)))
 
 
+def address_location(*, db: Session, actor: Actor, address_id: int):
+    """A standard address with its grid in one query (for taking a call), or None when the actor
+    may not see it. Columns: id, full_text, lat, lon, division_code, grid_id, zone_class, org_unit_id
+    (the last two from the grid; None for an address not yet in a grid)."""
+    # The jurisdiction test is on the joined grid's org unit: index lookups only, no subtree scan.
+    in_jurisdiction = OrgUnit.path.startswith(actor.org_path, autoescape=True)
+    if sees_unassigned(actor):
+        in_jurisdiction = or_(in_jurisdiction, Address.grid_id.is_(None))
+    return db.connection().execute(
+        select(Address.id, Address.full_text, Address.lat, Address.lon, Address.division_code, Address.grid_id,
+               Grid.zone_class, Grid.org_unit_id)
+        .outerjoin(Grid, Grid.id == Address.grid_id)
+        .outerjoin(OrgUnit, OrgUnit.id == Grid.org_unit_id)
+        .where(Address.id == address_id, in_jurisdiction)
+    ).first()
+
+
 def list_addresses(*, db: Session, actor: Actor, q: str | None = None, grid_id: int | None = None,
                    county_code: str | None = None, limit: int = 50, offset: int = 0) -> tuple[list[Address], int]:
     stmt = select(Address).where(_address_visible(actor))

@@ -116,15 +116,11 @@ def locate(*, db: Session, actor: Actor, text: str | None = None, lat: float | N
     """
     candidates = match_address(db=db, actor=actor, text=text) if text and text.strip() else []
     if address_id is not None:
-        address = repository.get_address(db=db, actor=actor, address_id=address_id)
-        if address is None:
+        found = _address_location(db, actor, address_id, text=text, score=1.0, candidates=candidates)
+        if found is None:
             raise ValidationFailed("标准地址不存在或不在辖区内", "No such standard address in your jurisdiction",
                                    field="address_id")
-        grid = (repository.get_grid_unfiltered(db=db, grid_id=address.grid_id) if address.grid_id
-                else grid_at(db=db, lat=address.lat, lon=address.lon))
-        return Location(text=text, address_id=address.id, full_text=address.full_text, score=1.0,
-                        lat=address.lat, lon=address.lon, division_code=address.division_code,
-                        candidates=candidates, **_grid_fields(grid))
+        return found
     if lat is not None or lon is not None:
         if lat is None:
             raise ValidationFailed("给出经度时须同时给出纬度", "lat is required with lon", field="lat")
@@ -136,15 +132,25 @@ def locate(*, db: Session, actor: Actor, text: str | None = None, lat: float | N
                         **_grid_fields(grid))
     if candidates and candidates[0].score >= ACCEPT_SCORE:
         top = candidates[0]
-        grid = (repository.get_grid_unfiltered(db=db, grid_id=top.grid_id) if top.grid_id is not None
-                else grid_at(db=db, lat=top.lat, lon=top.lon))
-        address = repository.get_address(db=db, actor=actor, address_id=top.address_id)
-        if address is not None:
-            return Location(text=text, address_id=top.address_id, full_text=top.full_text, score=top.score,
-                            lat=top.lat, lon=top.lon, division_code=address.division_code,
-                            candidates=candidates, **_grid_fields(grid))
+        found = _address_location(db, actor, top.address_id, text=text, score=top.score, candidates=candidates)
+        if found is not None:
+            return found
     return Location(text=text, address_id=None, full_text=None, score=None, lat=None, lon=None, grid_id=None,
                     zone_class=None, org_unit_id=None, division_code=None, candidates=candidates)
+
+
+def _address_location(db: Session, actor: Actor, address_id: int, *, text: str | None, score: float,
+                      candidates: list[AddressCandidate]) -> Location | None:
+    """The location of a standard address the actor may see (its grid, else the grid at its point)."""
+    row = repository.address_location(db=db, actor=actor, address_id=address_id)
+    if row is None:
+        return None
+    if row.grid_id is not None:
+        fields = {"grid_id": row.grid_id, "zone_class": ZoneClass(row.zone_class), "org_unit_id": row.org_unit_id}
+    else:
+        fields = _grid_fields(grid_at(db=db, lat=row.lat, lon=row.lon))
+    return Location(text=text, address_id=row.id, full_text=row.full_text, score=score, lat=row.lat, lon=row.lon,
+                    division_code=row.division_code, candidates=candidates, **fields)
 
 
 def parse(text: str, *, db: Session | None = None, actor: Actor | None = None, limit: int = 5) -> dict:

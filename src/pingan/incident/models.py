@@ -155,6 +155,10 @@ class Call(IdMixin, Base):
     description: Mapped[str] = mapped_column(Text, default="")
     taker_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
 
+    # Orders each flush (the incident row before the rows that refer to it), so that a new
+    # incident and its first call and event go to the database in one flush. Never loaded.
+    incident: Mapped[Incident] = relationship(lazy="raise")
+
 
 class Assignment(IdMixin, Base):
     """A duty unit sent to an incident. A unit holds at most one active assignment."""
@@ -197,6 +201,10 @@ class StageEvent(IdMixin, Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     note: Mapped[str | None] = mapped_column(String(255))
+
+    # Orders each flush (the incident row before the rows that refer to it), so that a new
+    # incident and its first call and event go to the database in one flush. Never loaded.
+    incident: Mapped[Incident] = relationship(lazy="raise")
 
 
 class Callback(IdMixin, Base):

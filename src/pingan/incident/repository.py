@@ -151,6 +151,9 @@ def list_categories(*, db: Session) -> list[IncidentCategory]:
     return list(db.scalars(select(IncidentCategory).order_by(IncidentCategory.sort, IncidentCategory.code)))
 
 
+_NEXT_INCIDENT_ID = text("SELECT nextval(pg_get_serial_sequence('incident', 'id'))")
+
+
 def next_incident_id(*, db: Session) -> int:
     """Take the next incident id before inserting (so the number can be written with the row).
 
@@ -158,7 +161,7 @@ def next_incident_id(*, db: Session) -> int:
     every SQLite transaction here holds the write lock from BEGIN IMMEDIATE.
     """
     if db.get_bind().dialect.name == "postgresql":
-        return db.scalar(text("SELECT nextval(pg_get_serial_sequence('incident', 'id'))"))
+        return db.connection().execute(_NEXT_INCIDENT_ID).scalar_one()
     return (db.scalar(select(func.max(Incident.id))) or 0) + 1
 
 

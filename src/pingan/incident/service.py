@@ -175,10 +175,14 @@ def create_incident(*, db: Session, actor: Actor, data: IncidentCreate) -> tuple
         org_unit_id=org_unit_id, division_code=location.division_code, caller_phone=data.caller_phone,
         caller_name=data.caller_name, call_count=1, received_at=now, created_by_id=actor.user_id, version=1,
     )
+    call = Call(incident_id=incident_id, received_at=now, caller_phone=data.caller_phone,
+                caller_name=data.caller_name, location_text=data.location_text, description=data.description,
+                taker_id=actor.user_id)
     if key:
         try:
             with db.begin_nested():
-                db.add(incident)
+                db.add_all((incident, call))
+                _event(db, incident, Stage.RECEIVED, actor=actor, at=now)
                 db.flush()
         except IntegrityError:
             existing, taken = repository.find_by_idempotency_key(db=db, actor=actor, key=key)
@@ -189,13 +193,9 @@ def create_incident(*, db: Session, actor: Actor, data: IncidentCreate) -> tuple
                                field="idempotency_key") from None
             raise
     else:
-        db.add(incident)
-        db.flush()  # the incident row before the rows that refer to it (no ORM relationship orders them)
-    db.add(Call(incident_id=incident_id, received_at=now, caller_phone=data.caller_phone,
-                caller_name=data.caller_name, location_text=data.location_text, description=data.description,
-                taker_id=actor.user_id))
-    _event(db, incident, Stage.RECEIVED, actor=actor, at=now)
-    db.flush()
+        db.add_all((incident, call))
+        _event(db, incident, Stage.RECEIVED, actor=actor, at=now)
+        db.flush()  # one flush: the incident first (Call.incident and StageEvent.incident order it)
     return incident, True
 
 

@@ -39,15 +39,19 @@ def list_org_units(*, db: Session, actor: Actor, kind: OrgKind | None = None) ->
 SERVES_PARENT = (OrgKind.COMMAND_CENTRE, OrgKind.TEAM)
 
 
-def org_path_of(*, db: Session, org_unit_id: int) -> str:
-    """The jurisdiction path of a user of this org unit (used to build an Actor)."""
-    row = db.execute(select(OrgUnit.path, OrgUnit.kind, OrgUnit.parent_id).where(OrgUnit.id == org_unit_id)).first()
-    if row is None:
-        return "/nonexistent/"
-    path, kind, parent_id = row
+def jurisdiction_path(path: str, kind: str, parent_id: int | None) -> str:
+    """The jurisdiction path of a user of an org unit with this path and kind (used to build an Actor)."""
     if kind in SERVES_PARENT and parent_id is not None:
         return path[: path.rstrip("/").rfind("/") + 1]
     return path
+
+
+def org_path_of(*, db: Session, org_unit_id: int) -> str:
+    """The jurisdiction path of a user of this org unit."""
+    row = db.execute(select(OrgUnit.path, OrgUnit.kind, OrgUnit.parent_id).where(OrgUnit.id == org_unit_id)).first()
+    if row is None:
+        return "/nonexistent/"
+    return jurisdiction_path(*row)
 
 
 def get_root(*, db: Session) -> OrgUnit | None:
