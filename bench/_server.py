@@ -403,6 +403,26 @@ async def drive(port: int, make_request: Callable[[int], bytes], *, concurrency:
     return result
 
 
+def cpu_seconds(proc: subprocess.Popen) -> float:
+    """User + system CPU seconds of a server and all its workers so far (the load generator and
+    the database are not counted): CPU per request is far less sensitive than throughput to
+    what else the shared machine is doing."""
+    import psutil
+
+    total = 0.0
+    try:
+        root = psutil.Process(proc.pid)
+        for p in [root, *root.children(recursive=True)]:
+            try:
+                t = p.cpu_times()
+                total += t.user + t.system
+            except psutil.NoSuchProcess:
+                pass
+    except psutil.NoSuchProcess:
+        pass
+    return total
+
+
 def summarize(result: LoadResult) -> dict:
     lat = result.latencies_ms
     return {"per_second": round(result.per_second, 1), "p50_ms": round(statistics.median(lat), 2) if lat else None,

@@ -46,15 +46,17 @@ def call_bodies(seed: srv.Seed, rng: random.Random, with_keys: bool):
     return body
 
 
-def run_rounds(port: int, make_request, args) -> list[srv.LoadResult]:
-    results = []
-    for _ in range(args.rounds):
-        results.append(asyncio.run(srv.drive(port, make_request, concurrency=args.concurrency, seconds=args.seconds,
-                                             warmup=args.warmup)))
-    return results
+def measured_round(port: int, proc, make_request, args) -> tuple[srv.LoadResult, float]:
+    """One round of closed-loop load; returns it with the server's CPU milliseconds per request."""
+    asyncio.run(srv.drive(port, make_request, concurrency=args.concurrency, seconds=args.warmup, warmup=0))
+    before = srv.cpu_seconds(proc)
+    result = asyncio.run(srv.drive(port, make_request, concurrency=args.concurrency, seconds=args.seconds,
+                                   warmup=0))
+    used = srv.cpu_seconds(proc) - before
+    return result, (used * 1000 / result.completed if result.completed else float("nan"))
 
 
-def report(label: str, results: list[srv.LoadResult], **extra) -> tuple[float, float, float]:
+def report(label: str, results: list[srv.LoadResult], cpu_ms: list[float], **extra) -> tuple[float, float, float]:
     rates = [r.per_second for r in results]
     latencies = [x for r in results for x in r.latencies_ms]
     rate = statistics.median(rates)
@@ -69,6 +71,8 @@ def report(label: str, results: list[srv.LoadResult], **extra) -> tuple[float, f
              loadavg=srv.loadavg(), **extra)
     srv.emit(BENCH, f"{label}_latency_p50", round(p50, 2), "ms", **extra)
     srv.emit(BENCH, f"{label}_latency_p99", round(p99, 2), "ms", **extra)
+    srv.emit(BENCH, f"{label}_server_cpu_per_request", round(statistics.median(cpu_ms), 3), "ms",
+             rounds=[round(x, 3) for x in cpu_ms], **extra)
     srv.emit(BENCH, f"{label}_statuses", statuses, "count", errors=errors, **extra)
     return rate, p50, p99
 
@@ -79,8 +83,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=5.0, help="measured seconds per round")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds before each round")
     parser.add_argument("--idempotency-keys", action="store_true", help="send an idempotency key with every call")
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args()
@@ -92,30 +96,41 @@ def main() -> int:
     procs = []
     try:
         seed = srv.seed_city(database.url)
-        port = srv.free_port()
+        port, bport = srv.free_port(), srv.free_port()
         server = srv.start_pingan(database.url, port, workers=args.workers)
-        procs.append(server)
+        baseline = srv.start_baseline(baseline_db.url, bport, workers=args.workers)
+        procs += [server, baseline]
         srv.wait_ready(port, proc=server)
+        srv.wait_ready(bport, proc=baseline)
         token = srv.login(port, seed.username)
         headers = {"Authorization": f"Bearer {token}"}
         body = call_bodies(seed, rng, args.idempotency_keys)
-        intake = run_rounds(port, lambda i: srv.http_request("POST", "/api/v1/incidents", body(i), headers), args)
-        srv.stop(server)
-
-        bport = srv.free_port()
-        baseline = srv.start_baseline(baseline_db.url, bport, workers=args.workers)
-        procs.append(baseline)
-        srv.wait_ready(bport, proc=baseline)
         texts = [t for _, t in seed.addresses]
-        base = run_rounds(bport, lambda i: srv.http_request(
-            "POST", "/items", {"text": texts[i % len(texts)], "priority": 1 + i % 4}), args)
-        srv.stop(baseline)
 
-        rate, p50, p99 = report("incident", intake, idempotency_keys=args.idempotency_keys, **extra)
-        brate, bp50, bp99 = report("baseline_insert", base, **extra)
+        def take_call(i: int) -> bytes:
+            return srv.http_request("POST", "/api/v1/incidents", body(i), headers)
+
+        def insert_item(i: int) -> bytes:
+            return srv.http_request("POST", "/items", {"text": texts[i % len(texts)], "priority": 1 + i % 4})
+
+        # Rounds alternate between the two servers (both up, the idle one costs nothing), so
+        # that a change in the machine's load touches both sides of the ratio alike.
+        intake, base, intake_cpu, base_cpu = [], [], [], []
+        for _ in range(args.rounds):
+            result, cpu = measured_round(port, server, take_call, args)
+            intake.append(result)
+            intake_cpu.append(cpu)
+            result, cpu = measured_round(bport, baseline, insert_item, args)
+            base.append(result)
+            base_cpu.append(cpu)
+
+        rate, p50, p99 = report("incident", intake, intake_cpu, idempotency_keys=args.idempotency_keys, **extra)
+        brate, bp50, bp99 = report("baseline_insert", base, base_cpu, **extra)
         srv.emit(BENCH, "throughput_ratio_incident_to_baseline", round(rate / brate, 3) if brate else None, "ratio",
                  **extra)
         srv.emit(BENCH, "p50_ratio_incident_to_baseline", round(p50 / bp50, 3) if bp50 else None, "ratio", **extra)
+        srv.emit(BENCH, "cpu_ratio_incident_to_baseline",
+                 round(statistics.median(intake_cpu) / statistics.median(base_cpu), 3), "ratio", **extra)
         ok = rate >= 500 and p99 < 50
         srv.emit(BENCH, "target_500_per_s_p99_under_50ms", ok, "bool", **extra)
         bad = sum(v for r in intake for k, v in r.statuses.items() if k != 201)

@@ -22,7 +22,6 @@ from pingan.auth.actor import Actor
 from pingan.auth.permissions import Perm
 from pingan.errors import NotFound, ValidationFailed
 from pingan.incident.models import (
-    ACTIVE_ASSIGNMENT,
     Assignment,
     Call,
     Callback,
