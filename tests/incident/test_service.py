@@ -439,6 +439,32 @@ def test_list_filters(db, actors, make_incident):
     assert [r.id for r in repository.list_open_for_board(db=db, actor=d)] == [a.id]
 
 
+def test_text_search_looks_back_90_days_unless_given_a_start_but_a_number_is_found_at_any_age(db, actors,
+                                                                                             make_incident):
+    old = make_incident("a", description="旧案相撞")
+    old.received_at = utcnow() - repository.SEARCH_WINDOW - timedelta(days=1)
+    db.flush()
+    d = actors["dispatcher"]
+    assert repository.list_incidents(db=db, actor=d, q="旧案")[1] == 0
+    assert [r.id for r in repository.list_incidents(db=db, actor=d, q=old.number)[0]] == [old.id]
+    since = utcnow() - timedelta(days=400)
+    assert [r.id for r in repository.list_incidents(db=db, actor=d, q="旧案", since=since)[0]] == [old.id]
+
+
+def test_pages_are_newest_first_and_do_not_overlap(db, actors, make_incident):
+    made = [make_incident("a") for _ in range(5)]
+    now = utcnow()
+    for i, incident in enumerate(made):  # received in the order b, a, d, c, e (a tie broken by id)
+        incident.received_at = now - timedelta(minutes=(1, 2, 0, 0, -1)[i])
+    db.flush()
+    d = actors["dispatcher"]
+    first, total = repository.list_incidents(db=db, actor=d, limit=2)
+    second, _ = repository.list_incidents(db=db, actor=d, limit=2, offset=2)
+    third, _ = repository.list_incidents(db=db, actor=d, limit=2, offset=4)
+    expected = [made[4].id, made[3].id, made[2].id, made[0].id, made[1].id]
+    assert total == 5 and [r.id for r in first + second + third] == expected
+
+
 def test_unit_position_by_operator_or_manager(db, world, actors):
     own, other = world.units["红旗巡1"], world.units["红旗巡2"]
     unit = service.update_unit_position(db=db, actor=actors["patrol_a"], unit_id=own.id, lat=35.31, lon=113.91)

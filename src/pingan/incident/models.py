@@ -57,6 +57,9 @@ ASSIGNMENT_TRANSITIONS: dict[AssignmentStatus, set[AssignmentStatus]] = {
     AssignmentStatus.CANCELLED: set(),
 }
 
+# Every stage but closed: the board's incidents. Listed (not `!= closed`) so that a query can
+# use the (stage, received_at) index instead of scanning every closed incident.
+OPEN_STAGES = tuple(s for s in Stage if s != Stage.CLOSED)
 ACTIVE_ASSIGNMENT = (AssignmentStatus.DISPATCHED, AssignmentStatus.DEPARTED, AssignmentStatus.ARRIVED)
 
 
@@ -167,7 +170,7 @@ class Assignment(IdMixin, Base):
     __auditable__ = True
 
     incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("duty_unit.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("duty_unit.id"))
     status: Mapped[AssignmentStatus] = mapped_column(enum_column_type(AssignmentStatus))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     dispatcher_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
@@ -178,6 +181,8 @@ class Assignment(IdMixin, Base):
     cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (
+        # A unit's active assignment, found without reading its history (the units page joins it).
+        Index("ix_assignment_unit_active", "unit_id", "active"),
         # The database itself refuses a second active assignment of one unit.
         Index(
             "uq_assignment_active_unit",

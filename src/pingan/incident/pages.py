@@ -26,7 +26,7 @@ from pingan.errors import DomainError, NotFound, ValidationFailed
 from pingan.geo.models import ZONE_TARGET_SECONDS, ZoneClass
 from pingan.geo.spatial import haversine_m
 from pingan.incident import dispatch, repository, service
-from pingan.incident.models import AssignmentStatus, Disposition, Incident, Satisfaction, Stage
+from pingan.incident.models import OPEN_STAGES, AssignmentStatus, Disposition, Incident, Satisfaction, Stage
 from pingan.incident.schemas import (
     ASSIGNMENT_LABELS,
     DISPOSITION_LABELS,
@@ -52,7 +52,6 @@ router = api_router()
 PAGE_SIZE = 50
 NEARBY_METRES = 300.0
 NEARBY_WINDOW = timedelta(hours=1)
-OPEN_STAGES = [s for s in Stage if s != Stage.CLOSED]
 ASSIGNABLE = (Stage.RECEIVED, Stage.ACCEPTED, Stage.DISPATCHED, Stage.DEPARTED, Stage.ARRIVED)
 RESOLVABLE = (Stage.ACCEPTED, Stage.DISPATCHED, Stage.DEPARTED, Stage.ARRIVED)
 

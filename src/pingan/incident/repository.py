@@ -10,7 +10,7 @@ which requires a purpose and writes the read to the audit log.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Integer, Select, and_, any_, cast, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY as PG_ARRAY
@@ -20,8 +20,10 @@ from pingan.audit.mechanism import record_event, record_read
 from pingan.audit.models import AuditAction
 from pingan.auth.actor import Actor
 from pingan.auth.permissions import Perm
+from pingan.db.types import utcnow
 from pingan.errors import NotFound, ValidationFailed
 from pingan.incident.models import (
+    OPEN_STAGES,
     Assignment,
     Call,
     Callback,
@@ -96,6 +98,9 @@ def find_by_idempotency_key(*, db: Session, actor: Actor, key: str) -> tuple[Inc
     return (incident, True) if visible else (None, True)
 
 
+SEARCH_WINDOW = timedelta(days=90)
+
+
 def _filtered_incidents(
     actor: Actor, *, stages=None, priority=None, category=None, since=None, until=None, q=None
 ) -> Select:
@@ -116,9 +121,13 @@ def _filtered_incidents(
         stmt = stmt.where(Incident.received_at < until)
     if q:
         q = q.strip()
+        # Free text is matched by scanning, so without a start date it looks at the last
+        # SEARCH_WINDOW only (a city has a million incidents); an exact number is found at any age.
+        text_from = since if since is not None else utcnow() - SEARCH_WINDOW
         stmt = stmt.where(or_(Incident.number == q,
-                              Incident.location_text.contains(q, autoescape=True),
-                              Incident.description.contains(q, autoescape=True)))
+                              and_(Incident.received_at >= text_from,
+                                   or_(Incident.location_text.contains(q, autoescape=True),
+                                       Incident.description.contains(q, autoescape=True)))))
     return stmt
 
 
@@ -131,8 +140,12 @@ def list_incidents(
     stmt = _filtered_incidents(actor, stages=stages, priority=priority, category=category, since=since,
                                until=until, q=q)
     total = db.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    rows = db.scalars(stmt.options(joinedload(Incident.category))
-                      .order_by(Incident.received_at.desc(), Incident.id.desc()).limit(limit).offset(offset))
+    newest_first = (Incident.received_at.desc(), Incident.id.desc())
+    # The page's ids first (from the (org_unit_id, received_at) index alone), then those rows:
+    # sorting whole rows of a city's million incidents to keep fifty would read every one.
+    page_ids = stmt.with_only_columns(Incident.id).order_by(*newest_first).limit(limit).offset(offset)
+    rows = db.scalars(select(Incident).options(joinedload(Incident.category))
+                      .where(Incident.id.in_(page_ids.scalar_subquery())).order_by(*newest_first))
     return list(rows), total
 
 
@@ -140,7 +153,7 @@ def list_open_for_board(*, db: Session, actor: Actor, limit: int = 500) -> list[
     """Incidents not yet closed, newest first, for the dispatcher's board (指挥调度台)."""
     _require_read(actor)
     stmt = (select(Incident).options(joinedload(Incident.category))
-            .where(incident_visible(actor), Incident.stage != Stage.CLOSED)
+            .where(incident_visible(actor), Incident.stage.in_(OPEN_STAGES))
             .order_by(Incident.received_at.desc(), Incident.id.desc()).limit(limit))
     return list(db.scalars(stmt))
 

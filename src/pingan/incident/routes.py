@@ -91,7 +91,9 @@ def list_incidents(
     priority: int | None = Query(None, ge=1, le=4),
     category: str | None = Query(None, max_length=8),
     since: datetime | None = None, until: datetime | None = None,
-    q: str | None = Query(None, max_length=80),
+    q: str | None = Query(None, max_length=80, description=(
+        "an incident number (any age), or text in the location or description: received since "
+        "`since`, or in the last 90 days without it")),
     limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=10_000_000),
     actor: Actor = Depends(require(Perm.INCIDENT_READ)), db: Session = Depends(get_db),
 ) -> IncidentPage:
