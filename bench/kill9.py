@@ -5,7 +5,12 @@ server on 127.0.0.1, drive ``POST /api/v1/incidents`` from many connections, eac
 own idempotency key, and ``kill -9`` the server's whole process group mid-burst. Restart it and
 check that every incident that was answered 201 is in the database under its key and id. Then
 retry every call that was sent but not answered with the same key: each comes back either 200
-(it had been committed just before the crash) or 201 (it had not), never twice.
+(it had been committed just before the crash) or 201 (it had not), never twice. Every
+acknowledged call is retried too (a client whose 201 was lost on the wire does exactly that): it
+must come back 200 with the id it was first given.
+
+Rows are counted per key, not looked up by key, so a duplicate would show even if the unique
+index on ``incident.idempotency_key`` were dropped.
 
 Prints acknowledged / lost counts per round as JSON lines; exits non-zero if any acknowledged
 incident is lost or a retry duplicated one. Bounded in time.
@@ -35,20 +40,26 @@ def body_for(seed: srv.Seed, rng: random.Random, key: str) -> dict:
             "description": "崩溃测试", "idempotency_key": key}
 
 
-def stored(url: str, keys: list[str]) -> dict[str, int]:
-    """key → incident id for the keys found in the database (read directly, not through the app)."""
+def stored(url: str, keys: list[str]) -> dict[str, list[int]]:
+    """key → ids of every incident stored under it (read directly, not through the app).
+
+    A list, not one id: a dict of key → id would hide a duplicate, and a duplicate is what
+    this benchmark is looking for.
+    """
     from sqlalchemy import create_engine, select
 
     from pingan.incident.models import Incident
 
     engine = create_engine(url)
-    found: dict[str, int] = {}
+    found: dict[str, list[int]] = {}
     try:
         with engine.connect() as conn:
             for start in range(0, len(keys), 500):
                 chunk = keys[start:start + 500]
-                found.update(conn.execute(select(Incident.idempotency_key, Incident.id)
-                                          .where(Incident.idempotency_key.in_(chunk))).all())
+                for key, incident_id in conn.execute(select(Incident.idempotency_key, Incident.id)
+                                                     .where(Incident.idempotency_key.in_(chunk))
+                                                     .order_by(Incident.id)):
+                    found.setdefault(key, []).append(incident_id)
     finally:
         engine.dispose()
     return found
@@ -108,28 +119,43 @@ def run_round(database: srv.Database, seed: srv.Seed, token: str | None, args, r
     try:
         srv.wait_ready(port, proc=server)
         found = stored(database.url, list(acked))
-        lost = sorted(k for k, incident_id in acked.items() if found.get(k) != incident_id)
-        # retry every call that was sent but not acknowledged, with its own key
+        lost = sorted(k for k, incident_id in acked.items() if found.get(k) != [incident_id])
+        # retry every call that was sent but not acknowledged, then every acknowledged one, each with its own key
         unanswered = [k for k in bodies if k not in acked]
+        retried = unanswered + list(acked)
         outcome = {"committed_before_crash": 0, "created_on_retry": 0, "other": 0}
+        acked_outcome = {"same_id": 0, "other": 0}
+        answered: dict[str, int] = {}  # key → id the retry was answered with
 
         def retry_request(i: int) -> bytes:
-            return srv.http_request("POST", "/api/v1/incidents", bodies[unanswered[i]], headers)
+            return srv.http_request("POST", "/api/v1/incidents", bodies[retried[i]], headers)
 
-        def on_retry(i: int, status: int, _body: bytes) -> None:
-            key = {200: "committed_before_crash", 201: "created_on_retry"}.get(status, "other")
-            outcome[key] += 1
+        def on_retry(i: int, status: int, body: bytes) -> None:
+            key = retried[i]
+            if status in (200, 201):
+                answered[key] = json.loads(body)["id"]
+            if key in acked:
+                same = status == 200 and answered[key] == acked[key]
+                acked_outcome["same_id" if same else "other"] += 1
+            else:
+                outcome[{200: "committed_before_crash", 201: "created_on_retry"}.get(status, "other")] += 1
 
-        if unanswered:
-            asyncio.run(_retry_all(port, retry_request, on_retry, len(unanswered)))
+        if retried:
+            asyncio.run(_retry_all(port, retry_request, on_retry, len(retried)))
         after = stored(database.url, list(bodies))
-        # every key is in the database exactly once: acknowledged + committed just before the crash + created on retry
-        consistent = len(after) == len(acked) + outcome["committed_before_crash"] + outcome["created_on_retry"]
+        duplicates = sorted(k for k, ids in after.items() if len(ids) > 1)
+        # every key sent is in the database exactly once, under the id its last answer gave
+        stored_rows = sum(len(ids) for ids in after.values())
+        mismatched = sorted(k for k, incident_id in answered.items() if after.get(k) != [incident_id])
+        consistent = (stored_rows == len(bodies) == len(after) and not duplicates and not mismatched
+                      and acked_outcome["other"] == 0)
     finally:
         srv.stop(server)
     result = {"acknowledged": len(acked), "lost": len(lost), "sent": len(bodies), "kill_after_s": round(kill_after, 2),
-              "unanswered_retried": len(unanswered), **outcome, "stored": len(after), "consistent": consistent,
-              "lost_keys": lost[:10]}
+              "unanswered_retried": len(unanswered), **outcome, "acknowledged_retried": len(acked),
+              "acknowledged_retry_same_id": acked_outcome["same_id"], "stored": stored_rows,
+              "duplicates": len(duplicates), "id_mismatches": len(mismatched), "consistent": consistent,
+              "lost_keys": lost[:10], "duplicate_keys": duplicates[:10]}
     return result, token
 
 
@@ -175,7 +201,7 @@ def main() -> int:
     failed = False
     for backend in (("sqlite", "postgresql") if args.db == "both" else (args.db,)):
         database = srv.new_database(backend)
-        totals = {"acknowledged": 0, "lost": 0}
+        totals = {"acknowledged": 0, "lost": 0, "duplicates": 0}
         try:
             seed = srv.seed_city(database.url, stations=2, grids_per_station=3, addresses_per_grid=30)
             token = None
@@ -183,6 +209,7 @@ def main() -> int:
                 result, token = run_round(database, seed, token, args, rnd, rng)
                 totals["acknowledged"] += result["acknowledged"]
                 totals["lost"] += result["lost"]
+                totals["duplicates"] += result["duplicates"]
                 srv.emit(BENCH, "round", result, "counts", backend=backend, round=rnd + 1, workers=args.workers,
                          concurrency=args.concurrency)
                 if result["lost"] or not result["consistent"] or result["other"]:
@@ -191,6 +218,7 @@ def main() -> int:
             database.drop()
         srv.emit(BENCH, "acknowledged", totals["acknowledged"], "incidents", backend=backend, rounds=args.rounds)
         srv.emit(BENCH, "lost", totals["lost"], "incidents", backend=backend, rounds=args.rounds)
+        srv.emit(BENCH, "duplicates", totals["duplicates"], "incidents", backend=backend, rounds=args.rounds)
     return 1 if failed else 0
 
 
