@@ -101,6 +101,7 @@ def create_app(*, background_jobs: bool = True) -> FastAPI:
     from pingan.auth import pages as auth_pages
     from pingan.auth import routes as auth_routes
     from pingan.config import get_settings
+    from pingan.geo import matcher
     from pingan.geo import pages as geo_pages
     from pingan.geo import routes as geo_routes
     from pingan.incident import pages as incident_pages
@@ -113,9 +114,13 @@ def create_app(*, background_jobs: bool = True) -> FastAPI:
         task = None
         if background_jobs:
             task = asyncio.create_task(_escalation_loop(get_settings().escalation_interval_seconds))
+            # Build the address index off the request path and keep it current from a
+            # watcher thread, so that the first call taken after start-up does not wait.
+            matcher.warm_up()
         yield
         if task:
             task.cancel()
+            await asyncio.to_thread(matcher.stop_watching)
 
     app = FastAPI(
         title="Ping'an 平安 API",
