@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from fastapi import Depends
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -49,6 +51,37 @@ def test_commit_happens_before_the_response_is_sent(db, monkeypatch):
         assert client.post("/probe/P-1").status_code == 200
     assert events.index("commit") < events.index("response")
     assert db.scalar(select(OrgUnit).where(OrgUnit.code == "P-1")) is not None
+
+
+def test_a_sync_handler_commits_in_its_own_thread_and_an_async_one_after_it(db, monkeypatch):
+    threads: dict[str, int] = {}
+    original_commit = Session.commit
+
+    def commit(self):
+        threads.setdefault("commit", threading.get_ident())
+        return original_commit(self)
+
+    monkeypatch.setattr(Session, "commit", commit)
+    app, outer = _app_with_probe([])
+
+    @app.post("/probe-async/{code}")
+    async def probe_async(code: str, db: Session = Depends(get_db)):
+        db.add(OrgUnit(code=code, name="probe", kind=OrgKind.TEAM, path="/x/"))
+        return {"ok": True}
+
+    original_flush = Session.flush
+
+    def flush(self, *args, **kwargs):
+        threads.setdefault("handler", threading.get_ident())
+        return original_flush(self, *args, **kwargs)
+
+    monkeypatch.setattr(Session, "flush", flush)
+    with TestClient(outer) as client:
+        assert client.post("/probe/P-3").status_code == 200
+        assert threads["commit"] == threads["handler"]
+        assert client.post("/probe-async/P-4").status_code == 200
+    assert db.scalar(select(OrgUnit).where(OrgUnit.code == "P-3")) is not None
+    assert db.scalar(select(OrgUnit).where(OrgUnit.code == "P-4")) is not None
 
 
 def test_a_failing_request_writes_nothing(db):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
-from pingan.audit.mechanism import record_read
+from pingan.audit.mechanism import insert_new, record_read
 from pingan.audit.models import AuditAction, AuditLog
 from pingan.auth.actor import Actor
 from pingan.org.models import Officer
@@ -53,3 +53,53 @@ def test_personal_read_is_logged_with_purpose(db, world):
     (entry,) = _entries(db, "incident", 42)
     assert entry.action == AuditAction.READ and entry.purpose == "回拨核实"
     assert entry.changes == {"fields": ["caller_phone"]} and entry.actor_name == "dispatcher"
+
+
+def test_insert_new_writes_the_rows_and_the_same_audit_entries_as_a_flush(db, world):
+    """The hot path's insert (taking a call) is audited exactly like add + flush, and leaves the
+    objects persistent: a later change flushes as an audited update."""
+    user = world.users["admin"]
+    db.info["actor"] = Actor.for_user(user, world.org["bureau"].path)
+    db.info["request_id"] = "req-456"
+    flushed = Officer(badge_no="100002", name="李四", org_unit_id=world.org["station_a"].id, phone="13812345678")
+    db.add(flushed)
+    db.flush()
+    inserted = Officer(badge_no="100003", name="李四", org_unit_id=world.org["station_a"].id, phone="13812345678")
+    insert_new(db, [inserted])
+
+    assert inserted.id is not None and inserted.id != flushed.id
+    assert inserted.created_at is not None  # the Python default was applied and kept on the object
+    assert db.scalar(select(Officer.badge_no).where(Officer.id == inserted.id)) == "100003"
+    (by_flush,) = _entries(db, "officer", flushed.id)
+    (by_insert,) = _entries(db, "officer", inserted.id)
+    assert by_insert.action == AuditAction.CREATE and by_insert.request_id == "req-456"
+    assert by_insert.actor_id == user.id
+    drop = {"id", "badge_no", "created_at", "updated_at"}
+    assert ({k: v for k, v in by_insert.changes["after"].items() if k not in drop}
+            == {k: v for k, v in by_flush.changes["after"].items() if k not in drop})
+    assert by_insert.changes["after"]["phone"] == "138****5678"
+
+    inserted.name = "李思"
+    db.flush()
+    created, updated = _entries(db, "officer", inserted.id)
+    assert updated.action == AuditAction.UPDATE and updated.changes["after"] == {"name": "李思"}
+    assert db.scalar(select(Officer.name).where(Officer.id == inserted.id)) == "李思"
+
+
+def test_insert_new_leaves_nothing_to_load_again(db, world):
+    """Every column is set on the object, none expired: reading one issues no query."""
+    db.info["actor"] = Actor.for_user(world.users["admin"], world.org["bureau"].path)
+    officer = Officer(badge_no="100004", name="王五", org_unit_id=world.org["station_a"].id)
+    insert_new(db, [officer])
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    engine = db.get_bind()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert officer.phone is None and officer.name == "王五" and officer.created_at is not None
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert statements == []

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from pingan.auth.actor import Actor
@@ -41,21 +41,27 @@ def get_address(*, db: Session, actor: Actor, address_id: int) -> Address | None
     return db.scalar(select(Address).where(Address.id == address_id, _address_visible(actor)))
 
 
+# Built once (taking a call runs it every time): the jurisdiction test is on the joined grid's
+# org unit, by path prefix — index lookups only, no subtree scan. Paths hold only digits and "/",
+# so the prefix needs no LIKE escaping.
+_ADDRESS_LOCATION = (
+    select(Address.id, Address.full_text, Address.lat, Address.lon, Address.division_code, Address.grid_id,
+           Grid.zone_class, Grid.org_unit_id)
+    .outerjoin(Grid, Grid.id == Address.grid_id)
+    .outerjoin(OrgUnit, OrgUnit.id == Grid.org_unit_id)
+    .where(Address.id == bindparam("address_id"))
+)
+_IN_SUBTREE = OrgUnit.path.startswith(bindparam("org_path"))
+_ADDRESS_LOCATION_IN_SUBTREE = _ADDRESS_LOCATION.where(_IN_SUBTREE)
+_ADDRESS_LOCATION_IN_SUBTREE_OR_UNASSIGNED = _ADDRESS_LOCATION.where(or_(_IN_SUBTREE, Address.grid_id.is_(None)))
+
+
 def address_location(*, db: Session, actor: Actor, address_id: int):
     """A standard address with its grid in one query (for taking a call), or None when the actor
     may not see it. Columns: id, full_text, lat, lon, division_code, grid_id, zone_class, org_unit_id
     (the last two from the grid; None for an address not yet in a grid)."""
-    # The jurisdiction test is on the joined grid's org unit: index lookups only, no subtree scan.
-    in_jurisdiction = OrgUnit.path.startswith(actor.org_path, autoescape=True)
-    if sees_unassigned(actor):
-        in_jurisdiction = or_(in_jurisdiction, Address.grid_id.is_(None))
-    return db.connection().execute(
-        select(Address.id, Address.full_text, Address.lat, Address.lon, Address.division_code, Address.grid_id,
-               Grid.zone_class, Grid.org_unit_id)
-        .outerjoin(Grid, Grid.id == Address.grid_id)
-        .outerjoin(OrgUnit, OrgUnit.id == Grid.org_unit_id)
-        .where(Address.id == address_id, in_jurisdiction)
-    ).first()
+    stmt = _ADDRESS_LOCATION_IN_SUBTREE_OR_UNASSIGNED if sees_unassigned(actor) else _ADDRESS_LOCATION_IN_SUBTREE
+    return db.connection().execute(stmt, {"address_id": address_id, "org_path": actor.org_path}).first()
 
 
 def list_addresses(*, db: Session, actor: Actor, q: str | None = None, grid_id: int | None = None,

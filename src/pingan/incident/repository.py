@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, Integer, Select, and_, any_, cast, func, o
 from sqlalchemy.dialects.postgresql import ARRAY as PG_ARRAY
 from sqlalchemy.orm import Session, joinedload
 
-from pingan.audit.mechanism import record_event, record_read
+from pingan.audit.mechanism import insert_new, record_event, record_read
 from pingan.audit.models import AuditAction
 from pingan.auth.actor import Actor
 from pingan.auth.permissions import Perm
@@ -175,6 +175,12 @@ def next_incident_id(*, db: Session) -> int:
     if db.get_bind().dialect.name == "postgresql":
         return db.connection().execute(_NEXT_INCIDENT_ID).scalar_one()
     return (db.scalar(select(func.max(Incident.id))) or 0) + 1
+
+
+def insert_new_incident(*, db: Session, incident: Incident, call: Call, received: StageEvent) -> None:
+    """Write a new incident with its first call and ``received`` event: three INSERTs and their
+    audit rows, without the unit of work's bookkeeping (taking a call is the hot path)."""
+    insert_new(db, (incident, call, received))
 
 
 def category_exists(*, db: Session, code: str) -> bool:

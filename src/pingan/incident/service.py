@@ -178,12 +178,12 @@ def create_incident(*, db: Session, actor: Actor, data: IncidentCreate) -> tuple
     call = Call(incident_id=incident_id, received_at=now, caller_phone=data.caller_phone,
                 caller_name=data.caller_name, location_text=data.location_text, description=data.description,
                 taker_id=actor.user_id)
+    received = StageEvent(incident_id=incident_id, org_unit_id=org_unit_id, stage=str(Stage.RECEIVED), at=now,
+                          actor_id=actor.user_id)
     if key:
         try:
             with db.begin_nested():
-                db.add_all((incident, call))
-                _event(db, incident, Stage.RECEIVED, actor=actor, at=now)
-                db.flush()
+                repository.insert_new_incident(db=db, incident=incident, call=call, received=received)
         except IntegrityError:
             existing, taken = repository.find_by_idempotency_key(db=db, actor=actor, key=key)
             if existing is not None:
@@ -193,9 +193,7 @@ def create_incident(*, db: Session, actor: Actor, data: IncidentCreate) -> tuple
                                field="idempotency_key") from None
             raise
     else:
-        db.add_all((incident, call))
-        _event(db, incident, Stage.RECEIVED, actor=actor, at=now)
-        db.flush()  # one flush: the incident first (Call.incident and StageEvent.incident order it)
+        repository.insert_new_incident(db=db, incident=incident, call=call, received=received)
     return incident, True
 
 

@@ -1,11 +1,18 @@
-"""Per-request context: the request id, set by middleware, read by the unit of work and logs."""
+"""Per-request context: the request id (set by middleware, read by the unit of work and logs) and
+the request's unit of work (set by ``get_db``, committed by ``UnitOfWorkRoute``)."""
 
 from __future__ import annotations
 
 import uuid
 from contextvars import ContextVar
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+# The request's session. Thread-pool calls copy the context, so a sync handler's thread sees it.
+unit_of_work_var: ContextVar[Session | None] = ContextVar("unit_of_work", default=None)
 
 
 class RequestIdMiddleware:

@@ -18,7 +18,7 @@ from pingan.auth.actor import Actor
 from pingan.auth.permissions import Perm
 from pingan.db.session import get_sessionmaker
 from pingan.errors import Forbidden, NotAuthenticated
-from pingan.web.context import request_id_var
+from pingan.web.context import request_id_var, unit_of_work_var
 
 SESSION_COOKIE = "pingan_session"
 CSRF_HEADER = "x-csrf-token"
@@ -35,11 +35,14 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
     session.info["request_id"] = request_id_var.get()
     session.info["actor"] = None
     request.state.db = session
+    unit_of_work_var.set(session)
     try:
         yield session
     except BaseException:
         await run_in_threadpool(session.close)  # rolls back
         raise
+    finally:
+        unit_of_work_var.set(None)
     if session.in_transaction():
         await run_in_threadpool(_commit_and_close, session)
     else:
@@ -97,7 +100,7 @@ async def optional_actor(request: Request, db: Session = Depends(get_db)) -> Act
 def require(perm: Perm):
     """Dependency factory: the actor, who must hold ``perm``."""
 
-    def _dep(actor: Actor = Depends(current_actor)) -> Actor:
+    async def _dep(actor: Actor = Depends(current_actor)) -> Actor:  # async: no thread hop for a check
         actor.require(perm)
         return actor
 
