@@ -43,6 +43,7 @@ UNIT_POSITION = {"admin", "chief_a", "chief_b", "patrol_a"}  # unit managers, an
 UNIT_READ = {"admin", "dispatcher", "chief_a", "chief_b", "patrol_a", "community_a"}
 ORG_READ = {"admin", "dispatcher", "chief_a", "chief_b", "auditor"}
 AUDIT_READ = {"admin", "auditor"}
+STATS_READ = {"admin", "dispatcher", "chief_a", "chief_b", "auditor"}
 
 # --- who may see (by jurisdiction) ------------------------------------------------------------
 BUREAU_WIDE = {"admin", "dispatcher", "auditor"}  # the command centre serves the whole bureau
@@ -137,6 +138,15 @@ MATRIX: dict[tuple[str, str], Endpoint] = {
         PERSONAL, 200, post(f"{V}/incidents/{{received}}/caller-contact", {"purpose": "核实警情"}), "grid"),
     # audit
     ("GET", f"{V}/audit"): Endpoint(AUDIT_READ, 200, get(f"{V}/audit")),
+    # statistics (figures are cut to the jurisdiction inside the engine: tests/stats/test_routes.py)
+    ("GET", f"{V}/stats/kpis"): Endpoint(STATS_READ, 200, get(f"{V}/stats/kpis")),
+    ("GET", f"{V}/stats/values"): Endpoint(STATS_READ, 200, get(f"{V}/stats/values", period="2026", by="station")),
+    ("GET", f"{V}/stats/kpis/{{slug}}"): Endpoint(
+        STATS_READ, 200, get(f"{V}/stats/kpis/incidents_received", period="2026-Q3")),
+    ("GET", f"{V}/stats/kpis/{{slug}}/records"): Endpoint(
+        STATS_READ, 200, get(f"{V}/stats/kpis/incidents_received/records", period="2026-07")),
+    ("GET", f"{V}/stats/rankings/{{slug}}"): Endpoint(
+        STATS_READ, 200, get(f"{V}/stats/rankings/arrived_within_target", period="2026", level="station")),
 }
 
 

@@ -108,19 +108,27 @@ def create_app(*, background_jobs: bool = True) -> FastAPI:
     from pingan.incident import routes as incident_routes
     from pingan.org import pages as org_pages
     from pingan.org import routes as org_routes
+    from pingan.stats import routes as stats_routes
+    from pingan.stats.jobs import stats_sync_loop
+    from pingan.stats.store import close_store
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI):
-        task = None
+        tasks = []
         if background_jobs:
-            task = asyncio.create_task(_escalation_loop(get_settings().escalation_interval_seconds))
+            settings = get_settings()
+            tasks.append(asyncio.create_task(_escalation_loop(settings.escalation_interval_seconds)))
+            # Keep the statistics store current from the operational database (incremental).
+            tasks.append(asyncio.create_task(stats_sync_loop(settings.stats_sync_interval_seconds)))
             # Build the address index off the request path and keep it current from a
             # watcher thread, so that the first call taken after start-up does not wait.
             matcher.warm_up()
         yield
-        if task:
-            task.cancel()
+        if tasks:
+            for task in tasks:
+                task.cancel()
             await asyncio.to_thread(matcher.stop_watching)
+            await asyncio.to_thread(close_store)
 
     app = FastAPI(
         title="Ping'an 平安 API",
@@ -139,7 +147,7 @@ def create_app(*, background_jobs: bool = True) -> FastAPI:
     def healthz() -> dict:
         return {"status": "ok", "version": __version__}
 
-    for module in (auth_routes, org_routes, geo_routes, incident_routes, audit_routes):
+    for module in (auth_routes, org_routes, geo_routes, incident_routes, audit_routes, stats_routes):
         app.include_router(module.router, prefix="/api/v1")
     for module in (auth_pages, incident_pages, geo_pages, org_pages, audit_pages):
         app.include_router(module.router, include_in_schema=False)

@@ -79,10 +79,12 @@ def _register_domain_commands() -> None:
     from pingan.demo.cli import register as register_demo
     from pingan.geo.cli import register as register_geo
     from pingan.org.cli import register as register_org
+    from pingan.stats.cli import register as register_stats
 
     register_demo(app)
     register_geo(app, import_app)
     register_org(app, import_app)
+    register_stats(app)
 
 
 _register_domain_commands()

@@ -41,6 +41,12 @@ class Settings:
     )
     escalation_interval_seconds: float = 5.0
     city_code: str = "410700"
+    # The statistics store (统计库): one DuckDB file per deployment, its memory cap and threads,
+    # and how often the server brings it up to date from the operational database.
+    stats_path: str = str(VAR_DIR / "stats.duckdb")
+    stats_memory_limit: str = "128MB"
+    stats_threads: int = 2
+    stats_sync_interval_seconds: float = 30.0
 
 
 @lru_cache
@@ -52,4 +58,8 @@ def get_settings() -> Settings:
         tile_url=os.environ.get("PINGAN_TILE_URL", ""),
         cookie_secure=os.environ.get("PINGAN_COOKIE_SECURE", "") == "1",
         city_code=os.environ.get("PINGAN_CITY_CODE", "410700"),
+        stats_path=os.environ.get("PINGAN_STATS_PATH") or str(VAR_DIR / "stats.duckdb"),
+        stats_memory_limit=os.environ.get("PINGAN_STATS_MEMORY_LIMIT", "128MB"),
+        stats_threads=int(os.environ.get("PINGAN_STATS_THREADS", "2")),
+        stats_sync_interval_seconds=float(os.environ.get("PINGAN_STATS_SYNC_SECONDS", "30")),
     )

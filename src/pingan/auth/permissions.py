@@ -24,6 +24,7 @@ class Perm(StrEnum):
     ORG_MANAGE = "org.manage"
     USER_MANAGE = "user.manage"
     AUDIT_READ = "audit.read"
+    STATS_READ = "stats.read"  # statistics: KPIs, rankings, the records behind a figure (统计分析)
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
@@ -32,17 +33,19 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         {
             Perm.INCIDENT_READ, Perm.INCIDENT_CREATE, Perm.INCIDENT_DISPATCH, Perm.INCIDENT_CLOSE,
             Perm.INCIDENT_CALLBACK, Perm.PERSONAL_READ, Perm.UNIT_READ, Perm.GEO_READ, Perm.ORG_READ,
+            Perm.STATS_READ,
         }
     ),
     Role.STATION_CHIEF: frozenset(
         {
             Perm.INCIDENT_READ, Perm.INCIDENT_DISPATCH, Perm.INCIDENT_CLOSE, Perm.INCIDENT_CALLBACK,
             Perm.PERSONAL_READ, Perm.UNIT_READ, Perm.UNIT_MANAGE, Perm.GEO_READ, Perm.ORG_READ,
+            Perm.STATS_READ,
         }
     ),
     Role.PATROL: frozenset({Perm.INCIDENT_READ, Perm.ASSIGNMENT_OWN, Perm.UNIT_READ, Perm.GEO_READ}),
     Role.COMMUNITY: frozenset({Perm.INCIDENT_READ, Perm.UNIT_READ, Perm.GEO_READ, Perm.GEO_MANAGE}),
-    Role.AUDITOR: frozenset({Perm.AUDIT_READ, Perm.INCIDENT_READ, Perm.ORG_READ, Perm.GEO_READ}),
+    Role.AUDITOR: frozenset({Perm.AUDIT_READ, Perm.INCIDENT_READ, Perm.ORG_READ, Perm.GEO_READ, Perm.STATS_READ}),
 }
 
 ROLE_LABELS: dict[Role, tuple[str, str]] = {

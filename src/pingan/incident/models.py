@@ -140,6 +140,8 @@ class Incident(IdMixin, TimestampMixin, Base):
     __table_args__ = (
         Index("ix_incident_org_received", "org_unit_id", "received_at"),
         Index("ix_incident_stage_received", "stage", "received_at"),
+        # The statistics store's watermark: the incidents changed since its last sync.
+        Index("ix_incident_updated_at", "updated_at"),
     )
 
 

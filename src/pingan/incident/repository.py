@@ -149,6 +149,18 @@ def list_incidents(
     return list(rows), total
 
 
+def list_by_ids(*, db: Session, actor: Actor, ids: list[int]) -> list[Incident]:
+    """The incidents of ``ids`` the actor may see, in the order given (the records behind a
+    statistic, whose ids come from the statistics store)."""
+    _require_read(actor)
+    if not ids:
+        return []
+    rows = db.scalars(select(Incident).options(joinedload(Incident.category))
+                      .where(Incident.id.in_(ids), incident_visible(actor)))
+    by_id = {row.id: row for row in rows}
+    return [by_id[i] for i in ids if i in by_id]
+
+
 def list_open_for_board(*, db: Session, actor: Actor, limit: int = 500) -> list[Incident]:
     """Incidents not yet closed, newest first, for the dispatcher's board (指挥调度台)."""
     _require_read(actor)

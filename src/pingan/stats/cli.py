@@ -1,0 +1,114 @@
+"""`pingan stats`: a KPI for a period as a table, or the store brought up to date (统计)."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+console = Console()
+
+
+def _change_text(change, unit: str) -> str:
+    if change is None:
+        return ""
+    if change.note == "baseline_missing":
+        return "无基数 / no baseline"
+    if change.note == "value_missing":
+        return "—"
+    absolute = f"{change.absolute:+,.1f}" if unit != "起" else f"{change.absolute:+,.0f}"
+    if change.note == "baseline_zero":
+        return f"{absolute}（基数为零 / zero baseline）"
+    return f"{absolute} ({change.percent:+.1f}%)"
+
+
+def _sync(full: bool):
+    from pingan.stats.jobs import run_sync
+
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
+                  console=console, transient=True) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(f"同步 sync {phase}", total=max(total, 1))
+            bar.update(tasks[phase], completed=done, total=max(total, done, 1))
+
+        return run_sync(full=full, progress=progress)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("stats")
+    def stats(
+        kpi: str = typer.Argument(..., help="KPI slug (指标), or 'list', or 'sync'"),
+        period: str = typer.Option(None, help="2026 | 2026-Q3 | 2026-07 | 2026-W05 | 2026-07-15 | A..B"),
+        by: list[str] = typer.Option(None, help="dimension(s): station, branch, grid, month, hour, category …"),
+        org: str = typer.Option(None, help="org unit code (机构代码); default the whole bureau"),
+        full: bool = typer.Option(False, help="with 'sync': reload everything"),
+        no_sync: bool = typer.Option(False, "--no-sync", help="do not bring the store up to date first"),
+    ) -> None:
+        """Compute a KPI (统计指标) for a period, with 环比 and 同比; or 'list' the KPIs; or 'sync' the store."""
+        from sqlalchemy import select
+
+        from pingan.auth.actor import Actor
+        from pingan.db.unit_of_work import unit_of_work
+        from pingan.errors import DomainError
+        from pingan.org.models import OrgUnit
+        from pingan.org.repository import get_root
+        from pingan.stats import engine
+        from pingan.stats.metrics import METRICS
+        from pingan.stats.period import parse_period
+        from pingan.stats.store import get_store
+
+        if kpi == "list":
+            table = Table("slug", "指标", "KPI", "单位", "口径 / definition")
+            for m in METRICS.values():
+                table.add_row(m.slug, m.zh, m.en, m.unit, m.definition_zh)
+            console.print(table)
+            return
+        if kpi == "sync" or not no_sync:
+            report = _sync(full and kpi == "sync")
+            console.print(f"[green]统计库已同步 / store synced[/green]: "
+                          + ", ".join(f"{s} {report.mode[s]} {n:,} rows" for s, n in report.rows.items())
+                          + f" in {report.seconds:.1f} s")
+            if get_store().path == ":memory:":
+                console.print("[yellow]统计库文件被服务进程占用，本次使用内存副本 / the store file is held by the "
+                              "server; this run used a private in-memory copy[/yellow]")
+        if kpi == "sync":
+            return
+        if not period:
+            console.print("[red]请给出 --period / --period is required[/red]")
+            raise typer.Exit(2)
+        try:
+            with unit_of_work(request_id="cli:stats") as db:
+                root = get_root(db=db)
+                unit = db.scalar(select(OrgUnit).where(OrgUnit.code == org)) if org else root
+                if unit is None or root is None:
+                    console.print(f"[red]机构不存在 / no such org unit[/red]: {org}")
+                    raise typer.Exit(2)
+                actor = Actor.system(root.id, root.path, name="cli:stats")
+                unit_id = unit.id
+            metric = engine.get_metric(kpi)
+            parsed = parse_period(period)
+            result = engine.compute(store=get_store(), actor=actor, metrics=[metric], period=parsed, by=by or [],
+                                    org_unit_id=unit_id)[0]
+        except DomainError as exc:
+            console.print(f"[red]{exc.zh}[/red] / {exc.en}")
+            raise typer.Exit(2)
+        table = Table(title=f"{metric.zh} / {metric.en} — {parsed.label}（单位 {metric.unit}）")
+        for name in result.by:
+            table.add_column(name)
+        table.add_column("数值 value", justify="right")
+        if metric.denominator:
+            table.add_column("分子/分母", justify="right")
+        table.add_column(f"环比 vs {parsed.previous().label}", justify="right")
+        table.add_column(f"同比 vs {parsed.last_year().label}", justify="right")
+        for cell in result.cells:
+            value = "—" if cell.value is None else (f"{cell.value:,.0f}" if metric.unit == "起" else f"{cell.value:,.1f}")
+            row = [cell.labels[d] for d in result.by] + [value]
+            if metric.denominator:
+                row.append(f"{cell.numerator:,.0f}/{cell.denominator:,.0f}")
+            row += [_change_text(cell.previous, metric.unit), _change_text(cell.last_year, metric.unit)]
+            table.add_row(*row)
+        console.print(table)

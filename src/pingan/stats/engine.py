@@ -1,0 +1,419 @@
+"""The statistics engine (统计引擎): declared KPIs computed on the columnar store.
+
+``compute`` takes any number of KPIs, a period and a list of dimensions and answers, for every
+cut, each KPI's value with its numerator and denominator, the previous period's (环比) and the
+same period last year's (同比) value and their absolute and percentage change. The KPIs of one
+fact source are computed together in **one** grouped DuckDB query over the three periods (a
+small table of periods joined on the time column), so the whole yearly KPI set for every
+station with both comparisons is one query per fact source, not one per KPI per station.
+
+Every query is restricted to the actor's jurisdiction — the org units whose materialised path
+starts with the actor's (``Actor.org_path``) — and optionally to the subtree of one org unit
+inside it. Rolling up to a branch or a station is a join on the org tree's closure, so the
+figure of a branch is by construction the sum of its stations' (and of units directly under it).
+
+A baseline that is zero (a count of nothing) gives no percentage (``note='baseline_zero'``); a
+baseline that does not exist (a rate with no denominator, or a period before the first record)
+gives no change at all (``note='baseline_missing'``). Never an infinity, never an exception.
+
+``drill_down`` returns the ids of the records behind one figure from the same predicates, so
+their count is the figure (for a rate: its numerator, or its denominator with
+``part='denominator'``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from pingan.auth.actor import Actor
+from pingan.errors import NotFound, ValidationFailed
+from pingan.stats.facts import FactSource
+from pingan.stats.metrics import COMMON_DIMENSIONS, METRICS, Kind, Metric
+from pingan.stats.period import Period, PeriodKind
+from pingan.stats.store import StatsStore
+
+CURRENT, PREVIOUS, LAST_YEAR = "current", "previous", "last_year"
+NULL_KEY = "null"  # how a filter names a missing dimension value (no grid, no disposition yet)
+
+_BUCKETS = {
+    "day": "strftime({t}, '%Y-%m-%d')",
+    "week": "strftime({t}, '%G-W%V')",
+    "month": "strftime({t}, '%Y-%m')",
+    "quarter": "CAST(year({t}) AS VARCHAR) || '-Q' || CAST(quarter({t}) AS VARCHAR)",
+    "year": "CAST(year({t}) AS VARCHAR)",
+}
+_ORG_LEVELS = {"branch": "branch", "station": "station"}
+DIMENSION_LABELS: dict[str, tuple[str, str]] = {
+    "day": ("日", "day"), "week": ("周", "week"), "month": ("月", "month"), "quarter": ("季度", "quarter"),
+    "year": ("年", "year"), "hour": ("时段", "hour of day"), "branch": ("分局", "branch"),
+    "station": ("派出所", "station"), "org_unit": ("责任单位", "responsible unit"),
+    "child": ("下级单位", "next level down"),
+}
+
+
+@dataclass(frozen=True)
+class Change:
+    """A comparison with a baseline (同比 / 环比)."""
+
+    baseline: float | None
+    absolute: float | None
+    percent: float | None
+    note: str  # ok | baseline_zero | baseline_missing | value_missing
+
+
+@dataclass
+class Cell:
+    """One figure: a KPI for one combination of dimension values."""
+
+    key: dict[str, Any]
+    labels: dict[str, str]
+    value: float | None
+    numerator: float | None
+    denominator: float | None
+    previous: Change | None = None
+    last_year: Change | None = None
+
+
+@dataclass
+class KpiResult:
+    metric: Metric
+    period: Period
+    by: tuple[str, ...]
+    cells: list[Cell] = field(default_factory=list)
+
+
+# --- scope and dimensions -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a query may read: the subtree below ``path`` (within the actor's jurisdiction)."""
+
+    path: str
+    depth: int  # of the scope's root (the bureau is 1)
+
+
+def scope_for(*, store: StatsStore, actor: Actor, org_unit_id: int | None = None) -> Scope:
+    """The actor's jurisdiction, or the subtree of ``org_unit_id`` inside it (404 when outside)."""
+    path = actor.org_path
+    if org_unit_id is not None:
+        with store.reader() as cur:
+            row = cur.execute("SELECT path FROM dim_org_unit WHERE id = ? AND starts_with(path, ?)",
+                              [org_unit_id, actor.org_path]).fetchone()
+        if row is None:
+            raise NotFound("机构不存在或不在辖区内", "No such org unit in your jurisdiction")
+        path = row[0]
+    return Scope(path=path, depth=len(path.strip("/").split("/")))
+
+
+def dimensions_of(source: FactSource) -> dict[str, tuple[str, str]]:
+    """Every dimension a source can be cut by, with its Chinese and English name."""
+    dims = {name: DIMENSION_LABELS[name] for name in COMMON_DIMENSIONS}
+    dims.update({d.name: (d.zh, d.en) for d in source.dimensions})
+    return dims
+
+
+def _check_dimensions(metrics: Sequence[Metric], names: Sequence[str], field_name: str) -> None:
+    for name in names:
+        if any(name not in dimensions_of(m.source) for m in metrics):
+            raise ValidationFailed(f"{field_name}：未知维度「{name[:40]}」", f"{field_name}: unknown dimension {name[:40]!r}",
+                                   field=field_name)
+        refused = [m.slug for m in metrics if name not in m.dimensions]
+        if refused:
+            raise ValidationFailed(
+                f"{field_name}：维度「{name}」不适用于指标 {', '.join(refused)}",
+                f"{field_name}: dimension {name!r} is not allowed for {', '.join(refused)}", field=field_name)
+
+
+class _Sql:
+    """The pieces of one query over a fact table: dimension expressions, joins and parameters."""
+
+    def __init__(self, source: FactSource, scope: Scope, shift: str):
+        self.source = source
+        self.scope = scope
+        self.shift = shift
+        self.joins: list[str] = []
+        self.join_params: list[Any] = []
+        self._joined: set[str] = set()
+
+    def dim(self, name: str) -> str:
+        t = f"(f.{self.source.time_column} + {self.shift})"  # a baseline row lined up with the current period
+        if name in _BUCKETS:
+            return _BUCKETS[name].format(t=t)
+        if name == "hour":
+            return f"hour(f.{self.source.time_column})"
+        if name == "org_unit":
+            return "f.org_unit_id"
+        if name in _ORG_LEVELS or name == "child":
+            alias = f"a_{name}"
+            if alias not in self._joined:
+                self._joined.add(alias)
+                if name == "child":
+                    self.joins.append(f"LEFT JOIN dim_org_ancestor {alias} ON {alias}.id = f.org_unit_id "
+                                      f"AND {alias}.depth = ?")
+                    self.join_params.append(self.scope.depth + 1)
+                else:
+                    self.joins.append(f"LEFT JOIN dim_org_ancestor {alias} ON {alias}.id = f.org_unit_id "
+                                      f"AND {alias}.ancestor_kind = ?")
+                    self.join_params.append(_ORG_LEVELS[name])
+            return f"{alias}.ancestor_id"
+        for d in self.source.dimensions:
+            if d.name == name:
+                return d.expr
+        raise ValidationFailed(f"by：未知维度「{name}」", f"by: unknown dimension {name!r}", field="by")
+
+    def where(self, filters: dict[str, str | None]) -> tuple[str, list[Any]]:
+        clauses = ["f.org_unit_id IN (SELECT id FROM dim_org_unit WHERE starts_with(path, ?))"]
+        params: list[Any] = [self.scope.path]
+        for name, value in filters.items():
+            expr = self.dim(name)
+            if value is None or value == NULL_KEY:
+                clauses.append(f"({expr}) IS NULL")
+            else:
+                clauses.append(f"CAST(({expr}) AS VARCHAR) = ?")
+                params.append(str(value))
+        return " AND ".join(clauses), params
+
+
+def _aggregates(metric: Metric, i: int) -> list[str]:
+    if metric.kind is Kind.COUNT:
+        return [f"count(*) FILTER (WHERE {metric.rows('numerator')}) AS n{i}", f"NULL AS d{i}", f"NULL AS v{i}"]
+    if metric.kind is Kind.RATE:
+        return [f"count(*) FILTER (WHERE {metric.rows('numerator')}) AS n{i}",
+                f"count(*) FILTER (WHERE {metric.rows('denominator')}) AS d{i}", f"NULL AS v{i}"]
+    fn = "avg({m})" if metric.kind is Kind.MEAN else f"quantile_cont({{m}}, {float(metric.quantile)})"
+    return [f"count(*) FILTER (WHERE {metric.rows('numerator')}) AS n{i}", f"NULL AS d{i}",
+            f"{fn.format(m=metric.measure)} FILTER (WHERE {metric.rows('numerator')}) AS v{i}"]
+
+
+def _value(metric: Metric, n, d, v) -> tuple[float | None, float | None, float | None]:
+    """(value, numerator, denominator) of one group; n/d/v None when the group had no rows."""
+    n = n or 0
+    if metric.kind is Kind.COUNT:
+        return float(n), float(n), None
+    if metric.kind is Kind.RATE:
+        d = d or 0
+        return (n / d * 100.0 if d else None), float(n), float(d)
+    return (float(v) if v is not None else None), float(n), None
+
+
+def change(value: float | None, baseline: float | None) -> Change:
+    """Absolute and percentage change against a baseline; a zero or missing baseline is said so."""
+    if baseline is None:
+        return Change(None, None, None, "baseline_missing")
+    if value is None:
+        return Change(baseline, None, None, "value_missing")
+    absolute = value - baseline
+    if baseline == 0:
+        return Change(baseline, absolute, None, "baseline_zero")
+    return Change(baseline, absolute, absolute / abs(baseline) * 100.0, "ok")
+
+
+def _ts(d: date) -> str:
+    return f"TIMESTAMP '{d.isoformat()} 00:00:00'"
+
+
+def _shift(current: Period, baseline: Period, tag: str) -> str:
+    """How far a baseline row moves to line up with the current period's buckets."""
+    if tag == CURRENT:
+        return "INTERVAL 0 DAYS"
+    months = {PeriodKind.MONTH: 1, PeriodKind.QUARTER: 3, PeriodKind.YEAR: 12}
+    if tag == LAST_YEAR and current.kind in (PeriodKind.MONTH, PeriodKind.QUARTER, PeriodKind.YEAR):
+        return "INTERVAL 12 MONTHS"
+    if tag == PREVIOUS and current.kind in months:
+        return f"INTERVAL {months[current.kind]} MONTHS"
+    return f"INTERVAL {(current.start - baseline.start).days} DAYS"
+
+
+# --- compute --------------------------------------------------------------------------------------
+
+
+def compute(*, store: StatsStore, actor: Actor, metrics: Sequence[Metric], period: Period,
+            by: Sequence[str] = (), compare: bool = True, org_unit_id: int | None = None,
+            filters: dict[str, str | None] | None = None) -> list[KpiResult]:
+    """Each KPI of ``metrics`` for ``period`` cut by ``by``, with 环比 and 同比 when ``compare``."""
+    by = tuple(dict.fromkeys(by))
+    filters = dict(filters or {})
+    _check_dimensions(metrics, by, "by")
+    _check_dimensions(metrics, list(filters), "filter")
+    scope = scope_for(store=store, actor=actor, org_unit_id=org_unit_id)
+    periods = [(CURRENT, period)]
+    if compare:
+        periods += [(PREVIOUS, period.previous()), (LAST_YEAR, period.last_year())]
+    results = {m.slug: KpiResult(metric=m, period=period, by=by) for m in metrics}
+    by_source: dict[str, list[Metric]] = {}
+    for m in metrics:
+        by_source.setdefault(m.source.name, []).append(m)
+    with store.reader() as cur:
+        for group in by_source.values():
+            source = group[0].source
+            groups, first = _grouped(cur, source, group, periods, by, scope, filters, period)
+            missing = {tag for tag, p in periods if first is None or p.end <= first.date()}
+            labels = _labels(cur, by, [k for k in groups])
+            for key in _keys(by, groups, period):
+                for i, m in enumerate(group):
+                    vals = {}
+                    for tag, _ in periods:
+                        row = groups.get(key, {}).get(tag)
+                        vals[tag] = _value(m, *(row[i * 3:i * 3 + 3] if row else (None, None, None)))
+                    value, num, den = vals[CURRENT]
+                    cell = Cell(key=dict(zip(by, key)), labels={d: labels.get((d, k), _plain_label(k))
+                                                                for d, k in zip(by, key)},
+                                value=value, numerator=num, denominator=den)
+                    if compare:
+                        cell.previous = change(value, None if PREVIOUS in missing else vals[PREVIOUS][0])
+                        cell.last_year = change(value, None if LAST_YEAR in missing else vals[LAST_YEAR][0])
+                    results[m.slug].cells.append(cell)
+    return [results[m.slug] for m in metrics]
+
+
+def _grouped(cur, source: FactSource, metrics: Sequence[Metric], periods, by, scope: Scope,
+             filters: dict[str, str | None], current: Period):
+    """Run the one grouped query of a source: {key: {tag: row of aggregates}}, and its first time.
+
+    Each distinct period is one range scan (DuckDB skips row groups outside it), the scans are
+    concatenated with their tag and shift and grouped once. Identical baselines (a year's
+    previous period is also last year) are read once.
+    """
+    sql = _Sql(source, scope, "f.shift")
+    dims = [sql.dim(name) for name in by]
+    where, where_params = sql.where(filters)
+    t = source.time_column
+    distinct: dict[tuple[Period, str], list[str]] = {}
+    for tag, p in periods:
+        distinct.setdefault((p, _shift(current, p, tag)), []).append(tag)
+    scans = " UNION ALL ".join(
+        f"SELECT {i} AS part, {shift} AS shift, * FROM {source.table} "
+        f"WHERE {t} >= {_ts(p.start)} AND {t} < {_ts(p.end)}" for i, (p, shift) in enumerate(distinct))
+    aggregates = [a for i, m in enumerate(metrics) for a in _aggregates(m, i)]
+    select_dims = "".join(f", {d} AS k{i}" for i, d in enumerate(dims))
+    group_dims = "".join(f", k{i}" for i in range(len(dims)))
+    query = (f"SELECT f.part{select_dims}, {', '.join(aggregates)} FROM ({scans}) f {' '.join(sql.joins)} "
+             f"WHERE {where} GROUP BY f.part{group_dims}")
+    tags_of = list(distinct.values())
+    groups: dict[tuple, dict[str, tuple]] = {}
+    for row in cur.execute(query, sql.join_params + where_params).fetchall():
+        key, aggs = tuple(row[1:1 + len(dims)]), row[1 + len(dims):]
+        for tag in tags_of[row[0]]:
+            groups.setdefault(key, {})[tag] = aggs
+    first = cur.execute(f"SELECT min({t}) FROM {source.table}").fetchone()[0]
+    return groups, first
+
+
+def _keys(by: tuple[str, ...], groups: dict[tuple, Any], period: Period) -> list[tuple]:
+    """The cuts to report: every group seen, and for a single period dimension every bucket of
+    the period (a day with no record is a zero, not a gap). Sorted."""
+    keys = set(groups)
+    if len(by) == 1 and by[0] in _BUCKETS:
+        keys |= {(k,) for k in _buckets_of(by[0], period)}
+    elif not by:
+        keys.add(())
+    return sorted(keys, key=lambda k: tuple((v is None, not isinstance(v, int | float), v if isinstance(
+        v, int | float) else str(v)) for v in k))
+
+
+def _buckets_of(name: str, period: Period) -> list[str]:
+    out: list[str] = []
+    d = period.start
+    while d < period.end:
+        out.append({"day": d.isoformat(), "week": f"{d.isocalendar().year}-W{d.isocalendar().week:02d}",
+                    "month": f"{d.year}-{d.month:02d}", "quarter": f"{d.year}-Q{(d.month - 1) // 3 + 1}",
+                    "year": f"{d.year}"}[name])
+        d += timedelta(days=1)
+    return list(dict.fromkeys(out))
+
+
+def _plain_label(value: Any) -> str:
+    return "—" if value is None else str(value)
+
+
+def _labels(cur, by: tuple[str, ...], keys: list[tuple]) -> dict[tuple[str, Any], str]:
+    """Names of the org units, grids and categories among the keys (one query per kind)."""
+    out: dict[tuple[str, Any], str] = {}
+    for i, name in enumerate(by):
+        values = sorted({k[i] for k in keys if k[i] is not None}, key=str)
+        if not values:
+            continue
+        sql = _label_query(name)
+        if sql is None:
+            continue
+        for value, label in cur.execute(sql, [list(values)]).fetchall():
+            out[(name, value)] = label
+    return out
+
+
+def _label_query(name: str) -> str | None:
+    if name in ("branch", "station", "org_unit", "child"):
+        return "SELECT id, name FROM dim_org_unit WHERE list_contains(?, id)"
+    if name == "grid":
+        return "SELECT id, name FROM dim_grid WHERE list_contains(?, id)"
+    if name in ("category", "top_category"):
+        return "SELECT code, name FROM dim_category WHERE list_contains(?, code)"
+    return None
+
+
+# --- drill-down -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DrillDown:
+    """The records behind one figure: their ids (a page of them, newest first) and how many."""
+
+    metric: Metric
+    period: Period
+    part: str
+    total: int
+    ids: list[int]
+
+
+def drill_down(*, store: StatsStore, actor: Actor, metric: Metric, period: Period,
+               filters: dict[str, str | None] | None = None, part: str = "numerator",
+               org_unit_id: int | None = None, limit: int = 50, offset: int = 0) -> DrillDown:
+    """Ids of the records counted in one figure (see the module docstring)."""
+    if part not in ("numerator", "denominator"):
+        raise ValidationFailed("part：应为 numerator 或 denominator", "part: numerator or denominator", field="part")
+    if part == "denominator" and metric.denominator is None:
+        raise ValidationFailed("part：该指标没有分母", "part: this KPI has no denominator", field="part")
+    filters = dict(filters or {})
+    _check_dimensions([metric], list(filters), "filter")
+    scope = scope_for(store=store, actor=actor, org_unit_id=org_unit_id)
+    source = metric.source
+    sql = _Sql(source, scope, "INTERVAL 0 DAYS")
+    where, params = sql.where(filters)
+    t = f"f.{source.time_column}"
+    base = (f"FROM {source.table} f {' '.join(sql.joins)} WHERE {t} >= {_ts(period.start)} AND {t} < "
+            f"{_ts(period.end)} AND {where} AND {metric.rows(part)}")
+    with store.reader() as cur:
+        total = cur.execute(f"SELECT count(*) {base}", sql.join_params + params).fetchone()[0]
+        ids = [r[0] for r in cur.execute(f"SELECT f.id {base} ORDER BY {t} DESC, f.id DESC LIMIT ? OFFSET ?",
+                                         sql.join_params + params + [limit, offset]).fetchall()]
+    return DrillDown(metric=metric, period=period, part=part, total=total, ids=ids)
+
+
+def get_metric(slug: str, *, field_name: str = "kpi") -> Metric:
+    """A declared KPI by slug (422 naming the field when there is none)."""
+    metric = METRICS.get(slug)
+    if metric is None:
+        raise ValidationFailed(f"{field_name}：指标「{slug[:40]}」不存在", f"{field_name}: no KPI {slug[:40]!r}",
+                               field=field_name)
+    return metric
+
+
+def empty_value(metric: Metric) -> float | None:
+    """The value of a cut with no records: a count of nothing is 0; a rate or mean does not exist."""
+    return 0.0 if metric.kind is Kind.COUNT else None
+
+
+def members(*, store: StatsStore, scope: Scope, level: str) -> dict[int, str]:
+    """Every branch, station or grid inside the scope, by id, with its name (those with no records too)."""
+    with store.reader() as cur:
+        if level == "grid":
+            rows = cur.execute("SELECT g.id, g.name FROM dim_grid g JOIN dim_org_unit o ON o.id = g.org_unit_id "
+                               "WHERE starts_with(o.path, ?) ORDER BY g.code", [scope.path]).fetchall()
+        else:
+            rows = cur.execute("SELECT id, name FROM dim_org_unit WHERE kind = ? AND starts_with(path, ?) "
+                               "ORDER BY path", [_ORG_LEVELS[level], scope.path]).fetchall()
+    return dict(rows)

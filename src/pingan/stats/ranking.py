@@ -1,0 +1,90 @@
+"""Rankings (排名): branches, stations or grids ranked on any KPI for a period.
+
+Every unit of the level inside the actor's jurisdiction (or the chosen org unit's subtree) is
+listed, with or without records: a unit whose value does not exist (a rate with no
+denominator) is listed after the ranked ones without a rank. Ranks follow the KPI's direction
+(``higher_is_better``); equal values share a rank (1, 2, 2, 4). The change in rank is against
+the previous period (环比) — positive means the unit moved up. ``bottom`` names the last ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pingan.auth.actor import Actor
+from pingan.errors import ValidationFailed
+from pingan.stats import engine
+from pingan.stats.metrics import Metric
+from pingan.stats.period import Period
+from pingan.stats.store import StatsStore
+
+LEVELS: dict[str, tuple[str, str]] = {"branch": ("分局", "branch"), "station": ("派出所", "station"),
+                                      "grid": ("网格", "grid")}
+
+
+@dataclass(frozen=True)
+class RankRow:
+    id: int
+    name: str
+    value: float | None
+    numerator: float | None
+    denominator: float | None
+    rank: int | None
+    previous_value: float | None
+    previous_rank: int | None
+    rank_change: int | None  # previous rank − rank: positive = moved up
+
+
+@dataclass
+class Ranking:
+    metric: Metric
+    period: Period
+    level: str
+    rows: list[RankRow] = field(default_factory=list)
+    bottom: list[RankRow] = field(default_factory=list)
+
+
+def _ranks(values: dict[int, float | None], higher_is_better: bool) -> dict[int, int]:
+    """Competition ranks (1, 2, 2, 4) of the units that have a value."""
+    ranked = sorted(((v, k) for k, v in values.items() if v is not None), key=lambda p: -p[0] if higher_is_better
+                    else p[0])
+    ranks: dict[int, int] = {}
+    for position, (value, key) in enumerate(ranked, start=1):
+        previous = ranked[position - 2] if position > 1 else None
+        ranks[key] = ranks[previous[1]] if previous is not None and previous[0] == value else position
+    return ranks
+
+
+def rank(*, store: StatsStore, actor: Actor, metric: Metric, period: Period, level: str, bottom: int = 3,
+         org_unit_id: int | None = None) -> Ranking:
+    """Rank the units of ``level`` on ``metric`` for ``period`` (see the module docstring)."""
+    if level not in LEVELS:
+        raise ValidationFailed(f"level：应为 {'、'.join(LEVELS)} 之一", f"level: one of {', '.join(LEVELS)}",
+                               field="level")
+    if level not in metric.dimensions:
+        raise ValidationFailed(f"level：指标 {metric.slug} 不能按「{LEVELS[level][0]}」排名",
+                               f"level: {metric.slug} cannot be ranked by {level}", field="level")
+    scope = engine.scope_for(store=store, actor=actor, org_unit_id=org_unit_id)
+    current = engine.compute(store=store, actor=actor, metrics=[metric], period=period, by=[level],
+                             compare=False, org_unit_id=org_unit_id)[0]
+    previous = engine.compute(store=store, actor=actor, metrics=[metric], period=period.previous(), by=[level],
+                              compare=False, org_unit_id=org_unit_id)[0]
+    members = engine.members(store=store, scope=scope, level=level)
+    now = {c.key[level]: c for c in current.cells if c.key[level] is not None}
+    before = {c.key[level]: c.value for c in previous.cells if c.key[level] is not None}
+    empty = engine.empty_value(metric)
+    values = {unit_id: (now[unit_id].value if unit_id in now else empty) for unit_id in members}
+    prior = {unit_id: before.get(unit_id, empty) for unit_id in members}
+    ranks, prior_ranks = _ranks(values, metric.higher_is_better), _ranks(prior, metric.higher_is_better)
+    rows = []
+    for unit_id, name in members.items():
+        cell = now.get(unit_id)
+        r, pr = ranks.get(unit_id), prior_ranks.get(unit_id)
+        rows.append(RankRow(id=unit_id, name=name, value=values[unit_id],
+                            numerator=cell.numerator if cell else (0.0 if empty is not None else None),
+                            denominator=cell.denominator if cell else None, rank=r, previous_value=prior[unit_id],
+                            previous_rank=pr, rank_change=(pr - r) if r is not None and pr is not None else None))
+    rows.sort(key=lambda row: (row.rank is None, row.rank or 0, row.name))
+    ranked = [row for row in rows if row.rank is not None]
+    return Ranking(metric=metric, period=period, level=level, rows=rows,
+                   bottom=list(reversed(ranked[-bottom:])) if bottom > 0 else [])

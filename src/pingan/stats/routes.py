@@ -1,0 +1,131 @@
+"""JSON API of the statistics module (统计), under /api/v1/stats. Thin: each handler parses the
+period and dimensions, calls the engine or the ranking, and shapes the answer. Every figure is
+restricted to the actor's jurisdiction by the engine; records behind a figure come back through
+the owning domain's repository (jurisdiction-filtered, personal data masked)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Path, Query
+from sqlalchemy.orm import Session
+
+from pingan.auth.actor import Actor
+from pingan.auth.permissions import Perm
+from pingan.errors import ValidationFailed
+from pingan.incident import repository as incident_repository
+from pingan.incident.schemas import IncidentRead
+from pingan.stats import engine, ranking
+from pingan.stats.metrics import METRICS
+from pingan.stats.period import parse_period
+from pingan.stats.schemas import KpiRead, KpiValues, PeriodRead, RankingRead, RecordsRead
+from pingan.stats.store import StatsStore, get_store
+from pingan.web.deps import get_db, require
+from pingan.web.routing import api_router
+
+router = api_router(tags=["stats"])
+
+_ERRORS = {403: {"description": "role may not read statistics"},
+           404: {"description": "org unit not found or outside jurisdiction"},
+           422: {"description": "invalid period, KPI, dimension or filter"}}
+
+Slug = Annotated[str, Path(min_length=1, max_length=60, pattern=r"^[a-z0-9_]+$")]
+PeriodParam = Annotated[str, Query(min_length=4, max_length=30, description=(
+    "2026 | 2026-Q3 | 2026-07 | 2026-W05 | 2026-07-15 | 2026-03-01..2026-06-30"))]
+ByParam = Annotated[list[str] | None, Query(description="dimensions, repeated or comma-separated")]
+FilterParam = Annotated[list[str] | None, Query(alias="filter", description=(
+    "dimension:value, repeated (e.g. station:17, category:10, grid:null)"))]
+OrgParam = Annotated[int | None, Query(ge=1, le=2**63 - 1, description="restrict to this org unit's subtree")]
+
+
+def current_store() -> StatsStore:
+    """The statistics store (a dependency, so that tests can give their own)."""
+    return get_store()
+
+
+def _by(values: list[str] | None) -> list[str]:
+    return [v.strip() for value in values or [] for v in value.split(",") if v.strip()]
+
+
+def _filters(values: list[str] | None) -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    for value in values or []:
+        name, sep, key = value.partition(":")
+        if not sep or not name.strip():
+            raise ValidationFailed("filter：应为「维度:取值」", "filter: use dimension:value", field="filter")
+        out[name.strip()] = key.strip()
+    return out
+
+
+def _record_listers() -> dict[str, Callable[..., list]]:
+    """Who lists the records of each fact source (the owning domain's repository)."""
+    return {"incident": lambda db, actor, ids: [IncidentRead.model_validate(r) for r in
+                                                incident_repository.list_by_ids(db=db, actor=actor, ids=ids)]}
+
+
+@router.get("/stats/kpis", response_model=list[KpiRead], responses=_ERRORS)
+def list_kpis(actor: Actor = Depends(require(Perm.STATS_READ))) -> list[KpiRead]:
+    """Every declared KPI with its definition (指标口径), unit and allowed dimensions."""
+    return [KpiRead.build(m) for m in METRICS.values()]
+
+
+@router.get("/stats/values", response_model=list[KpiValues], responses=_ERRORS)
+def kpi_values(
+    period: PeriodParam,
+    kpi: Annotated[list[str] | None, Query(description="KPI slugs (all when none)")] = None,
+    by: ByParam = None, filters: FilterParam = None, org: OrgParam = None,
+    compare: bool = Query(True, description="with 环比 (previous period) and 同比 (same period last year)"),
+    actor: Actor = Depends(require(Perm.STATS_READ)), store: StatsStore = Depends(current_store),
+) -> list[KpiValues]:
+    """KPIs for a period, cut by dimensions, with 环比 and 同比 (one grouped query per fact source)."""
+    metrics = [engine.get_metric(s) for s in _by(kpi)] or list(METRICS.values())
+    results = engine.compute(store=store, actor=actor, metrics=metrics, period=parse_period(period), by=_by(by),
+                             compare=compare, org_unit_id=org, filters=_filters(filters))
+    return [KpiValues.build(r) for r in results]
+
+
+@router.get("/stats/kpis/{slug}", response_model=KpiValues, responses=_ERRORS)
+def kpi_value(
+    slug: Slug, period: PeriodParam, by: ByParam = None, filters: FilterParam = None, org: OrgParam = None,
+    compare: bool = Query(True), actor: Actor = Depends(require(Perm.STATS_READ)),
+    store: StatsStore = Depends(current_store),
+) -> KpiValues:
+    """One KPI for a period, cut by dimensions, with 环比 and 同比."""
+    metric = engine.get_metric(slug, field_name="slug")
+    result = engine.compute(store=store, actor=actor, metrics=[metric], period=parse_period(period), by=_by(by),
+                            compare=compare, org_unit_id=org, filters=_filters(filters))[0]
+    return KpiValues.build(result)
+
+
+@router.get("/stats/kpis/{slug}/records", response_model=RecordsRead, responses=_ERRORS)
+def kpi_records(
+    slug: Slug, period: PeriodParam, filters: FilterParam = None, org: OrgParam = None,
+    part: str = Query("numerator", pattern="^(numerator|denominator)$",
+                      description="for a rate: the numerator's records or the denominator's"),
+    limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=10_000_000),
+    actor: Actor = Depends(require(Perm.STATS_READ)), db: Session = Depends(get_db),
+    store: StatsStore = Depends(current_store),
+) -> RecordsRead:
+    """The records behind one figure (明细), filtered exactly as counted: ``total`` is the figure."""
+    metric = engine.get_metric(slug, field_name="slug")
+    parsed = parse_period(period)
+    wanted = _filters(filters)
+    found = engine.drill_down(store=store, actor=actor, metric=metric, period=parsed, filters=wanted, part=part,
+                              org_unit_id=org, limit=limit, offset=offset)
+    items = _record_listers()[metric.source.records](db, actor, found.ids)
+    return RecordsRead(kpi=metric.slug, period=PeriodRead.build(parsed), part=part, filters=wanted,
+                       total=found.total, items=items)
+
+
+@router.get("/stats/rankings/{slug}", response_model=RankingRead, responses=_ERRORS)
+def kpi_ranking(
+    slug: Slug, period: PeriodParam,
+    level: str = Query("station", description="branch | station | grid"),
+    bottom: int = Query(3, ge=0, le=50, description="how many of the last to name"), org: OrgParam = None,
+    actor: Actor = Depends(require(Perm.STATS_READ)), store: StatsStore = Depends(current_store),
+) -> RankingRead:
+    """Branches, stations or grids ranked on a KPI, with the change in rank since the previous period."""
+    result = ranking.rank(store=store, actor=actor, metric=engine.get_metric(slug, field_name="slug"), period=parse_period(period),
+                          level=level, bottom=bottom, org_unit_id=org)
+    return RankingRead.build(result)

@@ -1,0 +1,418 @@
+"""The statistics store (统计库): a DuckDB database fed from the operational database.
+
+One DuckDB file per deployment (``Settings.stats_path``, under the var dir) holds, for every
+registered :class:`~pingan.stats.facts.FactSource`, a fact table ``fact_<name>`` (one row per
+operational record, with derived columns such as local time and stage durations computed once
+at load), and the dimensions the engine cuts by: org units with their ancestor closure (roll-up
+along the materialised path), grids with their zone class, the category code table.
+
+Feeding it (``sync``):
+
+- **full** (first run, a changed fact layout, or when the row counts disagree after an
+  incremental pass — records deleted, a database reset): the whole source is read into a new
+  table which then replaces the old one in one transaction, so readers never see it half
+  loaded. Given the operational database's URL, DuckDB reads it itself through its SQLite /
+  PostgreSQL scanner (the source's own SQLAlchemy query, compiled for that database);
+  otherwise rows come through the caller's SQLAlchemy session.
+- **incremental** (every other run): the source's watermarks say which ids changed; only those
+  rows are read (through the session, from indexes) and replace their old versions.
+
+DuckDB's memory is capped (``memory_limit``, default 128 MB) and it runs on ``threads``
+threads; the server process holds the file (DuckDB lets one process write it). A second
+process that finds it locked gets a private in-memory store filled from scratch
+(``open_store``), and says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from pingan.stats import repository
+from pingan.stats.facts import SOURCES, FactSource
+
+log = logging.getLogger("pingan.stats")
+
+FETCH_BATCH = 50_000
+Progress = Callable[[str, int, int], None]  # (phase, done, total)
+
+
+def _extension_directory() -> str | None:
+    """Where the PyPI packages duckdb-ext-sqlite / -postgres put their scanners (offline loading)."""
+    spec = importlib.util.find_spec("duckdb_ext")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return str(Path(next(iter(spec.submodule_search_locations))) / "extensions")
+
+
+def _layout_hash(source: FactSource, timezone: str) -> str:
+    text = json.dumps([source.columns, source.derived, timezone])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    """What one sync did, per source: 'full' or 'incremental', and how many rows it wrote."""
+
+    mode: dict[str, str]
+    rows: dict[str, int]
+    seconds: float
+
+
+class StatsStore:
+    """A DuckDB database holding the fact tables and dimensions (see the module docstring)."""
+
+    def __init__(self, *, path: str | None = None, memory_limit: str = "128MB", threads: int = 2,
+                 timezone: str = "Asia/Shanghai") -> None:
+        self.path = path or ":memory:"
+        self.timezone = timezone
+        self.memory_limit = memory_limit
+        config: dict[str, Any] = {"memory_limit": memory_limit, "threads": threads,
+                                  "autoinstall_known_extensions": False, "autoload_known_extensions": False}
+        ext = _extension_directory()
+        if ext:
+            config["extension_directory"] = ext
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._con = duckdb.connect(self.path, config=config)
+        self._con.execute("SET TimeZone = 'UTC'")
+        self._write = threading.Lock()
+        self._dimension_fingerprint: tuple | None = None
+        self._create_schema()
+
+    # --- connections -------------------------------------------------------------------------
+
+    @contextmanager
+    def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor of its own for one thread (DuckDB cursors are not shared across threads)."""
+        cur = self._con.cursor()
+        try:
+            cur.execute("SET TimeZone = 'UTC'")
+            yield cur
+        finally:
+            cur.close()
+
+    def close(self) -> None:
+        self._con.close()
+
+    # --- schema ------------------------------------------------------------------------------
+
+    def _create_schema(self) -> None:
+        con = self._con
+        con.execute("CREATE TABLE IF NOT EXISTS sync_state (source VARCHAR PRIMARY KEY, layout VARCHAR, "
+                    "marks VARCHAR, synced_at TIMESTAMP, row_count BIGINT)")
+        con.execute("CREATE TABLE IF NOT EXISTS dim_org_unit (id BIGINT, parent_id BIGINT, path VARCHAR, "
+                    "kind VARCHAR, code VARCHAR, name VARCHAR)")
+        con.execute("CREATE TABLE IF NOT EXISTS dim_org_ancestor (id BIGINT, ancestor_id BIGINT, "
+                    "ancestor_kind VARCHAR, depth INTEGER)")
+        con.execute("CREATE TABLE IF NOT EXISTS dim_grid (id BIGINT, code VARCHAR, name VARCHAR, "
+                    "zone_class VARCHAR, org_unit_id BIGINT)")
+        con.execute("CREATE TABLE IF NOT EXISTS dim_category (code VARCHAR, name VARCHAR, name_en VARCHAR, "
+                    "parent_code VARCHAR)")
+        for source in SOURCES.values():
+            con.execute(f"CREATE TABLE IF NOT EXISTS {source.table} ({self._column_ddl(source)})")
+
+    @staticmethod
+    def _column_ddl(source: FactSource) -> str:
+        return ", ".join(f"{name} {kind}" for name, kind in source.columns + tuple(
+            (name, kind) for name, kind, _ in source.derived))
+
+    def _state(self, source: FactSource) -> tuple[str | None, dict[str, Any] | None]:
+        row = self._con.execute("SELECT layout, marks FROM sync_state WHERE source = ?", [source.name]).fetchone()
+        if row is None:
+            return None, None
+        return row[0], json.loads(row[1]) if row[1] else None
+
+    def _save_state(self, con: duckdb.DuckDBPyConnection, source: FactSource, marks: dict[str, Any]) -> None:
+        count = con.execute(f"SELECT count(*) FROM {source.table}").fetchone()[0]
+        con.execute("INSERT OR REPLACE INTO sync_state VALUES (?, ?, ?, ?, ?)",
+                    [source.name, _layout_hash(source, self.timezone), json.dumps(marks),
+                     datetime.now(UTC).replace(tzinfo=None), count])
+
+    # --- sync --------------------------------------------------------------------------------
+
+    def sync(self, *, db: Session, full: bool = False, scan_url: str | None = None,
+             progress: Progress | None = None) -> SyncReport:
+        """Bring every fact table and the dimensions up to date (see the module docstring).
+
+        ``db`` is a session on the operational database (its transaction is only read);
+        ``scan_url``, the operational database's URL, lets DuckDB read a full load itself.
+        """
+        started = datetime.now(UTC)
+        modes: dict[str, str] = {}
+        counts: dict[str, int] = {}
+        with self._write:
+            self._sync_dimensions(db=db, force=full)
+            for source in SOURCES.values():
+                layout, marks = self._state(source)
+                if full or marks is None or layout != _layout_hash(source, self.timezone):
+                    counts[source.name] = self._full(source, db=db, scan_url=scan_url, progress=progress)
+                    modes[source.name] = "full"
+                    continue
+                written, consistent = self._incremental(source, db=db, marks=marks, progress=progress)
+                if consistent:
+                    counts[source.name], modes[source.name] = written, "incremental"
+                else:
+                    log.warning("stats: %s row counts disagree after an incremental sync; reloading", source.name)
+                    counts[source.name] = self._full(source, db=db, scan_url=scan_url, progress=progress)
+                    modes[source.name] = "full"
+        return SyncReport(mode=modes, rows=counts, seconds=(datetime.now(UTC) - started).total_seconds())
+
+    def _sync_dimensions(self, *, db: Session, force: bool) -> None:
+        fingerprint = repository.dimension_fingerprint(db=db)
+        if not force and fingerprint == self._dimension_fingerprint:
+            return
+        org = [tuple(_plain(v) for v in row) for row in db.execute(repository.org_unit_rows())]
+        grids = [tuple(_plain(v) for v in row) for row in db.execute(repository.grid_rows())]
+        categories = [tuple(row) for row in db.execute(repository.category_rows())]
+        con = self._con.cursor()
+        try:
+            con.execute("BEGIN")
+            con.execute("DELETE FROM dim_org_unit")
+            con.execute("DELETE FROM dim_grid")
+            con.execute("DELETE FROM dim_category")
+            for table, rows in (("dim_org_unit", org), ("dim_grid", grids), ("dim_category", categories)):
+                _insert_rows(con, table, rows)
+            # The closure of the tree (every unit with each of its ancestors, itself included):
+            # rolling up to a branch or station is then one join.
+            con.execute("DELETE FROM dim_org_ancestor")
+            con.execute("""
+                INSERT INTO dim_org_ancestor
+                SELECT u.id, a.id, a.kind, len(string_split(trim(a.path, '/'), '/'))
+                FROM dim_org_unit u JOIN dim_org_unit a ON starts_with(u.path, a.path)
+            """)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            con.close()
+        self._dimension_fingerprint = fingerprint
+
+    def _staging_columns(self, source: FactSource) -> str:
+        return ", ".join(f"{name} {kind}" for name, kind in source.columns)
+
+    def _insert_from(self, source: FactSource, target: str, rows: str) -> str:
+        """INSERT the source's columns (cast to their types) and derived columns from ``rows``."""
+        columns = ", ".join(f"CAST({name} AS {kind}) AS {name}" for name, kind in source.columns)
+        derived = ", ".join(expr.format(tz=self.timezone) for _, _, expr in source.derived)
+        return (f"INSERT INTO {target} SELECT *{', ' if derived else ''}{derived} "
+                f"FROM (SELECT {columns} FROM {rows} AS r)")
+
+    def _full(self, source: FactSource, *, db: Session, scan_url: str | None, progress: Progress | None) -> int:
+        """Load the whole source into a new table, then swap it in."""
+        marks = source.marks(db)
+        total = int(marks.get("count", 0))
+        if progress:
+            progress(source.name, 0, total)
+        new = f"{source.table}__new"
+        con = self._con.cursor()
+        try:
+            con.execute(f"DROP TABLE IF EXISTS {new}")
+            con.execute(f"CREATE TABLE {new} ({self._column_ddl(source)})")
+            if scan_url is not None and self._scan_into(con, source, new, scan_url=scan_url):
+                if progress:
+                    progress(source.name, total, total)
+            else:
+                done = 0
+                for chunk in _chunks(db, source.rows(None)):
+                    self._load_chunk(con, source, new, chunk)
+                    done += len(chunk)
+                    if progress:
+                        progress(source.name, done, max(total, done))
+            con.execute("BEGIN")
+            con.execute(f"DROP TABLE IF EXISTS {source.table}")
+            con.execute(f"ALTER TABLE {new} RENAME TO {source.table}")
+            self._save_state(con, source, marks)
+            con.execute("COMMIT")
+            return con.execute(f"SELECT count(*) FROM {source.table}").fetchone()[0]
+        finally:
+            con.close()
+
+    def _scan_into(self, con: duckdb.DuckDBPyConnection, source: FactSource, target: str, *,
+                   scan_url: str) -> bool:
+        """DuckDB reads the operational database itself (a SQLite file or PostgreSQL): the source's
+        own SQLAlchemy query, compiled in PostgreSQL's dialect (which DuckDB speaks), runs in DuckDB
+        over the attached tables, scanned in parallel. False when the database cannot be attached."""
+        url = make_url(scan_url)
+        backend = url.get_backend_name()
+        try:
+            if backend == "sqlite" and url.database and url.database != ":memory:":
+                con.execute("LOAD sqlite_scanner")
+                con.execute(f"ATTACH '{_quote(url.database)}' AS op (TYPE sqlite, READ_ONLY)")
+                schema = "op.main"
+            elif backend == "postgresql":
+                con.execute("LOAD postgres_scanner")
+                con.execute(f"ATTACH '{_quote(_libpq_dsn(url))}' AS op (TYPE postgres, READ_ONLY)")
+                schema = "op.public"
+            else:
+                return False
+        except duckdb.Error as exc:
+            log.warning("stats: DuckDB cannot attach the operational database (%s); reading rows instead", exc)
+            return False
+        sql = str(source.rows(None).compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+        here = con.execute("SELECT current_database()").fetchone()[0]
+        try:
+            con.execute(f"USE {schema}")
+            con.execute(self._insert_from(source, f"{here}.main.{target}", f"({sql})"))
+        finally:
+            con.execute(f"USE {here}.main")
+            con.execute("DETACH op")
+        return True
+
+    def _load_chunk(self, con: duckdb.DuckDBPyConnection, source: FactSource, target: str,
+                    rows: list[tuple]) -> None:
+        """Rows read through SQLAlchemy → a staging table (from NumPy columns) → the fact table."""
+        self._stage(con, source, rows)
+        con.execute(self._insert_from(source, target, "staging"))
+        con.execute("DROP TABLE staging")
+
+    def _stage(self, con: duckdb.DuckDBPyConnection, source: FactSource, rows: list[tuple]) -> None:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE staging ({self._staging_columns(source)})")
+        con.register("staging_arrays", _columns_of(source, rows))
+        try:
+            con.execute("INSERT INTO staging SELECT * FROM staging_arrays")
+        finally:
+            con.unregister("staging_arrays")
+
+    def _incremental(self, source: FactSource, *, db: Session, marks: dict[str, Any],
+                     progress: Progress | None) -> tuple[int, bool]:
+        """Re-read the rows changed since ``marks``; (rows written, counts agree afterwards)."""
+        new_marks = source.marks(db)
+        rows = [tuple(r) for r in db.execute(source.rows(source.changed_ids(marks)))]
+        if progress:
+            progress(source.name, 0, len(rows))
+        con = self._con.cursor()
+        try:
+            con.execute("BEGIN")
+            if rows:
+                self._stage(con, source, rows)
+                con.execute(f"DELETE FROM {source.table} WHERE id IN (SELECT id FROM staging)")
+                con.execute(self._insert_from(source, source.table, "staging"))
+                con.execute("DROP TABLE staging")
+            count = con.execute(f"SELECT count(*) FROM {source.table}").fetchone()[0]
+            consistent = count == int(new_marks.get("count", count))
+            if consistent:
+                self._save_state(con, source, new_marks)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            con.close()
+        if progress:
+            progress(source.name, len(rows), len(rows))
+        return len(rows), consistent
+
+
+def _insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:
+    """Insert Python rows as NumPy object columns (DuckDB's executemany costs a statement a row)."""
+    if not rows:
+        return
+    columns = {f"c{i}": np.array([r[i] for r in rows], dtype=object) for i in range(len(rows[0]))}
+    con.register("rows_arrays", columns)
+    try:
+        con.execute(f"INSERT INTO {table} SELECT * FROM rows_arrays")
+    finally:
+        con.unregister("rows_arrays")
+
+
+def _quote(text: str) -> str:
+    return text.replace("'", "''")
+
+
+def _libpq_dsn(url) -> str:
+    parts = {"host": url.host, "port": url.port, "dbname": url.database, "user": url.username,
+             "password": url.password}
+    return " ".join(f"{k}={v}" for k, v in parts.items() if v not in (None, ""))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def _chunks(db: Session, stmt) -> Iterator[list[tuple]]:
+    result = db.execute(stmt.execution_options(yield_per=FETCH_BATCH))
+    for partition in result.partitions(FETCH_BATCH):
+        yield [tuple(r) for r in partition]
+
+
+def _columns_of(source: FactSource, rows: list[tuple]) -> dict[str, np.ndarray]:
+    """Rows as NumPy columns that DuckDB reads directly: naive UTC datetime64 (NaT is NULL), and
+    Python objects for the rest (None is NULL; the staging table's types cast them)."""
+    arrays: dict[str, np.ndarray] = {}
+    for i, (name, kind) in enumerate(source.columns):
+        values = [r[i] for r in rows]
+        if kind == "TIMESTAMP":
+            arrays[name] = np.array([_naive_utc(v) for v in values], dtype="datetime64[us]")
+        elif kind in ("BIGINT", "INTEGER", "DOUBLE"):
+            arrays[name] = np.array(values, dtype=object)
+        else:
+            arrays[name] = np.array([None if v is None else str(_plain(v)) for v in values], dtype=object)
+    return arrays
+
+
+def _naive_utc(value: datetime | str | None) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+# --- the process's store --------------------------------------------------------------------------
+
+_store: StatsStore | None = None
+_store_lock = threading.Lock()
+
+
+def open_store(*, path: str, memory_limit: str, threads: int, timezone: str) -> StatsStore:
+    """The store in ``path``; when another process holds that file, a private in-memory store
+    (``store.path == ':memory:'``) that the caller fills with a full sync."""
+    try:
+        return StatsStore(path=path, memory_limit=memory_limit, threads=threads, timezone=timezone)
+    except duckdb.IOException as exc:
+        log.warning("stats: %s is held by another process (%s); using a private in-memory store", path, exc)
+        return StatsStore(path=None, memory_limit=memory_limit, threads=threads, timezone=timezone)
+
+
+def get_store() -> StatsStore:
+    """This process's statistics store (opened on first use from the settings)."""
+    global _store
+    with _store_lock:
+        if _store is None:
+            from pingan.config import get_settings
+
+            settings = get_settings()
+            _store = open_store(path=settings.stats_path, memory_limit=settings.stats_memory_limit,
+                                threads=settings.stats_threads, timezone=settings.timezone)
+        return _store
+
+
+def close_store() -> None:
+    """Close this process's store (server shutdown, tests)."""
+    global _store
+    with _store_lock:
+        if _store is not None:
+            _store.close()
+            _store = None
