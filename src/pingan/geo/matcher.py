@@ -44,6 +44,10 @@ log = logging.getLogger("pingan.geo")
 CHECK_INTERVAL_SECONDS = 3.0
 # Above this many rows a stale index is rebuilt in a background thread while the old one serves.
 BACKGROUND_REBUILD_ROWS = 50_000
+# glibc serves a block larger than this from its own mmap, unmapped as soon as it is freed (see
+# _fix_mmap_threshold).
+MMAP_THRESHOLD_BYTES = 256 * 1024
+_M_MMAP_THRESHOLD = -3  # mallopt's parameter number (malloc.h)
 
 # --- normalisation -------------------------------------------------------------------------
 
@@ -175,6 +179,10 @@ _K_ROAD, _K_PLACE, _K_PLACE_SHORT, _K_COMMUNITY = 0, 1, 2, 3
 # Columns of the packed per-row int32 matrix (one fancy index fetches them all for the candidates).
 C_COUNTY, C_TOWN, C_COMM, C_PLACE, C_BUILDING, C_UNIT, C_ROOM, C_GRID, C_ROAD, C_HOUSE = range(10)
 _HOUSE_MASK = (1 << 24) - 1
+# The leading number of a house (12 of 12-1号), for "nearest house"; capped so that differences fit
+# in int64 (no real house number comes near).
+_LEADING_NUMBER = re.compile(r"\d+")
+_HOUSE_VALUE_MAX = 1 << 62
 _COMPONENT_WEIGHTS = np.array([0.10, 0.07, 0.08])  # building, unit, room
 # Per "which of building / unit / room the caller said": the score of a row with the same
 # value, with none, with another value.
@@ -185,14 +193,41 @@ _COMPONENT_SCORES = {
 }
 
 
-def _ranges(keys: np.ndarray) -> list[tuple[int, int, int]]:
-    """(key, start, end) for each run of equal values in a sorted key array."""
-    if not len(keys):
-        return []
-    bounds = np.nonzero(np.diff(keys))[0] + 1
-    starts = [0, *bounds.tolist()]
-    ends = [*bounds.tolist(), len(keys)]
-    return [(int(keys[s]), s, e) for s, e in zip(starts, ends, strict=True)]
+class _Ranges:
+    """Runs of equal values in a sorted key array, found by key: key → (start, end) into that array.
+
+    Three flat arrays (the sorted distinct keys, int64, and each run's start and end, int32) and a
+    binary search, instead of a dict of tuples: 16 bytes a run and no Python object per run, so a
+    rebuild leaves no heap of small objects behind.
+    """
+
+    __slots__ = ("keys", "starts", "ends")
+
+    def __init__(self, keys: np.ndarray, starts: np.ndarray, ends: np.ndarray):
+        self.keys, self.starts, self.ends = keys, starts, ends
+
+    @classmethod
+    def of(cls, sorted_keys: np.ndarray) -> _Ranges:
+        """The runs of a sorted key array."""
+        n = len(sorted_keys)
+        first = np.ones(n, dtype=bool)  # where a run starts
+        np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=first[1:])
+        starts = np.flatnonzero(first).astype(np.int32)
+        ends = np.empty_like(starts)
+        ends[:-1] = starts[1:]
+        ends[-1:] = n  # (nothing when there are no runs)
+        return cls(sorted_keys[starts].astype(np.int64), starts, ends)
+
+    def subset(self, keep: np.ndarray) -> _Ranges:
+        """Only the runs where ``keep`` (a boolean per run) is true."""
+        return _Ranges(self.keys[keep], self.starts[keep], self.ends[keep])
+
+    def get(self, key: int) -> tuple[int, int] | None:
+        """(start, end) of the run of ``key``, None when there is none."""
+        i = int(self.keys.searchsorted(key))
+        if i < len(self.keys) and self.keys[i] == key:
+            return int(self.starts[i]), int(self.ends[i])
+        return None
 
 
 class AddressIndex:
@@ -201,49 +236,44 @@ class AddressIndex:
     Per row: the address id, a packed int32 matrix (county, township, community, place,
     building, unit, room, grid, road, house — small dictionary ids, -1 where absent), the
     coordinates, and the full text as two interned pieces (the head shared by every room of a
-    house, the tail "5号楼2单元301室" shared by many houses). About 70 bytes a row.
+    house, the tail "5号楼2单元301室" shared by many houses), all pieces held in one string.
+    About 75 bytes a row. The key tables are flat arrays too (:class:`_Ranges`): what the index
+    holds is a few dozen large objects and some thousands of names, not one object per row, so
+    the memory of a replaced index goes back to the OS instead of staying fragmented.
     """
 
     def __init__(self, rows, grid_paths: list[tuple[int, str]], communities: list[tuple[str, str]], signature):
         self.signature = signature
         self.built_at = time.monotonic()
-        strings: dict[str, int] = {}  # interned text pieces (full-text heads and tails)
-        self.strings: list[str] = []
+        pieces: dict[str, int] = {}  # interned text pieces (full-text heads and tails)
         comp: dict[str, int] = {}  # building / unit / room values
         roads: dict[str, int] = {}
         places: dict[str, int] = {}
         houses: dict[str, int] = {}
         comms: dict[str, int] = {}  # 12-digit community code → dense id
         grid_index: dict[int, int] = {}
-        norm_cache: dict[tuple[int, str], str | None] = {}
-        tails = (None, None, _BUILDING_TAIL, _UNIT_TAIL, _ROOM_TAIL)
+        # Per kind of component (road, house, building, unit, room, place): its dictionary, how a
+        # raw value is normalised, and a build-time cache raw value → id (raw values repeat).
+        tables = (roads, houses, comp, comp, comp, places)
+        normalizers = (normalize, house_key, lambda v: component_key(v, _BUILDING_TAIL),
+                       lambda v: component_key(v, _UNIT_TAIL), lambda v: component_key(v, _ROOM_TAIL), normalize)
+        seen: tuple[dict[str, int], ...] = tuple({} for _ in tables)
 
-        def intern(table: dict, value, store: list | None = None) -> int:
+        def intern(table: dict, value) -> int:
             idx = table.get(value)
             if idx is None:
                 idx = table[value] = len(table)
-                if store is not None:
-                    store.append(value)
             return idx
 
         def norm(kind: int, value: str | None) -> int:
             """Dictionary id of a normalised component (-1 when empty)."""
             if not value:
                 return -1
-            key = (kind, value)
-            out = norm_cache.get(key, False)
-            if out is False:
-                if kind == 0:
-                    out = normalize(value) or None
-                elif kind == 1:
-                    out = house_key(value)
-                else:
-                    out = component_key(value, tails[kind])
-                norm_cache[key] = out
-            if out is None:
-                return -1
-            table = roads if kind == 0 else houses if kind == 1 else comp
-            return intern(table, out)
+            idx = seen[kind].get(value)
+            if idx is None:
+                out = normalizers[kind](value)
+                idx = seen[kind][value] = intern(tables[kind], out) if out else -1
+            return idx
 
         ids, packed, head, tail = array("i"), array("i"), array("i"), array("i")
         lat, lon = array("d"), array("d")
@@ -255,11 +285,9 @@ class AddressIndex:
                 town, comm = int(division_code[:9]), intern(comms, division_code)
             else:
                 town, comm = -1, -1
-            pn = normalize(place_raw) if place_raw else None
             packed.extend((
                 int(county_code) if county_code and county_code.isdigit() else -1,
-                town, comm,
-                intern(places, pn) if pn else -1,
+                town, comm, norm(5, place_raw),
                 norm(2, b_raw), norm(3, u_raw), norm(4, r_raw),
                 -1 if grid_id is None else intern(grid_index, grid_id),
                 norm(0, road_raw), norm(1, house_raw),
@@ -274,15 +302,21 @@ class AddressIndex:
                         break
             if split < 0:
                 split = max(0, len(full_text) - 12)
-            head.append(intern(strings, full_text[:split], self.strings))
-            tail.append(intern(strings, full_text[split:], self.strings))
+            head.append(intern(pieces, full_text[:split]))
+            tail.append(intern(pieces, full_text[split:]))
             lat.append(a_lat)
             lon.append(a_lon)
-        del norm_cache, strings
+        del seen
         self.n = len(ids)
+        # Piece i is text[piece_at[i]:piece_at[i + 1]].
+        self.text = "".join(pieces)
+        self.piece_at = np.zeros(len(pieces) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces)), out=self.piece_at[1:])
+        del pieces
 
-        def as_np(a, dt):
-            return np.frombuffer(a, dtype=dt).copy() if len(a) else np.zeros(0, dt)
+        def as_np(a: array, dt) -> np.ndarray:
+            # A view of the array's own buffer: no second copy of the rows while building.
+            return np.frombuffer(a, dtype=dt) if len(a) else np.zeros(0, dt)
 
         self.ids = as_np(ids, np.int32)
         self.cols = as_np(packed, np.int32).reshape(self.n, 10)
@@ -293,10 +327,9 @@ class AddressIndex:
         del ids, packed, head, tail, lat, lon
         self.comp = comp
         self.houses = houses
-        self.road_names = {v: k for k, v in roads.items()}
-        self.place_names = {v: k for k, v in places.items()}
+        self.road_names = list(roads)  # road id → name
+        self.place_names = list(places)  # place id → name
         self.comm_codes = list(comms)
-        self.comm_ids = comms
         self.grid_ids = np.zeros(len(grid_index), dtype=np.int64)
         for gid, pos in grid_index.items():
             self.grid_ids[pos] = gid
@@ -307,63 +340,81 @@ class AddressIndex:
         self.cities = frozenset(c // 100 for c in self.counties)
         self.prefer = tuple(sorted({str(c)[:4] for c in self.counties}))
         self._build_keys()
-        self._build_automaton(communities)
+        self._build_automaton(communities, comms)
 
     # -- keys -------------------------------------------------------------------------------
     def _build_keys(self) -> None:
-        road, house, place, building = (self.cols[:, C_ROAD], self.cols[:, C_HOUSE], self.cols[:, C_PLACE],
-                                        self.cols[:, C_BUILDING])
+        road, house, place = self.cols[:, C_ROAD], self.cols[:, C_HOUSE], self.cols[:, C_PLACE]
+        # (Temporaries are dropped as soon as done with: the old index is alive during a rebuild.)
         # Rows sorted by (road, house): a road, or a road + house, is one contiguous range.
-        on_road = np.nonzero(road >= 0)[0]
+        on_road = np.flatnonzero(road >= 0)
         order = on_road[np.lexsort((house[on_road], road[on_road]))].astype(np.int32)
+        del on_road
         self.order_rh = order
         rh_keys = road[order].astype(np.int64) * (1 << 24) + np.where(house[order] >= 0, house[order], _HOUSE_MASK)
-        self.range_rh = {k: (s, e) for k, s, e in _ranges(rh_keys)}
-        self.range_road = {k: (s, e) for k, s, e in _ranges(road[order])}
-        # Per road: the house-level rows (no building), for "just the road" queries.
-        self.road_houses_rows: dict[int, np.ndarray] = {}
-        for rid, (s, e) in self.range_road.items():
-            rows = order[s:e]
-            self.road_houses_rows[rid] = rows[building[rows] < 0][:200]
-        # Per road: its house numbers as integers, for "nearest house" when a number is unknown.
-        house_value = {}
+        self.range_rh = _Ranges.of(rh_keys)
+        del rh_keys
+        self.range_road = _Ranges.of(road[order])
+        # Per road: its numbered houses (house id, and the leading number as an integer) sorted by
+        # road, number and house id, for "nearest house" when a number is not in the registry.
+        house_value = np.full(len(self.houses), -1, dtype=np.int64)  # -1: no leading number
         for text, hid in self.houses.items():
-            m = re.match(r"\d+", text)
-            house_value[hid] = int(m.group(0)) if m else None
-        self.road_houses: dict[int, list[tuple[int, int]]] = {}
-        for key in self.range_rh:
-            v = house_value.get(key & _HOUSE_MASK)
-            if v is not None:
-                self.road_houses.setdefault(key >> 24, []).append((v, key & _HOUSE_MASK))
+            m = _LEADING_NUMBER.match(text)
+            if m:
+                house_value[hid] = min(int(m.group(0)), _HOUSE_VALUE_MAX)
+        keys = self.range_rh.keys
+        keys = keys[(keys & _HOUSE_MASK) != _HOUSE_MASK]  # the (road, house) pairs with a house
+        keys = keys[house_value[keys & _HOUSE_MASK] >= 0]  # ... and a number
+        rids, hids = keys >> 24, keys & _HOUSE_MASK
+        values = house_value[hids]
+        by_value = np.lexsort((hids, values, rids))
+        self.road_house_ids = hids[by_value].astype(np.int32)
+        self.road_house_values = values[by_value]
+        self.road_houses = _Ranges.of(rids[by_value])
+        del house_value, keys, rids, hids, values, by_value
         # Rows sorted by (place, house): a place, or a village house (张庄村15号), is one range.
-        on_place = np.nonzero(place >= 0)[0]
+        on_place = np.flatnonzero(place >= 0)
         porder = on_place[np.lexsort((house[on_place], place[on_place]))].astype(np.int32)
+        del on_place
         self.order_pl = porder
-        self.range_place = {k: (s, e) for k, s, e in _ranges(place[porder])}
-        self.place_has_house = {
-            pid for pid, (s, e) in self.range_place.items()
-            if (house[porder[s:e]] >= 0).any() and (road[porder[s:e]] < 0).any()
-        }
+        self.range_place = _Ranges.of(place[porder])
+        # Per place id: whether it has numbered houses off any road (a village: 张庄村15号).
+        self.place_has_house = np.zeros(len(self.place_names), dtype=bool)
+        if len(porder):
+            starts = self.range_place.starts
+            self.place_has_house[self.range_place.keys] = (np.logical_or.reduceat(house[porder] >= 0, starts)
+                                                           & np.logical_or.reduceat(road[porder] < 0, starts))
+        # (place, house) ranges, kept only for those places: no other is looked up by house.
         ph_keys = place[porder].astype(np.int64) * (1 << 24) + np.where(house[porder] >= 0, house[porder], _HOUSE_MASK)
-        self.range_ph = {k: (s, e) for k, s, e in _ranges(ph_keys) if (k >> 24) in self.place_has_house}
+        range_ph = _Ranges.of(ph_keys)
+        del ph_keys
+        self.range_ph = range_ph.subset(self.place_has_house[range_ph.keys >> 24])
 
-    def _build_automaton(self, communities: list[tuple[str, str]]) -> None:
+    def _road_house_rows(self, rid: int) -> np.ndarray | None:
+        """A road's house-level rows (no building), at most 200, for "just the road" queries."""
+        rng = self.range_road.get(rid)
+        if rng is None:
+            return None
+        rows = self.order_rh[rng[0]:rng[1]]
+        return rows[self.cols[rows, C_BUILDING] < 0][:200]
+
+    def _build_automaton(self, communities: list[tuple[str, str]], comm_ids: dict[str, int]) -> None:
         patterns: dict[str, list[tuple[int, int]]] = {}
 
         def add(word: str, kind: int, target: int) -> None:
             if len(word) >= 2:
                 patterns.setdefault(word, []).append((kind, target))
 
-        for rid, name in self.road_names.items():
+        for rid, name in enumerate(self.road_names):
             add(name, _K_ROAD, rid)
-        for pid, name in self.place_names.items():
+        for pid, name in enumerate(self.place_names):
             add(name, _K_PLACE, pid)
             if name.endswith("小区") and len(name) >= 4:
                 add(name[:-2], _K_PLACE_SHORT, pid)
         for code, name in communities:
             n = normalize(name)
-            if n and code in self.comm_ids:
-                add(n, _K_COMMUNITY, self.comm_ids[code])
+            if n and code in comm_ids:
+                add(n, _K_COMMUNITY, comm_ids[code])
         self.pattern_len = array("B")
         self.pattern_entries: list[tuple[tuple[int, int], ...]] = []
         self.pattern_short_only = array("B")
@@ -380,7 +431,7 @@ class AddressIndex:
             self.automaton = None
         # Fuzzy fallback: roads by character, for a mistyped road name (平源路 for 平原路).
         self.road_chars: dict[str, list[int]] = {}
-        for rid, name in self.road_names.items():
+        for rid, name in enumerate(self.road_names):
             for ch in set(name[:-1]):
                 self.road_chars.setdefault(ch, []).append(rid)
 
@@ -488,13 +539,18 @@ class AddressIndex:
         return None, None, outside, segments, hits
 
     def _nearest_houses(self, rid: int, house_text: str) -> list[tuple[int, float]]:
-        m = re.match(r"\d+", house_text)
-        houses = self.road_houses.get(rid)
-        if not m or not houses:
+        """The two numbered houses of the road closest to the number said, with a closeness."""
+        m = _LEADING_NUMBER.match(house_text)
+        rng = self.road_houses.get(rid)
+        if not m or rng is None:
             return []
         v = int(m.group(0))
-        ranked = sorted(houses, key=lambda hv: (abs(hv[0] - v), hv[0]))[:2]
-        return [(hid, 1.0 / (1.0 + abs(hv - v) / 10.0)) for hv, hid in ranked]
+        s, e = rng
+        values = self.road_house_values[s:e]
+        # Sorted by number and house id, so a stable sort by distance breaks ties by the smaller
+        # number, then the older house id.
+        near = np.argsort(np.abs(values - min(v, _HOUSE_VALUE_MAX)), kind="stable")[:2].tolist()
+        return [(int(self.road_house_ids[s + i]), 1.0 / (1.0 + abs(int(values[i]) - v) / 10.0)) for i in near]
 
     # -- matching ----------------------------------------------------------------------------
     def match(self, text: str, *, limit: int = 5, allowed: np.ndarray | None = None) -> list[MatchResult]:
@@ -557,7 +613,7 @@ class AddressIndex:
             road_keys = with_house
         if place_ids and tail_from is None:
             tail_from = place_ends[-1]
-            if place_ids[-1] in self.place_has_house:
+            if self.place_has_house[place_ids[-1]]:
                 m = _HOUSE_AT_START.match(q, tail_from)
                 if m:
                     q_house = _strip_number(m.group(1)) if m.group(1).isdigit() else m.group(1)
@@ -580,11 +636,11 @@ class AddressIndex:
                         parts.append((self.order_rh[rng[0]:rng[1]], 0.2 * closeness * factor, True))
                 if near:
                     continue
-            rows = self.road_houses_rows.get(rid)
+            rows = self._road_house_rows(rid)
             if rows is not None and len(rows):
                 parts.append((rows, 0.3 * factor, True))
         for pid in dict.fromkeys(place_ids):
-            if house_id is not None and not road_keys and pid in self.place_has_house:
+            if house_id is not None and not road_keys and self.place_has_house[pid]:
                 rng = self.range_ph.get(pid * (1 << 24) + house_id)
                 if rng:
                     parts.append((self.order_pl[rng[0]:rng[1]], 0.5, False))
@@ -647,6 +703,10 @@ class AddressIndex:
         np.maximum(score, 0.0, out=score)
         return self._top(rows, score, cols, limit)
 
+    def _piece(self, i: int) -> str:
+        """Interned text piece ``i`` (a full-text head or tail)."""
+        return self.text[self.piece_at[i]:self.piece_at[i + 1]]
+
     def _top(self, rows: np.ndarray, score: np.ndarray, cols: np.ndarray, limit: int) -> list[MatchResult]:
         k = min(limit, len(rows))
         if len(rows) > 64:
@@ -658,14 +718,14 @@ class AddressIndex:
         if len(top) > 1 and best[0] - best[1] < 1e-9:
             best = best * 0.75  # two different addresses fit equally well: not sure which
         results = []
-        strings, comm_codes = self.strings, self.comm_codes
+        comm_codes = self.comm_codes
         for pos, s in zip(top[:k].tolist(), best[:k].tolist(), strict=False):
             i = int(rows[pos])
             g = int(cols[pos, C_GRID])
             c = int(cols[pos, C_COMM])
             results.append(MatchResult(
                 address_id=int(self.ids[i]), score=round(s, 4),
-                full_text=strings[self.head[i]] + strings[self.tail[i]],
+                full_text=self._piece(self.head[i]) + self._piece(self.tail[i]),
                 lat=float(self.lat[i]), lon=float(self.lon[i]),
                 grid_id=int(self.grid_ids[g]) if g >= 0 else None,
                 division_code=comm_codes[c] if c >= 0 else None,
@@ -709,14 +769,41 @@ def invalidate() -> None:
 
 
 def _release_memory() -> None:
-    """Hand the freed row buffers of a build back to the OS (glibc keeps them otherwise)."""
+    """Hand freed memory (a build's row buffers, a replaced index) back to the OS (glibc keeps
+    it otherwise)."""
     try:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):  # not glibc: nothing to do
         pass
 
 
+_mmap_threshold_fixed = False
+
+
+def _fix_mmap_threshold() -> None:
+    """Fix glibc's mmap threshold at MMAP_THRESHOLD_BYTES (process-wide, once, before the first
+    build; glibc starts at 128 KB).
+
+    By default glibc raises the threshold to the size of each mmapped block freed, up to 32 MB:
+    once a replaced index's 16 MB row matrix is freed, the next index's arrays come from the
+    heaps instead, and a heap keeps what is freed in it (up to twice the threshold at its top,
+    and all of it when the old index is dropped by a request thread, after the trim). With the
+    threshold fixed, every large array of an index is its own mapping, returned to the OS when
+    it is freed, whichever thread frees it last: two rebuilds no longer leave the process an
+    index larger, and the peak of a rebuild is the old index plus the new one.
+    """
+    global _mmap_threshold_fixed
+    if _mmap_threshold_fixed:
+        return
+    _mmap_threshold_fixed = True
+    try:
+        ctypes.CDLL("libc.so.6").mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
+
+
 def _build(db: Session, signature, between_batches=None) -> AddressIndex:
+    _fix_mmap_threshold()
     started = time.perf_counter()
     index = AddressIndex(
         repository.iter_address_index_rows(db=db, between_batches=between_batches),
@@ -754,7 +841,11 @@ def _rebuild_in_background(signature=None) -> None:
             fresh = _build(db, signature, between_batches=db.commit)
             db.commit()
         with _lock:
-            _index = fresh
+            old, _index = _index, fresh
+        # The replaced index is freed here (unless a request still holds it): hand its memory
+        # back as well, or each rebuild leaves the process about one index larger.
+        del old, fresh
+        _release_memory()
     except Exception:  # the old index keeps serving; the next check retries
         log.exception("address index rebuild failed")
     finally:
