@@ -66,6 +66,26 @@ def _layout_hash(source: FactSource, timezone: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+@contextmanager
+def _transaction(connection: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A cursor of its own in one transaction: committed when the block ends, rolled back (and
+    the first error kept) when it raises."""
+    con = connection.cursor()
+    try:
+        con.execute("BEGIN")
+        try:
+            yield con
+        except BaseException:
+            try:
+                con.execute("ROLLBACK")
+            except duckdb.Error:  # already rolled back by the failure itself
+                pass
+            raise
+        con.execute("COMMIT")
+    finally:
+        con.close()
+
+
 @dataclass(frozen=True)
 class SyncReport:
     """What one sync did, per source: 'full' or 'incremental', and how many rows it wrote."""
@@ -181,9 +201,7 @@ class StatsStore:
         org = [tuple(_plain(v) for v in row) for row in db.execute(repository.org_unit_rows())]
         grids = [tuple(_plain(v) for v in row) for row in db.execute(repository.grid_rows())]
         categories = [tuple(row) for row in db.execute(repository.category_rows())]
-        con = self._con.cursor()
-        try:
-            con.execute("BEGIN")
+        with _transaction(self._con) as con:
             con.execute("DELETE FROM dim_org_unit")
             con.execute("DELETE FROM dim_grid")
             con.execute("DELETE FROM dim_category")
@@ -197,12 +215,6 @@ class StatsStore:
                 SELECT u.id, a.id, a.kind, len(string_split(trim(a.path, '/'), '/'))
                 FROM dim_org_unit u JOIN dim_org_unit a ON starts_with(u.path, a.path)
             """)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        finally:
-            con.close()
         self._dimension_fingerprint = fingerprint
 
     def _staging_columns(self, source: FactSource) -> str:
@@ -236,14 +248,13 @@ class StatsStore:
                     done += len(chunk)
                     if progress:
                         progress(source.name, done, max(total, done))
-            con.execute("BEGIN")
+        finally:
+            con.close()
+        with _transaction(self._con) as con:
             con.execute(f"DROP TABLE IF EXISTS {source.table}")
             con.execute(f"ALTER TABLE {new} RENAME TO {source.table}")
             self._save_state(con, source, marks)
-            con.execute("COMMIT")
             return con.execute(f"SELECT count(*) FROM {source.table}").fetchone()[0]
-        finally:
-            con.close()
 
     def _scan_into(self, con: duckdb.DuckDBPyConnection, source: FactSource, target: str, *,
                    scan_url: str) -> bool:
@@ -298,9 +309,7 @@ class StatsStore:
         rows = [tuple(r) for r in db.execute(source.rows(source.changed_ids(marks)))]
         if progress:
             progress(source.name, 0, len(rows))
-        con = self._con.cursor()
-        try:
-            con.execute("BEGIN")
+        with _transaction(self._con) as con:
             if rows:
                 self._stage(con, source, rows)
                 con.execute(f"DELETE FROM {source.table} WHERE id IN (SELECT id FROM staging)")
@@ -310,12 +319,6 @@ class StatsStore:
             consistent = count == int(new_marks.get("count", count))
             if consistent:
                 self._save_state(con, source, new_marks)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        finally:
-            con.close()
         if progress:
             progress(source.name, len(rows), len(rows))
         return len(rows), consistent
