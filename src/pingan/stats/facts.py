@@ -60,8 +60,9 @@ class FactSource:
     rows: Callable[[Select | CompoundSelect | None], Select]  # the fact rows (all, or those whose id is in the select)
     marks: Callable[[Session], dict[str, Any]]  # the current watermarks
     changed_ids: Callable[[dict[str, Any]], Select | CompoundSelect]  # ids changed since the watermarks
-    # Which records a drill-down returns (a key of pingan.stats.routes' record listers).
-    records: str = ""
+    # The records behind a figure, read back through the owning domain's repository
+    # (jurisdiction-filtered, personal data masked): (db, actor, ids) → API rows in id order.
+    list_records: Callable[[Session, Any, list[int]], list]
     grid_column: str | None = None
 
     @property
@@ -92,6 +93,13 @@ def zone_target_case(column: str = "f.zone_class") -> str:
 
 def _seconds(later: str, earlier: str = "received_at") -> str:
     return f"CASE WHEN {later} >= {earlier} THEN date_diff('microsecond', {earlier}, {later}) / 1000000.0 END"
+
+
+def _incident_records(db: Session, actor, ids: list[int]) -> list:
+    from pingan.incident import repository as incident_repository
+    from pingan.incident.schemas import IncidentRead
+
+    return [IncidentRead.model_validate(r) for r in incident_repository.list_by_ids(db=db, actor=actor, ids=ids)]
 
 
 INCIDENTS = register_source(FactSource(
@@ -126,6 +134,6 @@ INCIDENTS = register_source(FactSource(
     rows=repository.incident_fact_rows,
     marks=repository.incident_marks,
     changed_ids=repository.incident_changed_ids,
-    records="incident",
+    list_records=_incident_records,
     grid_column="grid_id",
 ))

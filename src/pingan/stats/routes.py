@@ -5,7 +5,6 @@ the owning domain's repository (jurisdiction-filtered, personal data masked)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Path, Query
@@ -14,8 +13,6 @@ from sqlalchemy.orm import Session
 from pingan.auth.actor import Actor
 from pingan.auth.permissions import Perm
 from pingan.errors import ValidationFailed
-from pingan.incident import repository as incident_repository
-from pingan.incident.schemas import IncidentRead
 from pingan.stats import engine, ranking
 from pingan.stats.metrics import METRICS
 from pingan.stats.period import parse_period
@@ -56,12 +53,6 @@ def _filters(values: list[str] | None) -> dict[str, str | None]:
             raise ValidationFailed("filter：应为「维度:取值」", "filter: use dimension:value", field="filter")
         out[name.strip()] = key.strip()
     return out
-
-
-def _record_listers() -> dict[str, Callable[..., list]]:
-    """Who lists the records of each fact source (the owning domain's repository)."""
-    return {"incident": lambda db, actor, ids: [IncidentRead.model_validate(r) for r in
-                                                incident_repository.list_by_ids(db=db, actor=actor, ids=ids)]}
 
 
 @router.get("/stats/kpis", response_model=list[KpiRead], responses=_ERRORS)
@@ -113,7 +104,7 @@ def kpi_records(
     wanted = _filters(filters)
     found = engine.drill_down(store=store, actor=actor, metric=metric, period=parsed, filters=wanted, part=part,
                               org_unit_id=org, limit=limit, offset=offset)
-    items = _record_listers()[metric.source.records](db, actor, found.ids)
+    items = metric.source.list_records(db, actor, found.ids)
     return RecordsRead(kpi=metric.slug, period=PeriodRead.build(parsed), part=part, filters=wanted,
                        total=found.total, items=items)
 
