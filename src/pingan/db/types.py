@@ -33,3 +33,8 @@ class UTCDateTime(TypeDecorator):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# Primary keys are INTEGER columns: an id from a request above this is refused with a 422 (on
+# PostgreSQL it would overflow a parameter the driver has already prepared as int4).
+MAX_ID = 2**31 - 1

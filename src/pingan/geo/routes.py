@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import Depends, Query
+from fastapi import Depends, Path, Query
 from sqlalchemy.orm import Session
 
 from pingan.auth.actor import Actor
 from pingan.auth.permissions import Perm
+from pingan.db.types import MAX_ID
 from pingan.errors import NotFound, ValidationFailed
 from pingan.geo import repository, service
 from pingan.geo.divisions import get_division, list_divisions
@@ -46,7 +47,7 @@ def match_addresses(q: str = Query(..., min_length=1, max_length=200), limit: in
 
 
 @router.get("/addresses", response_model=AddressPage)
-def list_addresses(q: str | None = Query(None, max_length=100), grid_id: int | None = Query(None, ge=1),
+def list_addresses(q: str | None = Query(None, max_length=100), grid_id: int | None = Query(None, ge=1, le=MAX_ID),
                    county_code: str | None = Query(None, pattern=r"^\d{6}$"),
                    limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=10_000_000),
                    actor: Actor = Depends(require(Perm.GEO_READ)), db: Session = Depends(get_db)):
@@ -56,7 +57,8 @@ def list_addresses(q: str | None = Query(None, max_length=100), grid_id: int | N
 
 
 @router.get("/addresses/{address_id}", response_model=AddressRead)
-def get_address(address_id: int, actor: Actor = Depends(require(Perm.GEO_READ)), db: Session = Depends(get_db)):
+def get_address(address_id: Annotated[int, Path(ge=1, le=MAX_ID)], actor: Actor = Depends(require(Perm.GEO_READ)),
+                db: Session = Depends(get_db)):
     address = repository.get_address(db=db, actor=actor, address_id=address_id)
     if address is None:
         raise NotFound("标准地址不存在或不在辖区内", "No such standard address in your jurisdiction")
@@ -104,7 +106,8 @@ def grid_at_point(lat: float = Query(..., ge=-90, le=90), lon: float = Query(...
 
 
 @router.get("/grids/{grid_id}", response_model=GridDetail)
-def get_grid(grid_id: int, actor: Actor = Depends(require(Perm.GEO_READ)), db: Session = Depends(get_db)):
+def get_grid(grid_id: Annotated[int, Path(ge=1, le=MAX_ID)], actor: Actor = Depends(require(Perm.GEO_READ)),
+             db: Session = Depends(get_db)):
     grid = repository.get_grid(db=db, actor=actor, grid_id=grid_id)
     if grid is None:
         raise NotFound("网格不存在或不在辖区内", "No such grid in your jurisdiction")

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from pingan.auth.actor import Actor
 from pingan.auth.permissions import Perm
 from pingan.config import get_settings
-from pingan.db.types import utcnow
+from pingan.db.types import MAX_ID, utcnow
 from pingan.errors import DomainError, NotFound, ValidationFailed
 from pingan.geo.models import ZONE_TARGET_SECONDS, ZoneClass
 from pingan.geo.spatial import haversine_m
@@ -186,8 +186,8 @@ def _call_form(request: Request, db: Session, actor: Actor, *, values: dict | No
 
 
 @router.get("/incidents/new")
-def new_call(request: Request, created: int | None = Query(None, ge=1, le=2**63 - 1),
-             added: int | None = Query(None, ge=1, le=2**63 - 1),
+def new_call(request: Request, created: int | None = Query(None, ge=1, le=MAX_ID),
+             added: int | None = Query(None, ge=1, le=MAX_ID),
              actor: Actor = Depends(require(Perm.INCIDENT_CREATE)), db: Session = Depends(get_db)):
     """接警：键盘优先的来电录入。"""
     shown = {}

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from pingan.auth.actor import Actor
 from pingan.auth.permissions import Perm
+from pingan.db.types import MAX_ID
 from pingan.errors import NotFound, ValidationFailed
 from pingan.incident import dispatch, repository, service, stream
 from pingan.incident.models import Stage
@@ -45,7 +46,7 @@ from pingan.web.routing import api_router
 
 router = api_router(tags=["incidents"])
 
-Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 _ERRORS = {403: {"description": "role may not do this"}, 404: {"description": "not found or outside jurisdiction"},
            409: {"description": "refused in the current state"}, 422: {"description": "invalid input"}}

@@ -15,7 +15,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
 from pingan.config import get_settings
-from pingan.db.types import utcnow
+from pingan.db.types import MAX_ID, utcnow
 from pingan.incident.models import AssignmentStatus, Disposition, Satisfaction, Stage
 from pingan.incident.reference import CATEGORIES
 from pingan.org.models import UnitKind
@@ -88,7 +88,7 @@ class IncidentCreate(_CallerFields):
     model_config = ConfigDict(extra="forbid")
 
     location_text: str = Field(..., min_length=1, max_length=255, description="案发地点 / location as told")
-    address_id: int | None = Field(None, ge=1, le=2**31 - 1, description="选定的标准地址 / chosen standard address")
+    address_id: int | None = Field(None, ge=1, le=MAX_ID, description="选定的标准地址 / chosen standard address")
     lat: float | None = Field(None, ge=-90, le=90)
     lon: float | None = Field(None, ge=-180, le=180)
     category_code: str = Field(..., min_length=2, max_length=8, description="警情类别代码 / category code")
@@ -148,13 +148,13 @@ class CallCreate(_CallerFields):
 class MergeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    source_id: int = Field(..., ge=1, le=2**63 - 1, description="并入本警情的重复警情 / the duplicate to merge in")
+    source_id: int = Field(..., ge=1, le=MAX_ID, description="并入本警情的重复警情 / the duplicate to merge in")
 
 
 class AssignRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    unit_id: int = Field(..., ge=1, le=2**63 - 1)
+    unit_id: int = Field(..., ge=1, le=MAX_ID)
 
 
 class AdvanceRequest(BaseModel):

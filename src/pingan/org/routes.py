@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import Depends
+from typing import Annotated
+
+from fastapi import Depends, Path
 from sqlalchemy.orm import Session
 
 from pingan.auth.actor import Actor
 from pingan.auth.permissions import Perm
+from pingan.db.types import MAX_ID
 from pingan.errors import NotFound
 from pingan.org import repository
 from pingan.org.models import OrgKind, UnitStatus
@@ -24,7 +27,8 @@ def list_org_units(kind: OrgKind | None = None, actor: Actor = Depends(require(P
 
 
 @router.get("/org-units/{org_unit_id}", response_model=OrgUnitRead)
-def get_org_unit(org_unit_id: int, actor: Actor = Depends(require(Perm.ORG_READ)), db: Session = Depends(get_db)):
+def get_org_unit(org_unit_id: Annotated[int, Path(ge=1, le=MAX_ID)], actor: Actor = Depends(require(Perm.ORG_READ)),
+                 db: Session = Depends(get_db)):
     unit = repository.get_org_unit(db=db, actor=actor, org_unit_id=org_unit_id)
     if unit is None:
         raise NotFound("机构不存在或不在辖区内", "No such org unit in your jurisdiction")
@@ -38,7 +42,8 @@ def list_units(status: UnitStatus | None = None, actor: Actor = Depends(require(
 
 
 @router.get("/units/{unit_id}", response_model=DutyUnitRead)
-def get_unit(unit_id: int, actor: Actor = Depends(require(Perm.UNIT_READ)), db: Session = Depends(get_db)):
+def get_unit(unit_id: Annotated[int, Path(ge=1, le=MAX_ID)], actor: Actor = Depends(require(Perm.UNIT_READ)),
+             db: Session = Depends(get_db)):
     unit = repository.get_unit(db=db, actor=actor, unit_id=unit_id)
     if unit is None:
         raise NotFound("警力单元不存在或不在辖区内", "No such duty unit in your jurisdiction")
