@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -109,6 +109,28 @@ def test_percentage_change_against_a_real_baseline(db, world, july, store, admin
     cell = values(store, admin)["incidents_received"][0]
     assert (cell.last_year.baseline, cell.last_year.absolute, cell.last_year.percent) == (2, 3, 150.0)
     assert cell.last_year.note == "ok"
+
+
+def test_a_period_not_yet_ended_is_compared_to_date(db, world, july, store, admin):
+    """On 12 July 2026 at 10:30, July 2026 holds i1 (10 July) and i2 (11 July) — i3..i5 come
+    later. Its 同比 is 1–12 July 2025 10:30, which holds one of July 2025's two incidents; its
+    环比 is 1–12 June 2026 10:30 (none). The whole of July 2025 is never the baseline."""
+    make_incident(db, world, at="2025-07-11 08:00:00", side="a")
+    make_incident(db, world, at="2025-07-20 08:00:00", side="b")
+    store.sync(db=db)
+    now = datetime(2026, 7, 12, 10, 30)
+    result = engine.compute(store=store, actor=admin, metrics=[METRICS["incidents_received"]], period=JULY,
+                            now=now)[0]
+    assert result.period.until == now and result.period.span == "2026-07-01 至 2026-07-12 10:30"
+    cell = result.cells[0]
+    assert cell.value == 2
+    assert (cell.last_year.baseline, cell.last_year.percent) == (1, 100.0)
+    assert (cell.previous.baseline, cell.previous.note) == (0, "baseline_zero")
+    by_day = engine.compute(store=store, actor=admin, metrics=[METRICS["incidents_received"]], period=JULY,
+                            by=("day",), now=now)[0].cells
+    assert [c.key["day"] for c in by_day][-1] == "2026-07-12"  # no bucket after today
+    found = engine.drill_down(store=store, actor=admin, metric=METRICS["incidents_received"], period=JULY, now=now)
+    assert found.total == 2 and set(found.ids) == {july["i1"].id, july["i2"].id}
 
 
 def test_an_incident_is_counted_in_the_period_it_was_received(db, world, store, admin):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 
@@ -45,3 +45,33 @@ def test_invalid_periods_are_422_naming_the_field(text):
         parse_period(text, field="period")
     assert err.value.status_code == 422 and err.value.field == "period"
     assert "统计周期" in err.value.zh and "invalid period" in err.value.en
+
+
+def test_a_period_not_yet_ended_is_cut_to_date_and_so_are_its_baselines():
+    now = datetime(2026, 11, 23, 10, 0, 42)
+    year = parse_period("2026").to_date(now)
+    assert year.until == datetime(2026, 11, 23, 10, 0)  # to the minute
+    assert year.span == "2026-01-01 至 2026-11-23 10:00" and year.last_day == date(2026, 11, 23)
+    # 同比 and 环比 of a year are both 2025, stopped at the same point: 1 January – 23 November 10:00
+    assert year.last_year().until == year.previous().until == datetime(2025, 11, 23, 10, 0)
+    assert year.last_year().label == "2025"
+    month = parse_period("2026-03").to_date(datetime(2026, 3, 31, 8, 0))
+    # 31 March 08:00 a month back is 31 February: the day is clamped to February's last
+    assert month.previous().until == datetime(2026, 2, 28, 8, 0)
+    assert month.previous().span == "2026-02-01 至 2026-02-28 08:00"
+    assert month.last_year().until == datetime(2025, 3, 31, 8, 0)
+    day = parse_period("2026-11-23").to_date(now)
+    assert day.previous().until == datetime(2026, 11, 22, 10, 0)
+    assert day.last_year().until == datetime(2025, 11, 23, 10, 0)
+    leap = parse_period("2028-02-01..2028-03-31").to_date(datetime(2028, 2, 29, 12, 0))
+    assert leap.last_year().until == datetime(2027, 2, 28, 12, 0)
+    assert leap.previous().start == date(2027, 12, 3)  # 60 days before, like the range
+    assert leap.previous().until == datetime(2027, 12, 31, 12, 0)  # stopped 60 days back too
+
+
+def test_a_period_already_ended_or_not_begun_is_left_whole():
+    now = datetime(2026, 11, 23, 10, 0)
+    for text in ("2025", "2026-10", "2027-Q1"):
+        period = parse_period(text)
+        assert period.to_date(now) is period and period.until is None
+        assert period.last_year().until is None and period.previous().until is None

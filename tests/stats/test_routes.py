@@ -39,7 +39,9 @@ def test_values_by_station_with_comparisons(api, client, login, world):
     assert resp.status_code == 200, resp.text
     body = resp.json()
     assert body["period"] == {"label": "2026-07", "kind": "month", "start": "2026-07-01", "end": "2026-07-31",
-                              "previous": "2026-06", "last_year": "2025-07"}
+                              "until": None, "span": "2026-07-01 至 2026-07-31",
+                              "previous": "2026-06", "previous_span": "2026-06-01 至 2026-06-30",
+                              "last_year": "2025-07", "last_year_span": "2025-07-01 至 2025-07-31"}
     cells = {c["labels"]["station"]: c for c in body["cells"]}
     assert cells["西街派出所"]["value"] == 2 and cells["胜利路派出所"]["value"] == 1
     # nothing was recorded before July 2026: no baseline to compare with

@@ -10,17 +10,15 @@ from rich.table import Table
 console = Console()
 
 
-def _change_text(change, unit: str) -> str:
+def _change_text(change, metric, basis: str) -> str:
+    """The baseline and the change in the words of the work summary (``stats.wording``)."""
+    from pingan.stats.metrics import Kind
+    from pingan.stats.wording import change_phrase, number
+
     if change is None:
         return ""
-    if change.note == "baseline_missing":
-        return "无基数 / no baseline"
-    if change.note == "value_missing":
-        return "—"
-    absolute = f"{change.absolute:+,.1f}" if unit != "起" else f"{change.absolute:+,.0f}"
-    if change.note == "baseline_zero":
-        return f"{absolute}（基数为零 / zero baseline）"
-    return f"{absolute} ({change.percent:+.1f}%)"
+    phrase = change_phrase(change, basis=basis, rate=metric.kind is Kind.RATE)
+    return phrase if change.baseline is None else f"{number(change.baseline, metric.unit)}｜{phrase}"
 
 
 def _sync(full: bool):
@@ -60,6 +58,7 @@ def register(app: typer.Typer) -> None:
         from pingan.stats.metrics import METRICS
         from pingan.stats.period import parse_period
         from pingan.stats.store import get_store
+        from pingan.stats.wording import number
 
         if kpi == "list":
             table = Table("slug", "指标", "KPI", "单位", "口径 / definition")
@@ -96,19 +95,23 @@ def register(app: typer.Typer) -> None:
         except DomainError as exc:
             console.print(f"[red]{exc.zh}[/red] / {exc.en}")
             raise typer.Exit(2)
-        table = Table(title=f"{metric.zh} / {metric.en} — {parsed.label}（单位 {metric.unit}）")
+        shown = result.period
+        previous, last_year = shown.previous(), shown.last_year()
+        table = Table(title=f"{metric.zh} / {metric.en} — {shown.label}（{shown.span}；单位 {metric.unit}）",
+                      caption=(f"环比 {previous.label}（{previous.span}）；同比 {last_year.label}（{last_year.span}）"
+                               + ("；本期未结束，按截至当前的同口径时段比较 / period not ended: compared to date"
+                                  if shown.until else "")))
         for name in result.by:
             table.add_column(name)
         table.add_column("数值 value", justify="right")
         if metric.denominator:
             table.add_column("分子/分母", justify="right")
-        table.add_column(f"环比 vs {parsed.previous().label}", justify="right")
-        table.add_column(f"同比 vs {parsed.last_year().label}", justify="right")
+        table.add_column("环比 vs previous", justify="right")
+        table.add_column("同比 vs last year", justify="right")
         for cell in result.cells:
-            value = "—" if cell.value is None else (f"{cell.value:,.0f}" if metric.unit == "起" else f"{cell.value:,.1f}")
-            row = [cell.labels[d] for d in result.by] + [value]
+            row = [cell.labels[d] for d in result.by] + [number(cell.value, metric.unit)]
             if metric.denominator:
                 row.append(f"{cell.numerator:,.0f}/{cell.denominator:,.0f}")
-            row += [_change_text(cell.previous, metric.unit), _change_text(cell.last_year, metric.unit)]
+            row += [_change_text(cell.previous, metric, "previous"), _change_text(cell.last_year, metric, "last_year")]
             table.add_row(*row)
         console.print(table)

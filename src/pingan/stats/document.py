@@ -22,6 +22,7 @@ from __future__ import annotations
 import io
 import re
 import warnings
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -307,7 +308,20 @@ class _Writer:
         props.revision = 1
         out = io.BytesIO()
         self.doc.save(out)
-        return out.getvalue()
+        return _fixed_zip_times(out.getvalue(), d.issued_at)
+
+
+def _fixed_zip_times(package: bytes, moment: datetime) -> bytes:
+    """The .docx package with every member stamped ``moment`` instead of the time of writing, so
+    the same document renders to the same bytes whenever it is rendered."""
+    stamp = (max(moment.year, 1980), moment.month, moment.day, moment.hour, moment.minute, moment.second // 2 * 2)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(package)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            member = zipfile.ZipInfo(info.filename, date_time=stamp)
+            member.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(member, source.read(info))
+    return out.getvalue()
 
 
 def render_docx(document: Document, *, fonts: Fonts = OFFICIAL_FONTS) -> bytes:

@@ -25,14 +25,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pingan.auth.actor import Actor
 from pingan.errors import NotFound, ValidationFailed
 from pingan.stats.facts import FactSource
 from pingan.stats.metrics import COMMON_DIMENSIONS, METRICS, Kind, Metric
-from pingan.stats.period import Period, PeriodKind
+from pingan.stats.period import CALENDAR_MONTHS, Period
 from pingan.stats.store import StatsStore
 
 CURRENT, PREVIOUS, LAST_YEAR = "current", "previous", "last_year"
@@ -212,19 +213,26 @@ def change(value: float | None, baseline: float | None) -> Change:
     return Change(baseline, absolute, absolute / abs(baseline) * 100.0, "ok")
 
 
-def _ts(d: date) -> str:
-    return f"TIMESTAMP '{d.isoformat()} 00:00:00'"
+def _ts(moment: datetime) -> str:
+    return f"TIMESTAMP '{moment.isoformat(sep=' ')}'"
+
+
+def to_date(store: StatsStore, period: Period, *, now: datetime | None = None) -> Period:
+    """``period`` as counted now: a period that has not ended stops at the current minute (local
+    time), and its baselines at the same point of theirs (see ``stats.period``)."""
+    if now is None:
+        now = datetime.now(ZoneInfo(store.timezone)).replace(tzinfo=None)
+    return period.to_date(now)
 
 
 def _shift(current: Period, baseline: Period, tag: str) -> str:
     """How far a baseline row moves to line up with the current period's buckets."""
     if tag == CURRENT:
         return "INTERVAL 0 DAYS"
-    months = {PeriodKind.MONTH: 1, PeriodKind.QUARTER: 3, PeriodKind.YEAR: 12}
-    if tag == LAST_YEAR and current.kind in (PeriodKind.MONTH, PeriodKind.QUARTER, PeriodKind.YEAR):
+    if tag == LAST_YEAR and current.kind in CALENDAR_MONTHS:
         return "INTERVAL 12 MONTHS"
-    if tag == PREVIOUS and current.kind in months:
-        return f"INTERVAL {months[current.kind]} MONTHS"
+    if tag == PREVIOUS and current.kind in CALENDAR_MONTHS:
+        return f"INTERVAL {CALENDAR_MONTHS[current.kind]} MONTHS"
     return f"INTERVAL {(current.start - baseline.start).days} DAYS"
 
 
@@ -233,8 +241,10 @@ def _shift(current: Period, baseline: Period, tag: str) -> str:
 
 def compute(*, store: StatsStore, actor: Actor, metrics: Sequence[Metric], period: Period,
             by: Sequence[str] = (), compare: bool = True, org_unit_id: int | None = None,
-            filters: dict[str, str | None] | None = None) -> list[KpiResult]:
-    """Each KPI of ``metrics`` for ``period`` cut by ``by``, with 环比 and 同比 when ``compare``."""
+            filters: dict[str, str | None] | None = None, now: datetime | None = None) -> list[KpiResult]:
+    """Each KPI of ``metrics`` for ``period`` cut by ``by``, with 环比 and 同比 when ``compare``.
+    A period not yet ended is counted to date (``to_date``); the results carry the cut period."""
+    period = to_date(store, period, now=now)
     by = tuple(dict.fromkeys(by))
     filters = dict(filters or {})
     _check_dimensions(metrics, by, "by")
@@ -251,7 +261,7 @@ def compute(*, store: StatsStore, actor: Actor, metrics: Sequence[Metric], perio
         for group in by_source.values():
             source = group[0].source
             groups, first = _grouped(cur, source, group, periods, by, scope, filters, period)
-            missing = {tag for tag, p in periods if first is None or p.end <= first.date()}
+            missing = {tag for tag, p in periods if first is None or p.stop <= first}
             labels = _labels(cur, by, [k for k in groups])
             for key in _keys(by, groups, period):
                 for i, m in enumerate(group):
@@ -287,7 +297,7 @@ def _grouped(cur, source: FactSource, metrics: Sequence[Metric], periods, by, sc
         distinct.setdefault((p, _shift(current, p, tag)), []).append(tag)
     scans = " UNION ALL ".join(
         f"SELECT {i} AS part, {shift} AS shift, * FROM {source.table} "
-        f"WHERE {t} >= {_ts(p.start)} AND {t} < {_ts(p.end)}" for i, (p, shift) in enumerate(distinct))
+        f"WHERE {t} >= {_ts(p.begin)} AND {t} < {_ts(p.stop)}" for i, (p, shift) in enumerate(distinct))
     aggregates = [a for i, m in enumerate(metrics) for a in _aggregates(m, i)]
     select_dims = "".join(f", {d} AS k{i}" for i, d in enumerate(dims))
     group_dims = "".join(f", k{i}" for i in range(len(dims)))
@@ -318,7 +328,7 @@ def _keys(by: tuple[str, ...], groups: dict[tuple, Any], period: Period) -> list
 def _buckets_of(name: str, period: Period) -> list[str]:
     out: list[str] = []
     d = period.start
-    while d < period.end:
+    while d <= period.last_day:
         out.append({"day": d.isoformat(), "week": f"{d.isocalendar().year}-W{d.isocalendar().week:02d}",
                     "month": f"{d.year}-{d.month:02d}", "quarter": f"{d.year}-Q{(d.month - 1) // 3 + 1}",
                     "year": f"{d.year}"}[name])
@@ -371,8 +381,11 @@ class DrillDown:
 
 def drill_down(*, store: StatsStore, actor: Actor, metric: Metric, period: Period,
                filters: dict[str, str | None] | None = None, part: str = "numerator",
-               org_unit_id: int | None = None, limit: int = 50, offset: int = 0) -> DrillDown:
-    """Ids of the records counted in one figure (see the module docstring)."""
+               org_unit_id: int | None = None, limit: int = 50, offset: int = 0,
+               now: datetime | None = None) -> DrillDown:
+    """Ids of the records counted in one figure (see the module docstring); a period not yet
+    ended is cut to date exactly as ``compute`` cuts it."""
+    period = to_date(store, period, now=now)
     if part not in ("numerator", "denominator"):
         raise ValidationFailed("part：应为 numerator 或 denominator", "part: numerator or denominator", field="part")
     if part == "denominator" and metric.denominator is None:
@@ -384,8 +397,8 @@ def drill_down(*, store: StatsStore, actor: Actor, metric: Metric, period: Perio
     sql = _Sql(source, scope, "INTERVAL 0 DAYS")
     where, params = sql.where(filters)
     t = f"f.{source.time_column}"
-    base = (f"FROM {source.table} f {' '.join(sql.joins)} WHERE {t} >= {_ts(period.start)} AND {t} < "
-            f"{_ts(period.end)} AND {where} AND {metric.rows(part)}")
+    base = (f"FROM {source.table} f {' '.join(sql.joins)} WHERE {t} >= {_ts(period.begin)} AND {t} < "
+            f"{_ts(period.stop)} AND {where} AND {metric.rows(part)}")
     with store.reader() as cur:
         total = cur.execute(f"SELECT count(*) {base}", sql.join_params + params).fetchone()[0]
         ids = [r[0] for r in cur.execute(f"SELECT f.id {base} ORDER BY {t} DESC, f.id DESC LIMIT ? OFFSET ?",

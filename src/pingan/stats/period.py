@@ -19,13 +19,20 @@ The counting rule at a boundary: a record belongs to the period in which it was 
 (local time); later stage times of the same record do not move it. An incident received at
 23:59:50 on 31 December and accepted a minute later is counted, with its acceptance time, in
 the old year.
+
+A period that has not ended yet is counted **to date** (``to_date``): it stops at the current
+minute (``until``), and its baselines stop at the same point of theirs — 2026 counted on
+23 November 10:00 is compared with 1 January – 23 November 10:00 of 2025, never with the whole
+of 2025. The baseline's cut-off moves back by the same calendar step as its start (one year,
+one month, three months, or a number of days), clamped to the baseline's own end.
 """
 
 from __future__ import annotations
 
+import calendar
 import re
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
 from pingan.errors import ValidationFailed
@@ -40,6 +47,9 @@ class PeriodKind(StrEnum):
     CUSTOM = "custom"  # 自定义
 
 
+CALENDAR_MONTHS = {PeriodKind.YEAR: 12, PeriodKind.QUARTER: 3, PeriodKind.MONTH: 1}  # a calendar period's length
+
+
 @dataclass(frozen=True)
 class Period:
     """A half-open range of local dates [start, end) and how it was named."""
@@ -47,10 +57,51 @@ class Period:
     kind: PeriodKind
     start: date
     end: date  # exclusive
+    # For a period counted to date: the local time (naive) at which counting stops, exclusive,
+    # between ``start`` and ``end``. None: the whole period.
+    until: datetime | None = None
 
     @property
     def days(self) -> int:
         return (self.end - self.start).days
+
+    @property
+    def begin(self) -> datetime:
+        """The first local instant of the period."""
+        return datetime.combine(self.start, time())
+
+    @property
+    def stop(self) -> datetime:
+        """The local instant at which counting stops (exclusive): ``until``, or the end."""
+        return self.until if self.until is not None else datetime.combine(self.end, time())
+
+    @property
+    def last_day(self) -> date:
+        """The last local date with any counted time in it."""
+        return (self.stop - timedelta(microseconds=1)).date()
+
+    @property
+    def span(self) -> str:
+        """The dates counted, in words: '2026-01-01 至 2026-11-23 10:00' (to date) or '… 至 2026-12-31'."""
+        if self.until is not None:
+            return f"{self.start.isoformat()} 至 {self.until.strftime('%Y-%m-%d %H:%M')}"
+        return f"{self.start.isoformat()} 至 {self.last_day.isoformat()}"
+
+    def to_date(self, now: datetime) -> Period:
+        """This period counted up to ``now`` (local, naive; to the minute) if ``now`` falls inside
+        it; otherwise itself. Its baselines (``previous``, ``last_year``) are cut to match."""
+        now = now.replace(second=0, microsecond=0, tzinfo=None)
+        if self.until is not None or not self.begin < now < datetime.combine(self.end, time()):
+            return self
+        return replace(self, until=now)
+
+    def _cut(self, baseline: Period, *, months: int = 0, days: int = 0) -> Period:
+        """``baseline`` stopped where this period stops, moved back by the calendar step that
+        takes this period's start to the baseline's (``months`` months or ``days`` days)."""
+        if self.until is None:
+            return baseline
+        until = _months_back(self.until, months) if months else self.until - timedelta(days=days)
+        return replace(baseline, until=min(until, datetime.combine(baseline.end, time())))
 
     @property
     def label(self) -> str:
@@ -71,7 +122,20 @@ class Period:
         return f"{s.isoformat()}..{(self.end - timedelta(days=1)).isoformat()}"
 
     def previous(self) -> Period:
-        """The period just before (环比基期)."""
+        """The period just before (环比基期), cut like this one when counted to date."""
+        whole = self._previous_whole()
+        if months := CALENDAR_MONTHS.get(self.kind):
+            return self._cut(whole, months=months)
+        return self._cut(whole, days=(self.start - whole.start).days)
+
+    def last_year(self) -> Period:
+        """The same period one year earlier (同比基期), cut like this one when counted to date."""
+        whole = self._last_year_whole()
+        if self.kind in (PeriodKind.DAY, PeriodKind.WEEK):
+            return self._cut(whole, days=(self.start - whole.start).days)
+        return self._cut(whole, months=12)
+
+    def _previous_whole(self) -> Period:
         match self.kind:
             case PeriodKind.YEAR:
                 return year(self.start.year - 1)
@@ -85,8 +149,7 @@ class Period:
                 return Period(self.kind, self.start - timedelta(days=self.days), self.start)
         return Period(PeriodKind.CUSTOM, self.start - timedelta(days=self.days), self.start)
 
-    def last_year(self) -> Period:
-        """The same period one year earlier (同比基期)."""
+    def _last_year_whole(self) -> Period:
         match self.kind:
             case PeriodKind.YEAR:
                 return year(self.start.year - 1)
@@ -102,6 +165,13 @@ class Period:
                 return day(_one_year_back(self.start))
         return Period(PeriodKind.CUSTOM, _one_year_back(self.start),
                       _one_year_back(self.end - timedelta(days=1)) + timedelta(days=1))
+
+
+def _months_back(moment: datetime, months: int) -> datetime:
+    """The same local time ``months`` calendar months earlier, the day clamped to the month's length."""
+    index = moment.year * 12 + moment.month - 1 - months
+    y, m = divmod(index, 12)
+    return moment.replace(year=y, month=m + 1, day=min(moment.day, calendar.monthrange(y, m + 1)[1]))
 
 
 def _one_year_back(d: date) -> date:

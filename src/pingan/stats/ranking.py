@@ -10,6 +10,7 @@ the previous period (环比) — positive means the unit moved up. ``bottom`` na
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from pingan.auth.actor import Actor
 from pingan.errors import ValidationFailed
@@ -56,8 +57,10 @@ def _ranks(values: dict[int, float | None], higher_is_better: bool) -> dict[int,
 
 
 def rank(*, store: StatsStore, actor: Actor, metric: Metric, period: Period, level: str, bottom: int = 3,
-         org_unit_id: int | None = None) -> Ranking:
-    """Rank the units of ``level`` on ``metric`` for ``period`` (see the module docstring)."""
+         org_unit_id: int | None = None, now: datetime | None = None) -> Ranking:
+    """Rank the units of ``level`` on ``metric`` for ``period`` (see the module docstring); a
+    period not yet ended is ranked to date, against its previous period cut to match."""
+    period = engine.to_date(store, period, now=now)
     if level not in LEVELS:
         raise ValidationFailed(f"level：应为 {'、'.join(LEVELS)} 之一", f"level: one of {', '.join(LEVELS)}",
                                field="level")

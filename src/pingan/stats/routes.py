@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from pingan.auth.actor import Actor
 from pingan.auth.permissions import Perm
+from pingan.db.types import MAX_ID
 from pingan.errors import ValidationFailed
 from pingan.stats import engine, ranking
 from pingan.stats.metrics import METRICS
@@ -33,7 +34,7 @@ PeriodParam = Annotated[str, Query(min_length=4, max_length=30, description=(
 ByParam = Annotated[list[str] | None, Query(description="dimensions, repeated or comma-separated")]
 FilterParam = Annotated[list[str] | None, Query(alias="filter", description=(
     "dimension:value, repeated (e.g. station:17, category:10, grid:null)"))]
-OrgParam = Annotated[int | None, Query(ge=1, le=2**63 - 1, description="restrict to this org unit's subtree")]
+OrgParam = Annotated[int | None, Query(ge=1, le=MAX_ID, description="restrict to this org unit's subtree")]
 
 
 def current_store() -> StatsStore:
@@ -105,7 +106,7 @@ def kpi_records(
     found = engine.drill_down(store=store, actor=actor, metric=metric, period=parsed, filters=wanted, part=part,
                               org_unit_id=org, limit=limit, offset=offset)
     items = metric.source.list_records(db, actor, found.ids)
-    return RecordsRead(kpi=metric.slug, period=PeriodRead.build(parsed), part=part, filters=wanted,
+    return RecordsRead(kpi=metric.slug, period=PeriodRead.build(found.period), part=part, filters=wanted,
                        total=found.total, items=items)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -52,18 +52,27 @@ class KpiRead(BaseModel):
 
 
 class PeriodRead(BaseModel):
+    """A period as counted. ``until`` is set for a period not yet ended: counting stops there
+    (local time, exclusive), and ``previous`` / ``last_year`` stop at the same point of theirs."""
+
     label: str
     kind: str
     start: date
     end: date  # inclusive
+    until: datetime | None
+    span: str  # the dates counted, in words
     previous: str
+    previous_span: str
     last_year: str
+    last_year_span: str
 
     @classmethod
     def build(cls, period: Period) -> PeriodRead:
+        previous, last_year = period.previous(), period.last_year()
         return cls(label=period.label, kind=period.kind.value, start=period.start,
-                   end=period.end - timedelta(days=1), previous=period.previous().label,
-                   last_year=period.last_year().label)
+                   end=period.end - timedelta(days=1), until=period.until, span=period.span,
+                   previous=previous.label, previous_span=previous.span, last_year=last_year.label,
+                   last_year_span=last_year.span)
 
 
 class ChangeRead(BaseModel):
