@@ -218,6 +218,7 @@ def generate(engine: Engine, *, city_code: str | None = None, scale: str | Scale
                 values.update(lat=position[0], lon=position[1])
             conn.execute(update(units).where(units.c.id == unit_id).values(**values))
         writer.fix_sequences(conn, [t for t in TABLES if t != "division"])
+    writer.analyze(engine)
     seconds["incidents"] = time.perf_counter() - t0
     report("incidents", n_days, n_days)
     return DemoResult(city_code=city_code, city=plan.city, scale=scale.label, seed=seed, now=now,

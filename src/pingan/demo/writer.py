@@ -143,6 +143,19 @@ def fix_sequences(conn: Connection, names: Iterable[str]) -> None:
         ))
 
 
+def analyze(engine: Engine) -> None:
+    """PostgreSQL: refresh the planner's statistics after a bulk load. Without it the first
+    queries on a million fresh rows are planned from empty statistics until autovacuum comes
+    round (the statistics sync's change query took 0.7 s instead of 3 ms).
+
+    Not on SQLite: its planner without statistics picks the indexes the pages were tuned for,
+    and with them (``ANALYZE`` at city scale) it scans for the dispatcher's board (24 ms → 2.9 s)."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("ANALYZE"))
+
+
 def count_rows(engine: Engine, name: str) -> int:
     with engine.connect() as conn:
         return int(conn.scalar(select(func.count()).select_from(table(name))) or 0)
