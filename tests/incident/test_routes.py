@@ -30,6 +30,61 @@ def test_create_returns_201_masked_and_replays_with_200(client, world, login):
     assert listed["total"] == 1
 
 
+def test_taking_a_call_authenticates_in_the_same_unit_of_work_and_commits_before_responding(
+        client, app, world, login, monkeypatch):
+    """The hot route checks the credentials, takes the call and commits in one thread-pool call:
+    the bearer's actor is on the audit rows, and the commit comes before the response starts."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from pingan.audit.models import AuditLog
+
+    headers = {**login("dispatcher"), "X-Request-ID": "req-hot-1"}
+    events: list[str] = []
+    original_commit = Session.commit
+
+    def commit(self):
+        events.append("commit")
+        return original_commit(self)
+
+    async def outer(scope, receive, send):
+        async def send_marking(message):
+            if message["type"] == "http.response.start":
+                events.append("response")
+            await send(message)
+
+        await app(scope, receive, send_marking)
+
+    monkeypatch.setattr(Session, "commit", commit)
+    from fastapi.testclient import TestClient
+
+    with TestClient(outer) as hot:
+        resp = new_incident(hot, headers, world)
+    assert resp.status_code == 201, resp.text
+    assert events.index("commit") < events.index("response")
+    from pingan.db.session import get_sessionmaker
+
+    with get_sessionmaker()() as session:
+        entry = session.scalars(select(AuditLog).where(AuditLog.entity == "incident",
+                                                       AuditLog.entity_id == str(resp.json()["id"]))).one()
+    assert (entry.actor_name, entry.request_id) == ("dispatcher", "req-hot-1")
+
+
+def test_taking_a_call_needs_credentials_before_its_body_is_read_and_csrf_with_the_cookie(client, world):
+    from tests.factories import PASSWORD
+
+    assert new_incident(client, {}, world, priority=9).status_code == 401  # no credentials: 401, not 422
+    assert new_incident(client, {"Authorization": "Bearer not-a-token"}, world).status_code == 401
+    resp = client.post("/api/v1/auth/login", json={"username": "dispatcher", "password": PASSWORD})
+    csrf = resp.json()["csrf_token"]  # the session cookie is now set on the client
+    refused = new_incident(client, {}, world)
+    assert refused.status_code == 403 and "CSRF" in refused.json()["error"]["message_en"]
+    assert new_incident(client, {"X-CSRF-Token": csrf}, world).status_code == 201
+    client.cookies.clear()
+    resp = client.post("/api/v1/auth/login", json={"username": "auditor", "password": PASSWORD})
+    assert new_incident(client, {"X-CSRF-Token": resp.json()["csrf_token"]}, world).status_code == 403  # may not
+
+
 def test_body_idempotency_key_and_a_disagreeing_header(client, world, login):
     headers = login("dispatcher")
     assert new_incident(client, headers, world, idempotency_key="k1").status_code == 201
