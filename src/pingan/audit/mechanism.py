@@ -17,13 +17,19 @@ from enum import Enum
 
 from sqlalchemy import Column, Insert, event, insert, inspect
 from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from pingan.audit.models import AuditAction, AuditLog
 from pingan.db.types import utcnow
 from pingan.privacy import mask_name, mask_phone
 
 
+_PLAIN = frozenset((int, float, str, bool))
+
+
 def _jsonable(value):
+    if value is None or type(value) in _PLAIN:
+        return value
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime | date):
@@ -73,6 +79,14 @@ def _value(obj, key: str):
     return _MASKS[kind](value) if kind else value
 
 
+@functools.cache
+def _logged_columns(cls: type) -> tuple[tuple[str, object], ...]:
+    """(column, its mask or None) for every logged column of a class: what :func:`_value` looks
+    up per column, worked out once."""
+    personal = getattr(cls, "__personal_fields__", {})
+    return tuple((key, _MASKS[personal[key]] if key in personal else None) for key in _columns_of(cls))
+
+
 def _row(session: Session, obj, action: AuditAction, changes: dict | None) -> dict:
     return {
         "at": utcnow(),
@@ -86,7 +100,11 @@ def _row(session: Session, obj, action: AuditAction, changes: dict | None) -> di
 
 
 def _created(session: Session, obj) -> dict:
-    return _row(session, obj, AuditAction.CREATE, {"after": {k: _value(obj, k) for k in _columns(obj)}})
+    after = {}
+    for key, mask in _logged_columns(type(obj)):
+        value = _jsonable(getattr(obj, key))
+        after[key] = mask(value) if mask else value
+    return _row(session, obj, AuditAction.CREATE, {"after": after})
 
 
 @event.listens_for(Session, "after_flush")
@@ -147,7 +165,8 @@ def _column_values(obj) -> dict[Column, object]:
         value = loaded.get(key)
         if value is None and key != pk_key:
             value = _default(column)
-            setattr(obj, key, value)
+            # no change event: the object is made persistent "as loaded" right after the insert
+            set_committed_value(obj, key, value)
         values[column] = value
     return values
 
