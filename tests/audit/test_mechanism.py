@@ -105,7 +105,7 @@ def test_insert_new_leaves_nothing_to_load_again(db, world):
     assert statements == []
 
 
-def test_insert_new_with_every_key_given_is_one_statement_on_postgresql(db, world):
+def test_insert_new_with_every_key_given_is_one_statement_on_postgresql(db, world, recorded_statements):
     """Keys taken beforehand: on PostgreSQL the rows and their audit rows go in as one statement,
     with the values a flush would have stored."""
     db.info["actor"] = Actor.for_user(world.users["admin"], world.org["bureau"].path)
@@ -115,17 +115,7 @@ def test_insert_new_with_every_key_given_is_one_statement_on_postgresql(db, worl
         first = (db.scalar(select(func.max(Officer.id))) or 0) + 1
     officers = [Officer(id=first + n, badge_no=f"10001{n}", name="赵六", org_unit_id=world.org["station_a"].id,
                         phone="13812345678" if n else None) for n in range(2)]
-    statements: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    engine = db.get_bind().engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        insert_new(db, officers)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    statements = recorded_statements(lambda: insert_new(db, officers))
     assert len(statements) == (1 if db.get_bind().dialect.name == "postgresql" else 3)
     db.expire_all()
     stored = db.scalars(select(Officer).where(Officer.id.in_([first, first + 1])).order_by(Officer.id)).all()

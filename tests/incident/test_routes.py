@@ -30,46 +30,6 @@ def test_create_returns_201_masked_and_replays_with_200(client, world, login):
     assert listed["total"] == 1
 
 
-def test_taking_a_call_authenticates_in_the_same_unit_of_work_and_commits_before_responding(
-        client, app, world, login, monkeypatch):
-    """The hot route checks the credentials, takes the call and commits in one thread-pool call:
-    the bearer's actor is on the audit rows, and the commit comes before the response starts."""
-    from sqlalchemy import select
-    from sqlalchemy.orm import Session
-
-    from pingan.audit.models import AuditLog
-
-    headers = {**login("dispatcher"), "X-Request-ID": "req-hot-1"}
-    events: list[str] = []
-    original_commit = Session.commit
-
-    def commit(self):
-        events.append("commit")
-        return original_commit(self)
-
-    async def outer(scope, receive, send):
-        async def send_marking(message):
-            if message["type"] == "http.response.start":
-                events.append("response")
-            await send(message)
-
-        await app(scope, receive, send_marking)
-
-    monkeypatch.setattr(Session, "commit", commit)
-    from fastapi.testclient import TestClient
-
-    with TestClient(outer) as hot:
-        resp = new_incident(hot, headers, world)
-    assert resp.status_code == 201, resp.text
-    assert events.index("commit") < events.index("response")
-    from pingan.db.session import get_sessionmaker
-
-    with get_sessionmaker()() as session:
-        entry = session.scalars(select(AuditLog).where(AuditLog.entity == "incident",
-                                                       AuditLog.entity_id == str(resp.json()["id"]))).one()
-    assert (entry.actor_name, entry.request_id) == ("dispatcher", "req-hot-1")
-
-
 def test_taking_a_call_needs_credentials_before_its_body_is_read_and_csrf_with_the_cookie(client, world):
     from tests.factories import PASSWORD
 
@@ -260,7 +220,8 @@ async def test_stream_generator_follows_new_events_and_heartbeats(db, world, act
 
 
 def test_intake_commits_before_the_201_is_sent(db, world, monkeypatch):
-    """A 201 must never reach the client for an incident that is not yet committed."""
+    """A 201 must never reach the client for an incident that is not yet committed. The route
+    authenticates in the same unit of work: its audit rows carry the bearer and the request id."""
     from fastapi.testclient import TestClient
     from sqlalchemy.orm import Session
 
@@ -288,6 +249,13 @@ def test_intake_commits_before_the_201_is_sent(db, world, monkeypatch):
         token = client.post("/api/v1/auth/login", json={"username": "dispatcher", "password": PASSWORD}).json()["token"]
         monkeypatch.setattr(Session, "commit", commit)
         events.clear()
-        resp = new_incident(client, {"Authorization": f"Bearer {token}"}, world)
+        resp = new_incident(client, {"Authorization": f"Bearer {token}", "X-Request-ID": "req-hot-1"}, world)
     assert resp.status_code == 201
     assert "commit" in events and events.index("commit") < events.index("response"), events
+    from sqlalchemy import select
+
+    from pingan.audit.models import AuditLog
+
+    entry = db.scalars(select(AuditLog).where(AuditLog.entity == "incident",
+                                              AuditLog.entity_id == str(resp.json()["id"]))).one()
+    assert (entry.actor_name, entry.request_id) == ("dispatcher", "req-hot-1")

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from pydantic import ValidationError
-from sqlalchemy import Text, cast, event, inspect, select, text
+from sqlalchemy import Text, cast, inspect, select, text
 
 from pingan.audit.models import AuditAction, AuditLog
 from pingan.db.types import utcnow
@@ -54,21 +54,6 @@ def test_create_locates_numbers_and_writes_call_and_received_event(db, world, ac
         ("received", world.users["dispatcher"].id, world.org["office_a"].id)]
 
 
-def _statements_of(db, work) -> list[str]:
-    statements: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    engine = db.get_bind().engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        work()
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    return statements
-
-
 def _column_values(obj) -> dict:
     return {c.key: getattr(obj, c.key) for c in inspect(type(obj)).column_attrs}
 
@@ -81,13 +66,14 @@ def _audit_text(db, entity: str, entity_id: int) -> str:
     return re.sub(r'"(id|incident_id|number)": ("[^"]*"|\d+)', r'"\1": _', stored)
 
 
-def test_taking_a_call_writes_what_a_flush_would_write_in_one_insert(db, world, actors, make_incident):
+def test_taking_a_call_writes_what_a_flush_would_write_in_one_insert(db, world, actors, make_incident,
+                                                                    recorded_statements):
     """The hot path (ids first, then the rows and their audit rows together, outside the flush)
     stores the same rows and the same audit entries, byte for byte, as adding the same objects
     and flushing; on PostgreSQL its writes are one statement."""
     db.info.update(actor=actors["dispatcher"], request_id="req-same")
     made: list = []
-    statements = _statements_of(db, lambda: made.append(make_incident("a")))
+    statements = recorded_statements(lambda: made.append(make_incident("a")))
     (incident,) = made
     writes = [s for s in statements if s.lstrip().upper().startswith(("INSERT", "WITH"))]
     assert len(writes) == (1 if db.get_bind().dialect.name == "postgresql" else 4)
