@@ -502,8 +502,13 @@ local headers = {%(headers)s}
 local path, key_prefix = %(path)s, %(key_prefix)s
 local threads = {}
 local counter = 0
+local run = ""
 tid = 0  -- set per thread by setup()
 statuses = {}
+
+function init(args)
+  run = args[1] or ""  -- one per wrk invocation, so that keys never repeat across runs
+end
 
 function setup(thread)
   table.insert(threads, thread)
@@ -516,7 +521,7 @@ function request()
   if key_prefix ~= "" then
     h = {}
     for k, v in pairs(headers) do h[k] = v end
-    h["Idempotency-Key"] = key_prefix .. tid .. "-" .. counter
+    h["Idempotency-Key"] = key_prefix .. run .. "-" .. tid .. "-" .. counter
   end
   return wrk.format("POST", path, h, bodies[(counter %% #bodies) + 1])
 end
@@ -577,7 +582,7 @@ def drive_wrk(port: int, script: str, *, concurrency: int, seconds: float, threa
     seconds, at least one), one thread by default — enough for a few thousand requests per
     second, and it leaves the cores to the server."""
     cmd = ["wrk", "-t", str(threads), "-c", str(concurrency), "-d", f"{max(1, round(seconds))}s", "--timeout", "10s",
-           "-s", script, f"http://{HOST}:{port}/"]
+           "-s", script, f"http://{HOST}:{port}/", "--", uuid.uuid4().hex[:8]]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     line = next(x for x in out.splitlines() if x.startswith("WRK-RESULT "))
     data = json.loads(line.removeprefix("WRK-RESULT "))
