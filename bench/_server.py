@@ -5,8 +5,12 @@
 - starting and stopping real servers (``uvicorn pingan.asgi:app``) on 127.0.0.1, and the
   baseline server: a bare FastAPI app whose endpoint inserts one row into a one-table
   database on the same backend (``uvicorn _server:baseline_app --app-dir bench``);
-- a lean HTTP/1.1 keep-alive load generator on raw asyncio streams, so that the client takes
-  as little of the machine's CPU from the server as possible.
+- load generators: ``wrk`` (Debian package ``wrk``; C, LuaJIT for the request bodies) when it
+  is installed, so that the client takes as little of the two cores from the server as possible,
+  and a lean HTTP/1.1 keep-alive client on raw asyncio streams (``drive``) for the benchmarks that
+  read every answer (``kill9``) and where wrk is missing;
+- CPU accounting: the server's processes, the database backends serving one database, and the
+  load generator itself, each per request.
 
 Every result is printed as one JSON line by :func:`emit`.
 """
@@ -198,6 +202,7 @@ def free_port() -> int:
 
 
 def _uvicorn(app: str, port: int, workers: int, env: dict, app_dir: Path | None = None) -> subprocess.Popen:
+    # uvicorn[standard] brings uvloop and httptools, which its "auto" settings pick.
     cmd = [sys.executable, "-m", "uvicorn", app, "--host", HOST, "--port", str(port), "--workers", str(workers),
            "--log-level", "warning", "--no-access-log"]
     if app_dir is not None:
@@ -206,9 +211,9 @@ def _uvicorn(app: str, port: int, workers: int, env: dict, app_dir: Path | None 
     return subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, start_new_session=True)
 
 
-def start_pingan(url: str, port: int, workers: int = 2, jobs: bool = True) -> subprocess.Popen:
+def start_pingan(url: str, port: int, workers: int = 2, jobs: bool = True, env: dict | None = None) -> subprocess.Popen:
     return _uvicorn("pingan.asgi:app", port, workers,
-                    {"PINGAN_DATABASE_URL": url, "PINGAN_BACKGROUND_JOBS": "1" if jobs else "0"})
+                    {"PINGAN_DATABASE_URL": url, "PINGAN_BACKGROUND_JOBS": "1" if jobs else "0", **(env or {})})
 
 
 def start_baseline(url: str, port: int, workers: int = 2) -> subprocess.Popen:
@@ -230,6 +235,21 @@ def wait_ready(port: int, path: str = "/healthz", timeout: float = 60.0, proc: s
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"server on port {port} not ready after {timeout}s")
+
+
+def wait_settled(proc: subprocess.Popen, *, idle_share: float = 0.05, window: float = 1.0,
+                 timeout: float = 120.0) -> float:
+    """Wait until the server's processes use under ``idle_share`` of one core over ``window``
+    seconds: its start-up work (address and grid indexes built in a background thread, the
+    statistics store's first load) would otherwise be counted against the first round. Returns
+    the seconds waited."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        before = cpu_seconds(proc)
+        time.sleep(window)
+        if cpu_seconds(proc) - before < idle_share * window:
+            break
+    return time.monotonic() - started
 
 
 def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 15.0) -> None:
@@ -421,6 +441,154 @@ def cpu_seconds(proc: subprocess.Popen) -> float:
     except psutil.NoSuchProcess:
         pass
     return total
+
+
+def database_cpu_seconds(database: Database) -> float:
+    """CPU seconds so far of the PostgreSQL backends connected to ``database`` (the server's pool
+    connections; a backend that ends between two readings takes its share with it). 0 for SQLite,
+    which runs inside the server's own processes."""
+    if database.backend != "postgresql":
+        return 0.0
+    import psutil
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import NullPool
+
+    name = make_url(database.url).database
+    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            pids = conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = :name"), {"name": name}).scalars().all()
+    finally:
+        engine.dispose()
+    total = 0.0
+    for pid in pids:
+        try:
+            t = psutil.Process(pid).cpu_times()
+            total += t.user + t.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def own_cpu_seconds() -> float:
+    """CPU seconds of this process and of its finished children (wrk runs as one)."""
+    import resource
+
+    me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
+
+
+# --- wrk ------------------------------------------------------------------------------------------
+
+
+def wrk_available() -> bool:
+    import shutil
+
+    return shutil.which("wrk") is not None
+
+
+def _lua_string(text: str) -> str:
+    level = 1
+    while f"]{'=' * level}]" in text:
+        level += 1
+    eq = "=" * level
+    return f"[{eq}[{text}]{eq}]"
+
+
+_WRK_SCRIPT = r"""
+local bodies = {%(bodies)s}
+local headers = {%(headers)s}
+local path, key_prefix = %(path)s, %(key_prefix)s
+local threads = {}
+local counter = 0
+local run = ""
+tid = 0  -- set per thread by setup()
+statuses = {}
+
+function init(args)
+  run = args[1] or ""  -- one per wrk invocation, so that keys never repeat across runs
+end
+
+function setup(thread)
+  table.insert(threads, thread)
+  thread:set("tid", #threads)
+end
+
+function request()
+  counter = counter + 1
+  local h = headers
+  if key_prefix ~= "" then
+    h = {}
+    for k, v in pairs(headers) do h[k] = v end
+    h["Idempotency-Key"] = key_prefix .. run .. "-" .. tid .. "-" .. counter
+  end
+  return wrk.format("POST", path, h, bodies[(counter %% #bodies) + 1])
+end
+
+function response(status, hdrs, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+
+function done(summary, latency, requests)
+  local merged = {}
+  for _, thread in ipairs(threads) do
+    for status, n in pairs(thread:get("statuses")) do
+      merged[tostring(status)] = (merged[tostring(status)] or 0) + n
+    end
+  end
+  local parts = {}
+  for status, n in pairs(merged) do table.insert(parts, string.format('"%%s": %%d', status, n)) end
+  local e = summary.errors
+  io.write(string.format(
+    'WRK-RESULT {"requests": %%d, "duration_us": %%d, "errors": %%d, "p50_us": %%d, "p99_us": %%d, "statuses": {%%s}}\n',
+    summary.requests, summary.duration, e.connect + e.read + e.write + e.timeout,
+    latency:percentile(50), latency:percentile(99), table.concat(parts, ", ")))
+end
+"""
+
+
+@dataclass
+class WrkResult:
+    completed: int
+    elapsed: float
+    statuses: Counter
+    errors: int
+    p50_ms: float
+    p99_ms: float
+
+    @property
+    def per_second(self) -> float:
+        return self.completed / self.elapsed if self.elapsed else 0.0
+
+
+def wrk_script(path: str, bodies: list[dict], headers: dict[str, str], key_prefix: str = "") -> str:
+    """A wrk Lua script cycling through ``bodies`` (JSON), one ``Idempotency-Key`` per request
+    if ``key_prefix`` is given; it prints its result as one ``WRK-RESULT {json}`` line."""
+    all_headers = {"Content-Type": "application/json", **headers}
+    script = _WRK_SCRIPT % {
+        "bodies": ",\n".join(_lua_string(json.dumps(b, ensure_ascii=False)) for b in bodies),
+        "headers": ", ".join(f"[ {_lua_string(k)} ] = {_lua_string(v)}" for k, v in all_headers.items()),
+        "path": _lua_string(path), "key_prefix": _lua_string(key_prefix),
+    }
+    handle, name = tempfile.mkstemp(prefix="pingan-wrk-", suffix=".lua")
+    with os.fdopen(handle, "w") as f:
+        f.write(script)
+    return name
+
+
+def drive_wrk(port: int, script: str, *, concurrency: int, seconds: float, threads: int = 1) -> WrkResult:
+    """Closed-loop load from wrk: ``concurrency`` keep-alive connections for ``seconds`` (whole
+    seconds, at least one), one thread by default — enough for a few thousand requests per
+    second, and it leaves the cores to the server."""
+    cmd = ["wrk", "-t", str(threads), "-c", str(concurrency), "-d", f"{max(1, round(seconds))}s", "--timeout", "10s",
+           "-s", script, f"http://{HOST}:{port}/", "--", uuid.uuid4().hex[:8]]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    line = next(x for x in out.splitlines() if x.startswith("WRK-RESULT "))
+    data = json.loads(line.removeprefix("WRK-RESULT "))
+    return WrkResult(completed=data["requests"], elapsed=data["duration_us"] / 1e6,
+                     statuses=Counter({int(k): v for k, v in data["statuses"].items()}), errors=data["errors"],
+                     p50_ms=data["p50_us"] / 1000, p99_ms=data["p99_us"] / 1000)
 
 
 def summarize(result: LoadResult) -> dict:

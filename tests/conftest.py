@@ -128,3 +128,25 @@ def login(client):
         return {"Authorization": f"Bearer {resp.json()['token']}"}
 
     return _login
+
+
+@pytest.fixture
+def recorded_statements(db):
+    """recorded_statements(work) -> the SQL statements ``work()`` sent through the test's engine."""
+    from sqlalchemy import event
+
+    def _record(work) -> list[str]:
+        statements: list[str] = []
+
+        def record(_conn, _cursor, statement, *_args):
+            statements.append(statement)
+
+        engine = db.get_bind().engine
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            work()
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        return statements
+
+    return _record

@@ -147,7 +147,9 @@ def create_app(*, background_jobs: bool = True) -> FastAPI:
     def healthz() -> dict:
         return {"status": "ok", "version": __version__}
 
-    for module in (auth_routes, org_routes, geo_routes, incident_routes, audit_routes, stats_routes):
+    # Routes are matched in order, router by router: the incident API (taking calls, the board)
+    # goes first. No two routers share a path, so the order changes nothing else.
+    for module in (incident_routes, auth_routes, org_routes, geo_routes, audit_routes, stats_routes):
         app.include_router(module.router, prefix="/api/v1")
     for module in (auth_pages, incident_pages, geo_pages, org_pages, audit_pages):
         app.include_router(module.router, include_in_schema=False)

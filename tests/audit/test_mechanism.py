@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select, text
 
 from pingan.audit.mechanism import insert_new, record_read
 from pingan.audit.models import AuditAction, AuditLog
@@ -103,3 +103,26 @@ def test_insert_new_leaves_nothing_to_load_again(db, world):
     finally:
         event.remove(engine, "before_cursor_execute", record)
     assert statements == []
+
+
+def test_insert_new_with_every_key_given_is_one_statement_on_postgresql(db, world, recorded_statements):
+    """Keys taken beforehand: on PostgreSQL the rows and their audit rows go in as one statement,
+    with the values a flush would have stored."""
+    db.info["actor"] = Actor.for_user(world.users["admin"], world.org["bureau"].path)
+    if db.get_bind().dialect.name == "postgresql":
+        first = db.scalar(text("SELECT nextval(pg_get_serial_sequence('officer', 'id'))"))
+    else:
+        first = (db.scalar(select(func.max(Officer.id))) or 0) + 1
+    officers = [Officer(id=first + n, badge_no=f"10001{n}", name="赵六", org_unit_id=world.org["station_a"].id,
+                        phone="13812345678" if n else None) for n in range(2)]
+    statements = recorded_statements(lambda: insert_new(db, officers))
+    assert len(statements) == (1 if db.get_bind().dialect.name == "postgresql" else 3)
+    db.expire_all()
+    stored = db.scalars(select(Officer).where(Officer.id.in_([first, first + 1])).order_by(Officer.id)).all()
+    assert [(o.id, o.badge_no, o.name, o.phone, o.is_auxiliary) for o in stored] == [
+        (first, "100010", "赵六", None, False), (first + 1, "100011", "赵六", "13812345678", False)]
+    assert stored[0].created_at == officers[0].created_at  # to the microsecond, with its zone
+    entries = [_entries(db, "officer", o.id) for o in stored]
+    assert [[e.action for e in each] for each in entries] == [[AuditAction.CREATE], [AuditAction.CREATE]]
+    assert entries[1][0].changes["after"]["phone"] == "138****5678"
+    assert entries[0][0].changes["after"]["id"] == first and entries[0][0].changes["after"]["phone"] is None

@@ -30,6 +30,21 @@ def test_create_returns_201_masked_and_replays_with_200(client, world, login):
     assert listed["total"] == 1
 
 
+def test_taking_a_call_needs_credentials_before_its_body_is_read_and_csrf_with_the_cookie(client, world):
+    from tests.factories import PASSWORD
+
+    assert new_incident(client, {}, world, priority=9).status_code == 401  # no credentials: 401, not 422
+    assert new_incident(client, {"Authorization": "Bearer not-a-token"}, world).status_code == 401
+    resp = client.post("/api/v1/auth/login", json={"username": "dispatcher", "password": PASSWORD})
+    csrf = resp.json()["csrf_token"]  # the session cookie is now set on the client
+    refused = new_incident(client, {}, world)
+    assert refused.status_code == 403 and "CSRF" in refused.json()["error"]["message_en"]
+    assert new_incident(client, {"X-CSRF-Token": csrf}, world).status_code == 201
+    client.cookies.clear()
+    resp = client.post("/api/v1/auth/login", json={"username": "auditor", "password": PASSWORD})
+    assert new_incident(client, {"X-CSRF-Token": resp.json()["csrf_token"]}, world).status_code == 403  # may not
+
+
 def test_body_idempotency_key_and_a_disagreeing_header(client, world, login):
     headers = login("dispatcher")
     assert new_incident(client, headers, world, idempotency_key="k1").status_code == 201
@@ -205,7 +220,8 @@ async def test_stream_generator_follows_new_events_and_heartbeats(db, world, act
 
 
 def test_intake_commits_before_the_201_is_sent(db, world, monkeypatch):
-    """A 201 must never reach the client for an incident that is not yet committed."""
+    """A 201 must never reach the client for an incident that is not yet committed. The route
+    authenticates in the same unit of work: its audit rows carry the bearer and the request id."""
     from fastapi.testclient import TestClient
     from sqlalchemy.orm import Session
 
@@ -233,6 +249,13 @@ def test_intake_commits_before_the_201_is_sent(db, world, monkeypatch):
         token = client.post("/api/v1/auth/login", json={"username": "dispatcher", "password": PASSWORD}).json()["token"]
         monkeypatch.setattr(Session, "commit", commit)
         events.clear()
-        resp = new_incident(client, {"Authorization": f"Bearer {token}"}, world)
+        resp = new_incident(client, {"Authorization": f"Bearer {token}", "X-Request-ID": "req-hot-1"}, world)
     assert resp.status_code == 201
     assert "commit" in events and events.index("commit") < events.index("response"), events
+    from sqlalchemy import select
+
+    from pingan.audit.models import AuditLog
+
+    entry = db.scalars(select(AuditLog).where(AuditLog.entity == "incident",
+                                              AuditLog.entity_id == str(resp.json()["id"]))).one()
+    assert (entry.actor_name, entry.request_id) == ("dispatcher", "req-hot-1")

@@ -10,19 +10,26 @@ that returns unmasked data.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Iterable
 from datetime import date, datetime
 from enum import Enum
 
 from sqlalchemy import Column, Insert, event, insert, inspect
 from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from pingan.audit.models import AuditAction, AuditLog
 from pingan.db.types import utcnow
 from pingan.privacy import mask_name, mask_phone
 
 
+_PLAIN = frozenset((int, float, str, bool))
+
+
 def _jsonable(value):
+    if value is None or type(value) in _PLAIN:
+        return value
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime | date):
@@ -72,6 +79,14 @@ def _value(obj, key: str):
     return _MASKS[kind](value) if kind else value
 
 
+@functools.cache
+def _logged_columns(cls: type) -> tuple[tuple[str, object], ...]:
+    """(column, its mask or None) for every logged column of a class: what :func:`_value` looks
+    up per column, worked out once."""
+    personal = getattr(cls, "__personal_fields__", {})
+    return tuple((key, _MASKS[personal[key]] if key in personal else None) for key in _columns_of(cls))
+
+
 def _row(session: Session, obj, action: AuditAction, changes: dict | None) -> dict:
     return {
         "at": utcnow(),
@@ -85,7 +100,11 @@ def _row(session: Session, obj, action: AuditAction, changes: dict | None) -> di
 
 
 def _created(session: Session, obj) -> dict:
-    return _row(session, obj, AuditAction.CREATE, {"after": {k: _value(obj, k) for k in _columns(obj)}})
+    after = {}
+    for key, mask in _logged_columns(type(obj)):
+        value = _jsonable(getattr(obj, key))
+        after[key] = mask(value) if mask else value
+    return _row(session, obj, AuditAction.CREATE, {"after": after})
 
 
 @event.listens_for(Session, "after_flush")
@@ -135,35 +154,86 @@ def _default(column: Column):
     return default.arg(None) if default.is_callable else default.arg
 
 
+def _column_values(obj) -> dict[Column, object]:
+    """Every column of a new object with a value: unset columns take their Python defaults, set
+    on the object too, so that none is left expired (which would load the row again on first
+    read). A primary key not set stays None."""
+    columns, pk_key, _ = _insert_plan(type(obj))
+    loaded = obj.__dict__
+    values = {}
+    for key, column in columns:
+        value = loaded.get(key)
+        if value is None and key != pk_key:
+            value = _default(column)
+            # no change event: the object is made persistent "as loaded" right after the insert
+            set_committed_value(obj, key, value)
+        values[column] = value
+    return values
+
+
+@functools.cache
+def _one_statement(tables: tuple[str, ...], audited: bool) -> str:
+    """One INSERT for a new row of each table (in that order) and their audit rows, on PostgreSQL:
+    each row travels as one JSON document, expanded by ``json_populate_record`` into the table's
+    own row type (every column, in the table's order), the audit rows as one JSON array::
+
+        WITH new_0 AS (INSERT INTO incident SELECT * FROM json_populate_record(NULL::incident, %s::json)),
+             new_1 AS (INSERT INTO call SELECT * FROM json_populate_record(NULL::call, %s::json))
+        INSERT INTO audit_log (at, …) SELECT at, … FROM json_populate_recordset(NULL::audit_log, %s::json)
+
+    A few short parameters, so the driver prepares it once per connection. Foreign keys are
+    checked at the end of the statement, so a row may refer to one inserted beside it."""
+    rows = [f"INSERT INTO {table} SELECT * FROM json_populate_record(NULL::{table}, %s::json)" for table in tables]
+    if audited:
+        columns = ", ".join(c.name for c in AuditLog.__table__.columns if c.name != "id")
+        last = (f"INSERT INTO audit_log ({columns}) SELECT {columns} "
+                "FROM json_populate_recordset(NULL::audit_log, %s::json)")
+    else:
+        last = rows.pop()
+    if not rows:
+        return last
+    return "WITH " + ", ".join(f"new_{n} AS ({row})" for n, row in enumerate(rows)) + " " + last
+
+
 def insert_new(session: Session, objects: Iterable) -> None:
-    """Insert new rows one statement each, outside the ORM's flush, and write the audit rows the
-    flush hook would have written for them — for the hot path (taking a call), where the unit of
-    work's bookkeeping costs more than the statements. Objects are inserted in the order given
-    (parents first); unset columns take their Python defaults, a missing primary key comes back
-    from RETURNING, and each object is then persistent in the session as if it had been loaded,
-    so later changes to it flush, and are audited, as usual."""
+    """Insert new rows outside the ORM's flush, and write the audit rows the flush hook would
+    have written for them — for the hot path (taking a call), where the unit of work's
+    bookkeeping costs more than the statements. Objects are inserted in the order given (parents
+    first); unset columns take their Python defaults; each object is then persistent in the
+    session as if it had been loaded, so later changes to it flush, and are audited, as usual.
+
+    On PostgreSQL, when every object has its primary key (taken beforehand from the sequences),
+    the rows and their audit rows go in as one statement (:func:`_one_statement`): one round
+    trip. Otherwise one INSERT … RETURNING per object gives the keys, and the audit rows follow
+    in one executemany."""
+    objects = list(objects)
     connection = session.connection()
-    audit_rows: list[dict] = []
+    rows = [_column_values(obj) for obj in objects]
+    pk_keys = [_insert_plan(type(obj))[1] for obj in objects]
+    if connection.dialect.name == "postgresql" and all(getattr(o, k) is not None for o, k in zip(objects, pk_keys)):
+        # Values are written as the audit log writes them (enums as their values, times in ISO
+        # 8601 with their offset); PostgreSQL casts each to its column's type.
+        audit_rows = [_created(session, obj) for obj in objects if getattr(obj, "__auditable__", False)]
+        params = [json.dumps({column.name: value for column, value in row.items()}, default=_jsonable)
+                  for row in rows]
+        if audit_rows:
+            params.append(json.dumps(audit_rows, default=_jsonable))
+        statement = _one_statement(tuple(type(o).__tablename__ for o in objects), bool(audit_rows))
+        connection.exec_driver_sql(statement, tuple(params))
+    else:
+        audit_rows = []
+        for obj, row, pk_key in zip(objects, rows, pk_keys):
+            _, _, statement = _insert_plan(type(obj))
+            values = {column.key: value for column, value in row.items()
+                      if value is not None or not column.primary_key}
+            setattr(obj, pk_key, connection.execute(statement, values).scalar_one())
+            if getattr(obj, "__auditable__", False):
+                audit_rows.append(_created(session, obj))
+        if audit_rows:
+            connection.execute(_INSERT, audit_rows)
     for obj in objects:
-        columns, pk_key, statement = _insert_plan(type(obj))
-        loaded = obj.__dict__
-        values = {}
-        for key, column in columns:
-            value = loaded.get(key)
-            if value is None and key != pk_key:
-                value = _default(column)
-                # Every column gets a value on the object, so that none is left expired (which
-                # would load the row again on first read).
-                setattr(obj, key, value)
-            if value is not None or key != pk_key:
-                values[column.key] = value
-        setattr(obj, pk_key, connection.execute(statement, values).scalar_one())
-        if getattr(obj, "__auditable__", False):
-            audit_rows.append(_created(session, obj))
         make_transient_to_detached(obj)
         session.add(obj)
-    if audit_rows:
-        connection.execute(_INSERT, audit_rows)
 
 
 def record_read(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, Integer, Select, and_, any_, cast, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY as PG_ARRAY
@@ -175,23 +176,37 @@ def list_categories(*, db: Session) -> list[IncidentCategory]:
     return list(db.scalars(select(IncidentCategory).order_by(IncidentCategory.sort, IncidentCategory.code)))
 
 
-_NEXT_INCIDENT_ID = text("SELECT nextval(pg_get_serial_sequence('incident', 'id'))")
+class NewIncidentIds(NamedTuple):
+    incident: int
+    call: int
+    event: int
 
 
-def next_incident_id(*, db: Session) -> int:
-    """Take the next incident id before inserting (so the number can be written with the row).
+# One round trip for the three ids a new incident needs (its number is made from the first).
+_NEW_INCIDENT_IDS = {
+    "postgresql": text("SELECT nextval(pg_get_serial_sequence('incident', 'id')), "
+                       "nextval(pg_get_serial_sequence('call', 'id')), "
+                       "nextval(pg_get_serial_sequence('stage_event', 'id'))"),
+    "sqlite": text("SELECT (SELECT coalesce(max(id), 0) + 1 FROM incident), "
+                   "(SELECT coalesce(max(id), 0) + 1 FROM call), (SELECT coalesce(max(id), 0) + 1 FROM stage_event)"),
+}
 
-    PostgreSQL: from the id column's own sequence. SQLite: one past the highest id — safe because
+
+def new_incident_ids(*, db: Session) -> NewIncidentIds:
+    """Take the ids of a new incident, its first call and its ``received`` event before inserting
+    them, so that the rows (the number included) and their audit rows go in whole, in one statement.
+
+    PostgreSQL: from the tables' own sequences. SQLite: one past the highest ids — safe because
     every SQLite transaction here holds the write lock from BEGIN IMMEDIATE.
     """
-    if db.get_bind().dialect.name == "postgresql":
-        return db.connection().execute(_NEXT_INCIDENT_ID).scalar_one()
-    return (db.scalar(select(func.max(Incident.id))) or 0) + 1
+    connection = db.connection()
+    return NewIncidentIds(*connection.execute(_NEW_INCIDENT_IDS[connection.dialect.name]).one())
 
 
 def insert_new_incident(*, db: Session, incident: Incident, call: Call, received: StageEvent) -> None:
-    """Write a new incident with its first call and ``received`` event: three INSERTs and their
-    audit rows, without the unit of work's bookkeeping (taking a call is the hot path)."""
+    """Write a new incident with its first call and ``received`` event, and their audit rows,
+    without the unit of work's bookkeeping (taking a call is the hot path): one statement on
+    PostgreSQL, given the ids from :func:`new_incident_ids`."""
     insert_new(db, (incident, call, received))
 
 

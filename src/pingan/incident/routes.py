@@ -7,12 +7,14 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
 from pingan.auth.actor import Actor
 from pingan.auth.permissions import Perm
 from pingan.db.types import MAX_ID
+from pingan.db.unit_of_work import unit_of_work
 from pingan.errors import NotFound, ValidationFailed
 from pingan.incident import dispatch, repository, service, stream
 from pingan.incident.models import Stage
@@ -41,7 +43,8 @@ from pingan.incident.schemas import (
     UnitRecommendationRead,
 )
 from pingan.org.models import UnitKind
-from pingan.web.deps import current_actor, get_db, require
+from pingan.web.context import request_id_var
+from pingan.web.deps import Credentials, actor_from, credentials_for, current_actor, get_db, require
 from pingan.web.routing import api_router
 
 router = api_router(tags=["incidents"])
@@ -68,11 +71,11 @@ def _detail(db: Session, actor: Actor, incident) -> IncidentDetail:
 @router.post("/incidents", response_model=IncidentRead, status_code=201,
              responses={200: {"description": "idempotent replay: the incident created earlier with this key",
                               "model": IncidentRead}, **_ERRORS})
-def create_incident(
-    body: IncidentCreate, response: Response,
+async def create_incident(
+    body: IncidentCreate,
     idempotency_key: str | None = Header(None, alias="Idempotency-Key", min_length=1, max_length=80),
-    actor: Actor = Depends(require(Perm.INCIDENT_CREATE)), db: Session = Depends(get_db),
-):
+    credentials: Credentials = Depends(credentials_for(Perm.INCIDENT_CREATE)),
+) -> Response:
     """Take a call (接警). Repeating a request with the same ``Idempotency-Key`` (header or body)
     returns the incident created the first time, with status 200."""
     if idempotency_key is not None:
@@ -80,10 +83,18 @@ def create_incident(
             raise ValidationFailed("请求头与请求体中的幂等键不一致", "The Idempotency-Key header and body disagree",
                                    field="idempotency_key")
         body = body.model_copy(update={"idempotency_key": idempotency_key})
-    incident, created = service.create_incident(db=db, actor=actor, data=body)
-    if not created:
-        response.status_code = 200
-    return IncidentRead.model_validate(incident)
+    # The hot path: authentication, the call and the commit in one thread-pool call.
+    return await run_in_threadpool(_take_call, credentials, body)
+
+
+def _take_call(credentials: Credentials, body: IncidentCreate) -> Response:
+    with unit_of_work(request_id=request_id_var.get()) as db:  # committed before the response exists
+        actor = actor_from(db, credentials)
+        incident, created = service.create_incident(db=db, actor=actor, data=body)
+        # Serialised once, here: a Response is not validated again against ``response_model``
+        # (which stays for the API's documentation).
+        content = IncidentRead.model_validate(incident).model_dump_json()
+    return Response(content, status_code=201 if created else 200, media_type="application/json")
 
 
 @router.get("/incidents", response_model=IncidentPage, responses=_ERRORS)

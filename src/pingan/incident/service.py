@@ -165,8 +165,9 @@ def create_incident(*, db: Session, actor: Actor, data: IncidentCreate) -> tuple
     else:
         org_unit_id = _responsible_org_unit(db, actor, location.org_unit_id)
     now = utcnow()
-    # The id is taken first so that the row goes in whole, number included (no follow-up UPDATE).
-    incident_id = repository.next_incident_id(db=db)
+    # The ids are taken first so that the rows go in whole, number included (no follow-up UPDATE).
+    ids = repository.new_incident_ids(db=db)
+    incident_id = ids.incident
     incident = Incident(
         id=incident_id, number=incident_number(incident_id, now), idempotency_key=key,
         category_code=data.category_code, priority=data.priority, stage=Stage.RECEIVED,
@@ -175,10 +176,10 @@ def create_incident(*, db: Session, actor: Actor, data: IncidentCreate) -> tuple
         org_unit_id=org_unit_id, division_code=location.division_code, caller_phone=data.caller_phone,
         caller_name=data.caller_name, call_count=1, received_at=now, created_by_id=actor.user_id, version=1,
     )
-    call = Call(incident_id=incident_id, received_at=now, caller_phone=data.caller_phone,
+    call = Call(id=ids.call, incident_id=incident_id, received_at=now, caller_phone=data.caller_phone,
                 caller_name=data.caller_name, location_text=data.location_text, description=data.description,
                 taker_id=actor.user_id)
-    received = StageEvent(incident_id=incident_id, org_unit_id=org_unit_id, stage=str(Stage.RECEIVED), at=now,
+    received = StageEvent(id=ids.event, incident_id=incident_id, org_unit_id=org_unit_id, stage=str(Stage.RECEIVED), at=now,
                           actor_id=actor.user_id)
     if key:
         try:

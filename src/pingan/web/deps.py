@@ -6,8 +6,10 @@ back when it raises. Handlers and services never commit.
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -64,35 +66,82 @@ def _token_from(request: Request) -> tuple[str | None, bool]:
     return request.cookies.get(SESSION_COOKIE), True
 
 
-async def _check_csrf(request: Request, actor: Actor) -> None:
+async def _csrf_sent(request: Request) -> str | None:
+    """The CSRF token an unsafe cookie-authenticated request carries (header, or form field)."""
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
     ):
         form = await request.form()
         sent = form.get(CSRF_FIELD)
-    if not sent or not hmac.compare_digest(str(sent), actor.csrf_token):
+    return None if sent is None else str(sent)
+
+
+def _check_csrf(credentials: Credentials, actor: Actor) -> None:
+    if not credentials.csrf_required:
+        return
+    sent = credentials.csrf_sent
+    if not sent or not hmac.compare_digest(sent, actor.csrf_token):
         raise Forbidden("表单已失效，请刷新页面后重试（CSRF 校验失败）",
                         "The form has expired; reload the page and try again (CSRF check failed)")
 
 
-async def current_actor(request: Request, db: Session = Depends(get_db)) -> Actor:
+@dataclass(frozen=True)
+class Credentials:
+    """What a request presents to prove who it is — read from the request without touching the
+    database. :func:`actor_from` checks them in a session: a route that does its database work in
+    one thread-pool call authenticates in that same call (one thread hop instead of two)."""
+
+    token: str
+    csrf_required: bool  # an unsafe method authenticated by the session cookie
+    csrf_sent: str | None
+    perm: Perm | None = None
+
+
+async def _credentials(request: Request) -> Credentials:
     token, from_cookie = _token_from(request)
     if not token:
         raise NotAuthenticated("请先登录", "Please log in")
+    csrf_required = from_cookie and request.method not in SAFE_METHODS
+    return Credentials(token=token, csrf_required=csrf_required,
+                       csrf_sent=await _csrf_sent(request) if csrf_required else None)
+
+
+def actor_from(db: Session, credentials: Credentials) -> Actor:
+    """The actor behind ``credentials`` (one query), CSRF-checked, holding ``credentials.perm``;
+    recorded on the session for the audit log. Blocking: run it off the event loop."""
+    actor = auth_service.authenticate(db=db, token=credentials.token)
+    _check_csrf(credentials, actor)
+    db.info["actor"] = actor
+    if credentials.perm is not None:
+        actor.require(credentials.perm)
+    return actor
+
+
+def credentials_for(perm: Perm):
+    """Dependency factory: the request's credentials, to be checked — for ``perm`` — by
+    :func:`actor_from` in the route's own thread-pool call (see ``incident.routes.create_incident``).
+    A request without any credentials is refused here, before its body is read."""
+
+    async def _dep(credentials: Credentials = Depends(_credentials)) -> Credentials:
+        return dataclasses.replace(credentials, perm=perm)
+
+    _dep.__name__ = f"credentials_for_{perm.value.replace('.', '_')}"
+    return _dep
+
+
+async def current_actor(request: Request, db: Session = Depends(get_db),
+                        credentials: Credentials = Depends(_credentials)) -> Actor:
     # A blocking database call must not run on the event loop (on SQLite it would wait for a
     # write lock held by a request whose commit is queued on this same loop).
-    actor = await run_in_threadpool(auth_service.authenticate, db=db, token=token)
-    if from_cookie and request.method not in SAFE_METHODS:
-        await _check_csrf(request, actor)
-    db.info["actor"] = actor
+    actor = await run_in_threadpool(actor_from, db, credentials)
     request.state.actor = actor
     return actor
 
 
 async def optional_actor(request: Request, db: Session = Depends(get_db)) -> Actor | None:
     try:
-        return await current_actor(request, db)
+        return await current_actor(request, db, await _credentials(request))
     except NotAuthenticated:
         return None
 
