@@ -248,7 +248,10 @@ def test_issuing_freezes_the_figures_the_bytes_and_the_records(db, world, july, 
     db.flush()
     store.sync(db=db)
 
+    db.expire(row)  # read back what was stored
+    row = service.get(db=db, actor=admin, report_id=row.id, load=("figures", "definitions", "docx", "records"))
     assert row.figures == frozen and service.regenerate(row) == row.docx  # the issued report stands
+    assert hashlib.sha256(row.docx).hexdigest() == row.docx_sha256
     found = service.amendments(store=store, actor=admin, report=row)
     (records,) = found.records
     # i5 is still counted (now in the June baseline), with another time: changed, like i2

@@ -9,21 +9,7 @@ from datetime import timedelta
 import pytest
 
 from pingan.stats import routes
-from tests.factories import PASSWORD
 from tests.stats.conftest import make_incident
-
-
-@pytest.fixture
-def sign_in(client):
-    """sign_in(username) -> CSRF token; the client then carries that user's session cookie."""
-
-    def _sign_in(username: str) -> str:
-        client.cookies.clear()
-        resp = client.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
-        assert resp.status_code == 200, resp.text
-        return resp.json()["csrf_token"]
-
-    return _sign_in
 
 
 @pytest.fixture

@@ -457,9 +457,10 @@ class UnitTable(Part):
 
 @dataclass(frozen=True)
 class UnitRanking(Part):
-    """The units of the next level down ranked on each KPI (competition ranks, the KPI's
-    direction, as ``stats.ranking``): the first and the last ``bottom`` named, or one sentence
-    when all are equal. Units with no value are not ranked."""
+    """The units of the next level down ranked on each KPI (competition ranks in the KPI's
+    direction, as ``stats.ranking``): up to ``bottom`` named at each end — fewer than half the
+    units each, at least one —, or one sentence when all are equal. Units with no value are
+    not ranked."""
 
     kpis: tuple[str, ...]
     bottom: int = 3
