@@ -328,3 +328,14 @@ def test_outline_declarations_are_checked_and_added_without_touching_the_assembl
     assert [s.heading for s in document.sections] == ["接处警总体情况", "测试专项", "接警响应情况", "各分局工作情况",
                                                       "警情类别构成"]
     assert document.sections[1].blocks[0].text == "专项看，到场用时90分位 7分20秒，同比上升 158.8%。"
+
+
+def test_the_records_counted_are_read_in_chunks_of_ids(db, world, july, store, admin, monkeypatch):
+    store.sync(db=db)
+    snapshot = report.Snapshot.from_json(issue(db, store, admin).figures)
+    whole = report.records_counted(store=store, actor=admin, snapshot=snapshot)["incident"]
+    monkeypatch.setattr(engine, "FINGERPRINT_CHUNK", 3)  # 10 records: chunks of 3, 3, 3, 1
+    chunked = report.records_counted(store=store, actor=admin, snapshot=snapshot)["incident"]
+    assert whole[0].tolist() == chunked[0].tolist() == sorted(r.id for r in july.values())
+    assert whole[1].tolist() == chunked[1].tolist()
+    assert report.decode_records(report.encode_records({"incident": whole}))["incident"][0].tolist() == whole[0].tolist()

@@ -29,6 +29,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
+
 from pingan.auth.actor import Actor
 from pingan.errors import NotFound, ValidationFailed
 from pingan.stats.facts import FactSource
@@ -456,12 +458,16 @@ def children(*, store: StatsStore, scope: Scope) -> list[OrgNode]:
 FINGERPRINT_EXCLUDED = frozenset({"id", "updated_at"})
 
 
+FINGERPRINT_CHUNK = 100_000  # rows a read: the records counted in a yearly report pass in bounded pieces
+
+
 def record_fingerprints(*, store: StatsStore, actor: Actor, source: FactSource, periods: Sequence[Period],
-                        org_unit_id: int | None = None) -> list[tuple[int, int]]:
-    """(id, fingerprint) of every record of ``source`` inside the scope whose time falls in any of
-    ``periods`` (a report's period and its baselines), in id order. The fingerprint is 32 bits of
-    the MD5 of the record's fact columns (``FINGERPRINT_EXCLUDED`` aside): it changes when any
-    counted value of the record changes, and it is the same on every DuckDB version."""
+                        org_unit_id: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The ids (ascending, int64) and fingerprints (uint32) of every record of ``source`` inside
+    the scope whose time falls in any of ``periods`` (a report's period and its baselines). The
+    fingerprint is 32 bits of the MD5 of the record's fact columns (``FINGERPRINT_EXCLUDED``
+    aside): it changes when any counted value of the record changes, and it is the same on every
+    DuckDB version. Read in chunks of ids, so that a million records never sit in Python tuples."""
     scope = scope_for(store=store, actor=actor, org_unit_id=org_unit_id)
     t = f"f.{source.time_column}"
     spans = " OR ".join(f"({t} >= {_ts(begin)} AND {t} < {_ts(stop)})"
@@ -470,9 +476,22 @@ def record_fingerprints(*, store: StatsStore, actor: Actor, source: FactSource, 
     text = ", ".join(f"coalesce(CAST(f.{c} AS VARCHAR), ?)" for c in columns)
     query = (f"SELECT f.id, md5_number_lower(concat_ws(?, {text})) % 4294967296 FROM {source.table} f "
              f"WHERE f.org_unit_id IN (SELECT id FROM dim_org_unit WHERE starts_with(path, ?)) AND ({spans}) "
-             f"ORDER BY f.id")
+             f"AND f.id > ? ORDER BY f.id LIMIT {FINGERPRINT_CHUNK}")
+    ids, fps, after = [], [], -1
     with store.reader() as cur:
-        return cur.execute(query, ["\x1f", *["\x1e"] * len(columns), scope.path]).fetchall()
+        while True:
+            rows = cur.execute(query, ["\x1f", *["\x1e"] * len(columns), scope.path, after]).fetchall()
+            if not rows:
+                break
+            chunk = np.array(rows, dtype=np.int64).reshape(-1, 2)
+            ids.append(chunk[:, 0])
+            fps.append(chunk[:, 1].astype(np.uint32))
+            after = int(chunk[-1, 0])
+            if len(rows) < FINGERPRINT_CHUNK:
+                break
+    if not ids:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint32)
+    return np.concatenate(ids), np.concatenate(fps)
 
 
 def synced_at(*, store: StatsStore, sources: Sequence[str]) -> datetime | None:

@@ -759,11 +759,9 @@ def records_counted(*, store: StatsStore, actor: Actor, snapshot: Snapshot) -> R
     period = snapshot.period
     out: RecordSet = {}
     for name in sorted({k.source for k in snapshot.kpis.values()}):
-        rows = engine.record_fingerprints(store=store, actor=actor, source=SOURCES[name],
-                                          periods=[period, period.previous(), period.last_year()],
-                                          org_unit_id=snapshot.org.id)
-        pairs = np.array(rows, dtype=np.int64).reshape(-1, 2)
-        out[name] = (pairs[:, 0].copy(), pairs[:, 1].astype(np.uint32))
+        out[name] = engine.record_fingerprints(store=store, actor=actor, source=SOURCES[name],
+                                               periods=[period, period.previous(), period.last_year()],
+                                               org_unit_id=snapshot.org.id)
     return out
 
 
