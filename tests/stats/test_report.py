@@ -334,7 +334,7 @@ def test_the_records_counted_are_read_in_chunks_of_ids(db, world, july, store, a
     store.sync(db=db)
     snapshot = report.Snapshot.from_json(issue(db, store, admin).figures)
     whole = report.records_counted(store=store, actor=admin, snapshot=snapshot)["incident"]
-    monkeypatch.setattr(engine, "FINGERPRINT_CHUNK", 3)  # 10 records: chunks of 3, 3, 3, 1
+    monkeypatch.setattr(engine, "FINGERPRINT_CHUNK", 3)  # 10 consecutive ids: ranges of 3, 3, 3, 1
     chunked = report.records_counted(store=store, actor=admin, snapshot=snapshot)["incident"]
     assert whole[0].tolist() == chunked[0].tolist() == sorted(r.id for r in july.values())
     assert whole[1].tolist() == chunked[1].tolist()

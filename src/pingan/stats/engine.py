@@ -458,7 +458,7 @@ def children(*, store: StatsStore, scope: Scope) -> list[OrgNode]:
 FINGERPRINT_EXCLUDED = frozenset({"id", "updated_at"})
 
 
-FINGERPRINT_CHUNK = 100_000  # rows a read: the records counted in a yearly report pass in bounded pieces
+FINGERPRINT_CHUNK = 100_000  # ids a read: the records counted in a yearly report pass in bounded pieces
 
 
 def record_fingerprints(*, store: StatsStore, actor: Actor, source: FactSource, periods: Sequence[Period],
@@ -467,28 +467,28 @@ def record_fingerprints(*, store: StatsStore, actor: Actor, source: FactSource, 
     the scope whose time falls in any of ``periods`` (a report's period and its baselines). The
     fingerprint is 32 bits of the MD5 of the record's fact columns (``FINGERPRINT_EXCLUDED``
     aside): it changes when any counted value of the record changes, and it is the same on every
-    DuckDB version. Read in chunks of ids, so that a million records never sit in Python tuples."""
+    DuckDB version. Read by ranges of ids, each row once, so that a million records never sit in
+    Python tuples at once."""
     scope = scope_for(store=store, actor=actor, org_unit_id=org_unit_id)
     t = f"f.{source.time_column}"
     spans = " OR ".join(f"({t} >= {_ts(begin)} AND {t} < {_ts(stop)})"
                         for begin, stop in sorted({(p.begin, p.stop) for p in periods}))
+    where = f"f.org_unit_id IN (SELECT id FROM dim_org_unit WHERE starts_with(path, ?)) AND ({spans})"
     columns = [c for c, _ in source.columns if c not in FINGERPRINT_EXCLUDED]
     text = ", ".join(f"coalesce(CAST(f.{c} AS VARCHAR), ?)" for c in columns)
     query = (f"SELECT f.id, md5_number_lower(concat_ws(?, {text})) % 4294967296 FROM {source.table} f "
-             f"WHERE f.org_unit_id IN (SELECT id FROM dim_org_unit WHERE starts_with(path, ?)) AND ({spans}) "
-             f"AND f.id > ? ORDER BY f.id LIMIT {FINGERPRINT_CHUNK}")
-    ids, fps, after = [], [], -1
+             f"WHERE {where} AND f.id >= ? AND f.id < ? ORDER BY f.id")
+    ids, fps = [], []
     with store.reader() as cur:
-        while True:
-            rows = cur.execute(query, ["\x1f", *["\x1e"] * len(columns), scope.path, after]).fetchall()
-            if not rows:
-                break
-            chunk = np.array(rows, dtype=np.int64).reshape(-1, 2)
-            ids.append(chunk[:, 0])
-            fps.append(chunk[:, 1].astype(np.uint32))
-            after = int(chunk[-1, 0])
-            if len(rows) < FINGERPRINT_CHUNK:
-                break
+        low, high = cur.execute(f"SELECT min(f.id), max(f.id) FROM {source.table} f WHERE {where}",
+                                [scope.path]).fetchone()
+        for start in range(low, high + 1, FINGERPRINT_CHUNK) if low is not None else ():
+            rows = cur.execute(query, ["\x1f", *["\x1e"] * len(columns), scope.path, start,
+                                       start + FINGERPRINT_CHUNK]).fetchall()
+            if rows:
+                chunk = np.array(rows, dtype=np.int64).reshape(-1, 2)
+                ids.append(chunk[:, 0])
+                fps.append(chunk[:, 1].astype(np.uint32))
     if not ids:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint32)
     return np.concatenate(ids), np.concatenate(fps)
