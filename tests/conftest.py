@@ -150,3 +150,18 @@ def recorded_statements(db):
         return statements
 
     return _record
+
+
+@pytest.fixture
+def sign_in(client):
+    """sign_in(username) -> CSRF token; the client then carries that user's session cookie (pages
+    are used as a browser uses them: cookie session, CSRF token in every form)."""
+    from tests.factories import PASSWORD
+
+    def _sign_in(username: str) -> str:
+        client.cookies.clear()
+        resp = client.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
+        assert resp.status_code == 200, resp.text
+        return resp.json()["csrf_token"]
+
+    return _sign_in

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
@@ -28,6 +29,7 @@ from pingan.incident.schemas import IncidentCreate
 from pingan.org import service as org_service
 from pingan.org.models import UnitKind
 from pingan.org.repository import org_path_of
+from pingan.stats.store import StatsStore
 from tests.factories import PASSWORD
 
 ROLES = ("admin", "dispatcher", "chief_a", "chief_b", "patrol_a", "community_a", "auditor")
@@ -44,6 +46,7 @@ UNIT_READ = {"admin", "dispatcher", "chief_a", "chief_b", "patrol_a", "community
 ORG_READ = {"admin", "dispatcher", "chief_a", "chief_b", "auditor"}
 AUDIT_READ = {"admin", "auditor"}
 STATS_READ = {"admin", "dispatcher", "chief_a", "chief_b", "auditor"}
+STATS_REPORT = {"admin", "chief_a", "chief_b"}  # issue a work summary
 
 # --- who may see (by jurisdiction) ------------------------------------------------------------
 BUREAU_WIDE = {"admin", "dispatcher", "auditor"}  # the command centre serves the whole bureau
@@ -147,6 +150,18 @@ MATRIX: dict[tuple[str, str], Endpoint] = {
         STATS_READ, 200, get(f"{V}/stats/kpis/incidents_received/records", period="2026-07")),
     ("GET", f"{V}/stats/rankings/{{slug}}"): Endpoint(
         STATS_READ, 200, get(f"{V}/stats/rankings/arrived_within_target", period="2026", level="station")),
+    # issued work summaries: a station's report is inside the station's jurisdiction
+    ("POST", f"{V}/stats/reports"): Endpoint(STATS_REPORT, 201, post(f"{V}/stats/reports", lambda r, side: {
+        "period": r.year, "org": r.ids[side]["station"]}), "station"),
+    ("GET", f"{V}/stats/reports"): Endpoint(STATS_READ, 200, get(f"{V}/stats/reports")),
+    ("GET", f"{V}/stats/reports/{{report_id}}"): Endpoint(
+        STATS_READ, 200, get(f"{V}/stats/reports/{{report}}"), "station"),
+    ("GET", f"{V}/stats/reports/{{report_id}}/records"): Endpoint(
+        STATS_READ, 200, get(f"{V}/stats/reports/{{report}}/records"), "station"),
+    ("GET", f"{V}/stats/reports/{{report_id}}/docx"): Endpoint(
+        STATS_READ, 200, get(f"{V}/stats/reports/{{report}}/docx"), "station"),
+    ("GET", f"{V}/stats/reports/{{report_id}}/pdf"): Endpoint(
+        STATS_READ, 200, get(f"{V}/stats/reports/{{report}}/pdf"), "station"),
 }
 
 
@@ -176,6 +191,7 @@ class Records:
     point: dict[str, dict]
     duplicate: dict[str, int]
     free_unit: dict[str, int]
+    year: str = ""  # the current year, for statistics
 
     def of(self, side: str) -> dict[str, int]:
         return self.ids[side]
@@ -233,6 +249,33 @@ def bearer_tokens(db, world) -> dict[str, dict]:
     return headers
 
 
+def _statistics(db, world, records: Records, client, monkeypatch, *, with_reports: bool) -> StatsStore:
+    """A store synced from the records (the statistics routes read it); the issued reports of
+    stations A and B when the endpoint reads one; a stand-in for LibreOffice (the PDF's content
+    is tests/stats/test_report_routes.py's business, not who may have it)."""
+    from pingan.stats import routes as stats_routes
+    from pingan.stats import service as stats_service
+
+    store = StatsStore(path=None, memory_limit="64MB", threads=1)
+    store.sync(db=db)
+    client.app.dependency_overrides[stats_routes.current_store] = lambda: store
+    monkeypatch.setattr(stats_service, "docx_to_pdf", _fake_pdf)
+    records.year = str(datetime.now(ZoneInfo(store.timezone)).year)
+    if with_reports:
+        admin = Actor.for_user(world.users["admin"], org_path_of(db=db, org_unit_id=world.users["admin"].org_unit_id))
+        for side, station in (("a", "station_a"), ("b", "station_b")):
+            issued = stats_service.issue(db=db, store=store, actor=admin, period=records.year,
+                                         org_unit_id=world.org[station].id)
+            records.ids[side]["report"] = issued.id
+    return store
+
+
+def _fake_pdf(path):
+    pdf = path.with_suffix(".pdf")
+    pdf.write_bytes(b"%PDF-1.4 stand-in")
+    return pdf
+
+
 @pytest.mark.parametrize("key", sorted(MATRIX), ids=lambda k: f"{k[0]} {k[1].removeprefix(V)}")
 def test_permission_matrix(key, connection, db, client, monkeypatch):
     from tests.factories import build_world
@@ -241,6 +284,9 @@ def test_permission_matrix(key, connection, db, client, monkeypatch):
     monkeypatch.setattr(org_service, "hash_password", _cached_hash)
     world = build_world(db)
     records = build_records(db, world)
+    store = None
+    if key[1].startswith(f"{V}/stats/"):
+        store = _statistics(db, world, records, client, monkeypatch, with_reports="{report_id}" in key[1])
     headers = bearer_tokens(db, world)
     endpoint = MATRIX[key]
     method = key[0]
@@ -259,4 +305,7 @@ def test_permission_matrix(key, connection, db, client, monkeypatch):
             want = endpoint.expected(role, side)
             if resp.status_code != want:
                 wrong.append(f"{role:12} side {side}: expected {want}, got {resp.status_code} {resp.text[:160]}")
+    if store is not None:
+        client.app.dependency_overrides.clear()
+        store.close()
     assert not wrong, f"{key[0]} {key[1]}\n" + "\n".join(wrong)

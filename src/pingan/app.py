@@ -108,6 +108,7 @@ def create_app(*, background_jobs: bool = True) -> FastAPI:
     from pingan.incident import routes as incident_routes
     from pingan.org import pages as org_pages
     from pingan.org import routes as org_routes
+    from pingan.stats import pages as stats_pages
     from pingan.stats import routes as stats_routes
     from pingan.stats.jobs import stats_sync_loop
     from pingan.stats.store import close_store
@@ -151,7 +152,7 @@ def create_app(*, background_jobs: bool = True) -> FastAPI:
     # goes first. No two routers share a path, so the order changes nothing else.
     for module in (incident_routes, auth_routes, org_routes, geo_routes, audit_routes, stats_routes):
         app.include_router(module.router, prefix="/api/v1")
-    for module in (auth_pages, incident_pages, geo_pages, org_pages, audit_pages):
+    for module in (auth_pages, incident_pages, geo_pages, org_pages, audit_pages, stats_pages):
         app.include_router(module.router, include_in_schema=False)
     STATIC_DIR.mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

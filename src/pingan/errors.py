@@ -57,3 +57,10 @@ class ValidationFailed(DomainError):
 class TooManyRequests(DomainError):
     status_code = 429
     code = "too_many_requests"
+
+
+class Unavailable(DomainError):
+    """A service this request needs is not available here (e.g. no LibreOffice for a PDF)."""
+
+    status_code = 503
+    code = "unavailable"

@@ -13,3 +13,4 @@ from pingan.incident.models import (  # noqa: F401
     StageEvent,
 )
 from pingan.org.models import DutyUnit, Officer, OrgUnit, User  # noqa: F401
+from pingan.stats.models import StatsReport  # noqa: F401

@@ -132,3 +132,25 @@ def test_pdf_from_the_document(tmp_path):
     pdf = docx_to_pdf(path)
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF") and b"NotoSerifCJK" in data  # the open CJK font is embedded
+
+
+def test_tables_and_charts_cite_their_definitions_and_a_chart_drawn_ahead_is_used_as_is():
+    from pingan.stats.document import charts_of, render_charts
+
+    document = _summary()
+    table = document.sections[0].blocks[1]
+    chart = document.sections[0].blocks[2]
+    table.refs, chart.refs = ["incidents"], ["incidents", "p1_on_time"]
+    assert charts_of(document) == [chart] and render_charts(document) == 1 and render_charts(document) == 0
+    assert chart.png.startswith(b"\x89PNG")
+    out = _open(render_docx(document))
+    captions = {p.text.split("　")[0]: [r.text for r in p.runs if r.font.superscript] for p in out.paragraphs
+                if p.text.startswith(("表1", "图1"))}
+    assert captions == {"表1": ["[1]"], "图1": ["[1]", "[2]"]}
+
+
+def test_pdf_of_a_document_naming_the_official_fonts_draws_them_in_noto(tmp_path):
+    path = write_docx(_summary(), tmp_path / "official.docx")  # 仿宋_GB2312, 方正小标宋简体 … are not installed
+    data = docx_to_pdf(path).read_bytes()
+    assert b"NotoSerifCJK" in data and b"NotoSansCJK" in data  # body and headings; no DejaVu fallback
+    assert b"DejaVu" not in data

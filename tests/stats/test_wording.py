@@ -1,10 +1,26 @@
-"""Figures in words: changes, percentage points for rates, zero and missing baselines."""
+"""Figures in words: changes, percentage points for rates, zero and missing baselines, and the
+issued document's quieter wording, durations and Chinese dates."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from pingan.stats.engine import change
 from pingan.stats.metrics import METRICS
-from pingan.stats.wording import change_phrase, number, sentence
+from pingan.stats.period import Period, PeriodKind, parse_period
+from pingan.stats.wording import (
+    amount,
+    change_cell,
+    change_phrase,
+    comparisons,
+    duration,
+    number,
+    period_words,
+    says_something,
+    sentence,
+    span_words,
+    statement,
+)
 
 
 def test_numbers_carry_their_unit():
@@ -39,3 +55,53 @@ def test_a_sentence_for_the_summary():
             == "接警总数 1,032 起，同比上升 3.2%，环比下降 0.8%")
     satisfaction = METRICS["satisfaction_rate"]
     assert sentence(satisfaction, 96.0, last_year=change(96.0, 96.0)) == "回访满意率 96.0%，同比持平"
+
+
+def test_a_rate_from_zero_changes_by_points():
+    assert change_phrase(change(25.0, 0.0), basis="last_year", rate=True) == "同比上升 25.0 个百分点"
+    assert change_phrase(change(0.0, 0.0), basis="previous", rate=True) == "环比持平"
+
+
+# --- the issued document's wording ---------------------------------------------------------------
+
+
+def test_durations_in_minutes_and_seconds():
+    assert duration(45.25) == "45.2秒" and duration(59.94) == "59.9秒"
+    assert duration(68.75) == "1分9秒" and duration(120) == "2分" and duration(3725) == "1小时2分5秒"
+    assert duration(3600) == "1小时0分" and duration(None) == "无数据"
+    assert amount(283.3, "秒") == "4分43秒" and amount(1234, "起") == "1,234 起"
+
+
+def test_what_is_worth_a_sentence_and_which_comparisons_are_said():
+    criminal = METRICS["incidents_criminal"]
+    assert not says_something(criminal, 0, last_year=change(0, 0), previous=change(0, None))
+    assert says_something(criminal, 0, last_year=change(0, 3))  # a fall to nothing is news
+    assert not says_something(METRICS["satisfaction_rate"], None, last_year=change(None, 90.0))
+    assert comparisons(criminal, last_year=change(1, 0), previous=change(1, None)) == ["去年同期为零"]
+    assert statement(criminal, 1, last_year=change(1, None), previous=change(1, 1)) == "刑事警情 1 起，环比持平"
+    assert statement(METRICS["mean_arrive_seconds"], 283.3, last_year=change(283.3, 170.0)) == (
+        "平均到场用时 4分43秒，同比上升 66.6%")
+
+
+def test_changes_in_a_table_cell():
+    assert change_cell(change(1032, 1000), rate=False) == "+3.2%"
+    assert change_cell(change(990, 1000), rate=False) == "-1.0%"
+    assert change_cell(change(5, 0), rate=False) == "基数为零" and change_cell(change(0, 0), rate=False) == "持平"
+    assert change_cell(change(90.0, 91.2), rate=True) == "-1.2个百分点"
+    assert change_cell(change(5, None), rate=False) == "—" and change_cell(None, rate=True) == "—"
+
+
+def test_periods_and_spans_in_chinese_dates():
+    assert [period_words(parse_period(p)) for p in ("2026", "2026-Q3", "2026-07", "2026-W05", "2026-07-15",
+                                                    "2025-12-01..2026-02-28", "2026-03-01..2026-06-30")] == [
+        "2026年", "2026年第三季度", "2026年7月", "2026年第5周", "2026年7月15日", "2025年12月1日至2026年2月28日",
+        "2026年3月1日至6月30日"]
+    assert span_words(parse_period("2026")) == "2026年1月1日至12月31日"
+    assert span_words(parse_period("2026-07-15")) == "2026年7月15日"
+    to_date = Period(PeriodKind.YEAR, date(2026, 1, 1), date(2027, 1, 1), until=datetime(2026, 11, 23, 10, 30))
+    assert span_words(to_date) == "2026年1月1日至11月23日10时30分"
+    assert span_words(to_date.last_year()) == "2025年1月1日至11月23日10时30分"
+    midnight = Period(PeriodKind.YEAR, date(2026, 1, 1), date(2027, 1, 1), until=datetime(2026, 11, 23))
+    assert span_words(midnight) == "2026年1月1日至11月22日"  # counting stopped at midnight: the 22nd is the last day
+    today = Period(PeriodKind.DAY, date(2026, 7, 15), date(2026, 7, 16), until=datetime(2026, 7, 15, 8, 0))
+    assert span_words(today) == "2026年7月15日0时至8时"

@@ -47,6 +47,7 @@ ENTITY_LABELS: dict[str, tuple[str, str]] = {
     "address": ("标准地址", "standard address"),
     "grid": ("网格", "grid"),
     "auth_session": ("登录会话", "session"),
+    "stats_report": ("工作综述", "work summary"),
 }
 
 

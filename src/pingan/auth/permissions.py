@@ -25,6 +25,7 @@ class Perm(StrEnum):
     USER_MANAGE = "user.manage"
     AUDIT_READ = "audit.read"
     STATS_READ = "stats.read"  # statistics: KPIs, rankings, the records behind a figure (统计分析)
+    STATS_REPORT = "stats.report"  # issue (and so freeze) a work-summary document (签发工作综述)
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
@@ -40,7 +41,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         {
             Perm.INCIDENT_READ, Perm.INCIDENT_DISPATCH, Perm.INCIDENT_CLOSE, Perm.INCIDENT_CALLBACK,
             Perm.PERSONAL_READ, Perm.UNIT_READ, Perm.UNIT_MANAGE, Perm.GEO_READ, Perm.ORG_READ,
-            Perm.STATS_READ,
+            Perm.STATS_READ, Perm.STATS_REPORT,
         }
     ),
     Role.PATROL: frozenset({Perm.INCIDENT_READ, Perm.ASSIGNMENT_OWN, Perm.UNIT_READ, Perm.GEO_READ}),

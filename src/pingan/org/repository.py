@@ -54,6 +54,11 @@ def org_path_of(*, db: Session, org_unit_id: int) -> str:
     return jurisdiction_path(*row)
 
 
+def get_jurisdiction_root(*, db: Session, actor: Actor) -> OrgUnit | None:
+    """The org unit at the top of the actor's jurisdiction (a command centre's member: its parent)."""
+    return db.scalar(select(OrgUnit).where(OrgUnit.path == actor.org_path))
+
+
 def get_root(*, db: Session) -> OrgUnit | None:
     return db.scalar(select(OrgUnit).where(OrgUnit.parent_id.is_(None)).order_by(OrgUnit.id))
 

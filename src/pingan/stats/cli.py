@@ -37,6 +37,8 @@ def _sync(full: bool):
 
 
 def register(app: typer.Typer) -> None:
+    _register_report(app)
+
     @app.command("stats")
     def stats(
         kpi: str = typer.Argument(..., help="KPI slug (指标), or 'list', or 'sync'"),
@@ -115,3 +117,96 @@ def register(app: typer.Typer) -> None:
             row += [_change_text(cell.previous, metric, "previous"), _change_text(cell.last_year, metric, "last_year")]
             table.add_row(*row)
         console.print(table)
+
+
+# --- pingan report: issue (freeze) a work summary, or write an issued one again (工作综述) ---------
+
+
+def _fail(zh: str, en: str) -> typer.Exit:
+    console.print(f"[red]{zh}[/red] / {en}")
+    return typer.Exit(2)
+
+
+def _register_report(app: typer.Typer) -> None:
+    @app.command("report")
+    def report(
+        out: str = typer.Option(..., "--out", help="the .docx to write / 输出文件"),
+        period: str = typer.Option(None, help="2026 | 2026-Q3 | 2026-07 | 2026-W05 | 2026-07-15 | A..B"),
+        org: str = typer.Option(None, help="org unit code (机构代码); default the whole bureau"),
+        report_id: int = typer.Option(None, "--id", help="write this issued report again instead of issuing"),
+        pdf: bool = typer.Option(False, "--pdf", help="write a PDF next to the .docx too (LibreOffice)"),
+        no_sync: bool = typer.Option(False, "--no-sync", help="do not bring the store up to date first"),
+    ) -> None:
+        """Issue the work summary (签发工作综述) of an org unit for a period — every figure frozen, the
+        .docx stored and written to --out —, or write an issued one again with --id."""
+        from pathlib import Path
+
+        from sqlalchemy import select
+
+        from pingan.auth.actor import Actor
+        from pingan.db.unit_of_work import unit_of_work
+        from pingan.errors import DomainError
+        from pingan.org.models import OrgUnit
+        from pingan.org.repository import get_root
+        from pingan.stats import service
+        from pingan.stats.store import get_store
+
+        target = Path(out)
+        if target.suffix.lower() != ".docx":
+            raise _fail("--out 应为 .docx 文件", "--out must be a .docx file")
+        if not target.parent.is_dir():
+            raise _fail(f"目录不存在：{target.parent}", f"no such directory: {target.parent}")
+        if report_id is not None and (period or org):
+            raise _fail("--id 不能与 --period、--org 同用", "--id cannot be combined with --period or --org")
+        if report_id is None and not period:
+            raise _fail("请给出 --period（或用 --id 重写已签发的综述）",
+                        "--period is required (or --id to write an issued report again)")
+        steps = [] if report_id is not None else [(key, f"{zh} {en}") for key, zh, en in service.STEPS]
+        if pdf:
+            steps.append(("pdf", "生成 PDF PDF"))
+        if report_id is None and not no_sync:
+            synced = _sync(False)
+            console.print(f"[green]统计库已同步 / store synced[/green] in {synced.seconds:.1f} s")
+        try:
+            with unit_of_work(request_id="cli:report") as db:
+                root = get_root(db=db)
+                if root is None:
+                    raise _fail("尚无机构，请先初始化数据库", "no org units yet; set the database up first")
+                actor = Actor.system(root.id, root.path, name="cli:report")
+                db.info["actor"] = actor
+                if report_id is not None:
+                    row = service.get(db=db, actor=actor, report_id=report_id, load=("docx",))
+                    data, title, sha = row.docx, row.title, row.docx_sha256
+                    pdf_data = service.pdf(row) if pdf else None
+                else:
+                    unit = db.scalar(select(OrgUnit).where(OrgUnit.code == org)) if org else root
+                    if unit is None:
+                        raise _fail(f"机构不存在：{org}", f"no such org unit: {org}")
+                    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TaskProgressColumn(),
+                                  TimeElapsedColumn(), console=console) as bar:
+                        task = bar.add_task("签发 issuing", total=len(steps))
+                        labels = dict(steps)
+
+                        def advance(key: str) -> None:
+                            done = [k for k, _ in steps].index(key)
+                            bar.update(task, completed=done, description=labels[key])
+
+                        row = service.issue(db=db, store=get_store(), actor=actor, period=period,
+                                            org_unit_id=unit.id, progress=advance)
+                        data, title, sha = row.docx, row.title, row.docx_sha256
+                        pdf_data = None
+                        if pdf:
+                            advance("pdf")
+                            pdf_data = service.pdf(row)
+                        bar.update(task, completed=len(steps), description="完成 done")
+                report_number = row.id
+        except DomainError as exc:
+            raise _fail(exc.zh, exc.en)
+        target.write_bytes(data)
+        console.print(f"[green]{'已签发' if report_id is None else '已写出'} / "
+                      f"{'issued' if report_id is None else 'written'}[/green] #{report_number} {title}")
+        console.print(f"  {target} ({len(data):,} bytes, SHA-256 {sha})")
+        if pdf_data is not None:
+            pdf_path = target.with_suffix(".pdf")
+            pdf_path.write_bytes(pdf_data)
+            console.print(f"  {pdf_path} ({len(pdf_data):,} bytes)")

@@ -77,6 +77,7 @@ class Table:
     caption: str
     header: list[str]
     rows: list[list[str]]
+    refs: list[str] = field(default_factory=list)  # Definition keys of the figures in it (after the caption)
 
 
 @dataclass
@@ -94,6 +95,9 @@ class Chart:
     categories: list[str]
     series: list[Series]
     unit: str = ""
+    refs: list[str] = field(default_factory=list)  # Definition keys of the figures drawn (after the caption)
+    # The picture, when drawn already (``render_charts``); otherwise drawn while writing.
+    png: bytes | None = field(default=None, repr=False, compare=False)
 
 
 Block = Paragraph | Table | Chart
@@ -219,26 +223,31 @@ class _Writer:
         self.tables = 0
         self.charts = 0
 
-    def paragraph(self, block: Paragraph) -> None:
-        p = self.doc.add_paragraph()
-        _layout(p, indent=True)
-        _text_runs(p, block.text, self.fonts, BODY_PT, self.fonts.body)
-        for key in block.refs:
+    def marks(self, p, refs: Sequence[str], size_pt: float) -> None:
+        """Superscript numbers pointing at the definitions in the appendix."""
+        for key in refs:
             number = self.ref_numbers.get(key)
             if number is None:
                 raise ValueError(f"paragraph cites an undefined figure: {key}")
             run = p.add_run(f"[{number}]")
-            _set_fonts(run, self.fonts.body, self.fonts.latin, BODY_PT * 0.6)
+            _set_fonts(run, self.fonts.body, self.fonts.latin, size_pt * 0.6)
             run.font.superscript = True
 
-    def caption(self, text: str) -> None:
+    def paragraph(self, block: Paragraph) -> None:
+        p = self.doc.add_paragraph()
+        _layout(p, indent=True)
+        _text_runs(p, block.text, self.fonts, BODY_PT, self.fonts.body)
+        self.marks(p, block.refs, BODY_PT)
+
+    def caption(self, text: str, refs: Sequence[str] = ()) -> None:
         p = self.doc.add_paragraph()
         _layout(p, indent=False, align=WD_ALIGN_PARAGRAPH.CENTER, line_pt=LINE_PT * 0.8)
         _text_runs(p, text, self.fonts, CAPTION_PT, self.fonts.heading1)
+        self.marks(p, refs, CAPTION_PT)
 
     def table(self, block: Table) -> None:
         self.tables += 1
-        self.caption(f"表{self.tables}　{block.caption}")
+        self.caption(f"表{self.tables}　{block.caption}", block.refs)
         table = self.doc.add_table(rows=1 + len(block.rows), cols=len(block.header))
         table.style = "Table Grid"
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -257,8 +266,9 @@ class _Writer:
         picture = self.doc.add_paragraph()
         _layout(picture, indent=False, align=WD_ALIGN_PARAGRAPH.CENTER, line_pt=LINE_PT)
         picture.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE  # a fixed line would clip it
-        picture.add_run().add_picture(io.BytesIO(render_chart_png(block)), width=Mm(CHART_WIDTH_MM))
-        self.caption(f"图{self.charts}　{block.caption}")
+        png = block.png if block.png is not None else render_chart_png(block)
+        picture.add_run().add_picture(io.BytesIO(png), width=Mm(CHART_WIDTH_MM))
+        self.caption(f"图{self.charts}　{block.caption}", block.refs)
 
     def heading(self, text: str, level: int) -> None:
         p = self.doc.add_paragraph()
@@ -324,6 +334,32 @@ def _fixed_zip_times(package: bytes, moment: datetime) -> bytes:
     return out.getvalue()
 
 
+def charts_of(document: Document) -> list[Chart]:
+    """Every chart of the document, in reading order."""
+    out: list[Chart] = []
+
+    def walk(blocks: Sequence[Block]) -> None:
+        out.extend(b for b in blocks if isinstance(b, Chart))
+
+    walk(document.lead)
+    for section in document.sections:
+        walk(section.blocks)
+        for sub in section.subsections:
+            walk(sub.blocks)
+    return out
+
+
+def render_charts(document: Document) -> int:
+    """Draw every chart not drawn yet (so that drawing can be timed and reported on its own);
+    how many were drawn."""
+    drawn = 0
+    for chart in charts_of(document):
+        if chart.png is None:
+            chart.png = render_chart_png(chart)
+            drawn += 1
+    return drawn
+
+
 def render_docx(document: Document, *, fonts: Fonts = OFFICIAL_FONTS) -> bytes:
     """The document as .docx bytes."""
     return _Writer(document, fonts).write()
@@ -338,9 +374,35 @@ class PdfUnavailable(RuntimeError):
     """This machine cannot make a PDF (no LibreOffice), or the conversion failed."""
 
 
+# The official fonts, absent on a server, drawn in the open ones when LibreOffice makes a PDF.
+_PDF_SUBSTITUTES = {OFFICIAL_FONTS.title: OPEN_FONTS.title, OFFICIAL_FONTS.body: OPEN_FONTS.body,
+                    OFFICIAL_FONTS.heading1: OPEN_FONTS.heading1, OFFICIAL_FONTS.heading2: OPEN_FONTS.heading2,
+                    OFFICIAL_FONTS.latin: OPEN_FONTS.latin}
+
+
+def _fontconfig(directory: Path) -> Path:
+    """A fontconfig file: the system's, plus each official font replaced by its open substitute
+    (without it LibreOffice falls back to a sans-serif face for the body and DejaVu for digits)."""
+    import os
+    from xml.sax.saxutils import escape
+
+    base = os.environ.get("FONTCONFIG_FILE", "/etc/fonts/fonts.conf")
+    rules = "".join(
+        f'<match target="pattern"><test name="family" qual="any"><string>{escape(official)}</string></test>'
+        f'<edit name="family" mode="assign" binding="strong"><string>{escape(open_font)}</string></edit></match>'
+        for official, open_font in _PDF_SUBSTITUTES.items())
+    path = directory / "fonts.conf"
+    path.write_text(f'<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
+                    f'<include ignore_missing="yes">{escape(base)}</include>{rules}</fontconfig>', encoding="utf-8")
+    return path
+
+
 def docx_to_pdf(docx_path: Path, *, timeout_s: float = 180.0) -> Path:
     """Convert with LibreOffice (``soffice --headless``), next to the .docx. Each call uses its own
-    LibreOffice profile, so conversions running at once do not lock each other out."""
+    LibreOffice profile, so conversions running at once do not lock each other out. A document
+    naming the official fonts is drawn in Noto CJK (``_PDF_SUBSTITUTES``): the PDF of an issued
+    .docx is made from its very bytes."""
+    import os
     import shutil
     import subprocess
     import tempfile
@@ -349,11 +411,12 @@ def docx_to_pdf(docx_path: Path, *, timeout_s: float = 180.0) -> Path:
     if soffice is None:
         raise PdfUnavailable("本机未安装 LibreOffice，无法生成 PDF / LibreOffice is not installed: no PDF")
     with tempfile.TemporaryDirectory(prefix="pingan-soffice-") as profile:
+        env = {**os.environ, "FONTCONFIG_FILE": str(_fontconfig(Path(profile)))}
         try:
             done = subprocess.run(
                 [soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
                  "--convert-to", "pdf", "--outdir", str(docx_path.parent), str(docx_path)],
-                capture_output=True, text=True, timeout=timeout_s, check=False)
+                capture_output=True, text=True, timeout=timeout_s, check=False, env=env)
         except subprocess.TimeoutExpired as exc:
             raise PdfUnavailable(f"PDF 转换超时 / PDF conversion timed out after {timeout_s:.0f} s") from exc
     pdf = docx_path.with_suffix(".pdf")

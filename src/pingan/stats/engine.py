@@ -29,6 +29,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
+
 from pingan.auth.actor import Actor
 from pingan.errors import NotFound, ValidationFailed
 from pingan.stats.facts import FactSource
@@ -462,3 +464,74 @@ def members(*, store: StatsStore, scope: Scope, level: str) -> dict[int, str]:
             rows = cur.execute("SELECT id, name FROM dim_org_unit WHERE kind = ? AND starts_with(path, ?) "
                                "ORDER BY path", [_ORG_LEVELS[level], scope.path]).fetchall()
     return dict(rows)
+
+
+# --- for the issued work summary (stats.report) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrgNode:
+    id: int
+    name: str
+    kind: str
+
+
+def children(*, store: StatsStore, scope: Scope) -> list[OrgNode]:
+    """The org units directly below the scope's root (the next level down: the branches of the
+    bureau, the stations of a branch …), in code order."""
+    with store.reader() as cur:
+        rows = cur.execute("SELECT id, name, kind FROM dim_org_unit WHERE starts_with(path, ?) "
+                           "AND len(string_split(trim(path, '/'), '/')) = ? ORDER BY code, id",
+                           [scope.path, scope.depth + 1]).fetchall()
+    return [OrgNode(id=r[0], name=r[1], kind=r[2]) for r in rows]
+
+
+# Columns left out of a record's fingerprint: bookkeeping that no figure counts.
+FINGERPRINT_EXCLUDED = frozenset({"id", "updated_at"})
+
+
+FINGERPRINT_CHUNK = 100_000  # ids a read: the records counted in a yearly report pass in bounded pieces
+
+
+def record_fingerprints(*, store: StatsStore, actor: Actor, source: FactSource, periods: Sequence[Period],
+                        org_unit_id: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The ids (ascending, int64) and fingerprints (uint32) of every record of ``source`` inside
+    the scope whose time falls in any of ``periods`` (a report's period and its baselines). The
+    fingerprint is 32 bits of the MD5 of the record's fact columns (``FINGERPRINT_EXCLUDED``
+    aside): it changes when any counted value of the record changes, and it is the same on every
+    DuckDB version. Read by ranges of ids, each row once, so that a million records never sit in
+    Python tuples at once."""
+    scope = scope_for(store=store, actor=actor, org_unit_id=org_unit_id)
+    t = f"f.{source.time_column}"
+    spans = " OR ".join(f"({t} >= {_ts(begin)} AND {t} < {_ts(stop)})"
+                        for begin, stop in sorted({(p.begin, p.stop) for p in periods}))
+    where = f"f.org_unit_id IN (SELECT id FROM dim_org_unit WHERE starts_with(path, ?)) AND ({spans})"
+    columns = [c for c, _ in source.columns if c not in FINGERPRINT_EXCLUDED]
+    text = ", ".join(f"coalesce(CAST(f.{c} AS VARCHAR), ?)" for c in columns)
+    query = (f"SELECT f.id, md5_number_lower(concat_ws(?, {text})) % 4294967296 FROM {source.table} f "
+             f"WHERE {where} AND f.id >= ? AND f.id < ? ORDER BY f.id")
+    ids, fps = [], []
+    with store.reader() as cur:
+        low, high = cur.execute(f"SELECT min(f.id), max(f.id) FROM {source.table} f WHERE {where}",
+                                [scope.path]).fetchone()
+        for start in range(low, high + 1, FINGERPRINT_CHUNK) if low is not None else ():
+            rows = cur.execute(query, ["\x1f", *["\x1e"] * len(columns), scope.path, start,
+                                       start + FINGERPRINT_CHUNK]).fetchall()
+            if rows:
+                chunk = np.array(rows, dtype=np.int64).reshape(-1, 2)
+                ids.append(chunk[:, 0])
+                fps.append(chunk[:, 1].astype(np.uint32))
+    if not ids:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint32)
+    return np.concatenate(ids), np.concatenate(fps)
+
+
+def synced_at(*, store: StatsStore, sources: Sequence[str]) -> datetime | None:
+    """When the store last brought these sources up to date (UTC, naive): the figures it gives
+    are those of the operational records as of then."""
+    if not sources:
+        return None
+    with store.reader() as cur:
+        row = cur.execute("SELECT min(synced_at) FROM sync_state WHERE list_contains(?, source)",
+                          [list(sources)]).fetchone()
+    return row[0] if row else None

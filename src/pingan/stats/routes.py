@@ -121,3 +121,92 @@ def kpi_ranking(
     result = ranking.rank(store=store, actor=actor, metric=engine.get_metric(slug, field_name="slug"), period=parse_period(period),
                           level=level, bottom=bottom, org_unit_id=org)
     return RankingRead.build(result)
+
+
+# --- issued work summaries (工作综述): issue, list, read with amendments, download -----------------
+
+from urllib.parse import quote  # noqa: E402
+
+from fastapi import Response  # noqa: E402
+
+from pingan.stats import repository, service  # noqa: E402
+from pingan.stats.report import Snapshot  # noqa: E402
+from pingan.stats.schemas import ReportCreate, ReportListRead, ReportRead, ReportRecordsRead, ReportSummaryRead  # noqa: E402
+
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+ReportId = Annotated[int, Path(ge=1, le=MAX_ID, description="issued report id")]
+_REPORT_ERRORS = {403: {"description": "role may not read statistics / issue reports"},
+                  404: {"description": "report or org unit not found or outside jurisdiction"},
+                  422: {"description": "invalid period, org unit or parameter"}}
+
+
+def _download(data: bytes, media_type: str, report, suffix: str) -> Response:
+    """A file named after the report's title (ASCII fallback for old clients), never cached."""
+    headers = {"Content-Disposition": f"attachment; filename=\"report-{report.id}{suffix}\"; "
+                                      f"filename*=UTF-8''{quote(report.title + suffix)}",
+               "Cache-Control": "private, no-store"}
+    if suffix == ".docx":
+        headers |= {"ETag": f'"{report.docx_sha256}"', "X-Content-SHA256": report.docx_sha256}
+    return Response(content=data, media_type=media_type, headers=headers)
+
+
+@router.post("/stats/reports", status_code=201, response_model=ReportRead, responses=_REPORT_ERRORS)
+def issue_report(body: ReportCreate, actor: Actor = Depends(require(Perm.STATS_REPORT)),
+                 db: Session = Depends(get_db), store: StatsStore = Depends(current_store)) -> ReportRead:
+    """Issue the work summary of an org unit for a period, and freeze it (签发): the .docx, every
+    figure and the records counted are kept as issued. A period not yet ended is counted to now."""
+    row = service.issue(db=db, store=store, actor=actor, period=body.period, org_unit_id=body.org)
+    return ReportRead.build_full(row, Snapshot.from_json(row.figures))
+
+
+@router.get("/stats/reports", response_model=ReportListRead, responses=_REPORT_ERRORS)
+def list_reports(org: OrgParam = None, limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=10_000_000),
+                 actor: Actor = Depends(require(Perm.STATS_READ)), db: Session = Depends(get_db)) -> ReportListRead:
+    """The issued reports of your jurisdiction, newest first."""
+    rows, total = repository.list_reports(db=db, actor=actor, org_unit_id=org, limit=limit, offset=offset)
+    return ReportListRead(total=total, items=[ReportSummaryRead.build(r) for r in rows])
+
+
+@router.get("/stats/reports/{report_id}", response_model=ReportRead, responses=_REPORT_ERRORS)
+def read_report(report_id: ReportId, actor: Actor = Depends(require(Perm.STATS_READ)),
+                db: Session = Depends(get_db), store: StatsStore = Depends(current_store)) -> ReportRead:
+    """An issued report: every figure as frozen, its definitions, and its amendments — the records
+    counted in it amended or added since, and the figures that would change now."""
+    row = service.get(db=db, actor=actor, report_id=report_id, load=("figures", "definitions", "records"))
+    found = service.amendments(store=store, actor=actor, report=row)
+    return ReportRead.build_full(row, Snapshot.from_json(row.figures), found)
+
+
+@router.get("/stats/reports/{report_id}/records", response_model=ReportRecordsRead, responses=_REPORT_ERRORS)
+def report_amended_records(
+    report_id: ReportId, change: str = Query("changed", pattern="^(added|removed|changed)$"),
+    source: str = Query("incident", min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$"),
+    limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=10_000_000),
+    actor: Actor = Depends(require(Perm.STATS_READ)), db: Session = Depends(get_db),
+    store: StatsStore = Depends(current_store),
+) -> ReportRecordsRead:
+    """The records counted in a report and amended since issue ('changed'), counted now but not
+    then ('added'), or then but not now ('removed'), newest id first."""
+    row = service.get(db=db, actor=actor, report_id=report_id, load=("figures", "records"))
+    ids, total, items = service.amended_records(db=db, store=store, actor=actor, report=row, change=change,
+                                                source=source, limit=limit, offset=offset)
+    return ReportRecordsRead(report_id=row.id, source=source, change=change, total=total, ids=ids, items=items)
+
+
+@router.get("/stats/reports/{report_id}/docx", response_class=Response, responses={
+    **_REPORT_ERRORS, 200: {"content": {DOCX_TYPE: {}}, "description": "the issued bytes"}})
+def report_docx(report_id: ReportId, actor: Actor = Depends(require(Perm.STATS_READ)),
+                db: Session = Depends(get_db)) -> Response:
+    """The issued .docx, byte for byte (its SHA-256 in ``X-Content-SHA256`` and the ETag)."""
+    row = service.get(db=db, actor=actor, report_id=report_id, load=("docx",))
+    return _download(row.docx, DOCX_TYPE, row, ".docx")
+
+
+@router.get("/stats/reports/{report_id}/pdf", response_class=Response, responses={
+    **_REPORT_ERRORS, 200: {"content": {"application/pdf": {}}, "description": "the issued .docx as PDF"},
+    503: {"description": "no LibreOffice on this server"}})
+def report_pdf(report_id: ReportId, actor: Actor = Depends(require(Perm.STATS_READ)),
+               db: Session = Depends(get_db)) -> Response:
+    """The issued .docx converted to PDF by LibreOffice (503 where it is not installed)."""
+    row = service.get(db=db, actor=actor, report_id=report_id, load=("docx",))
+    return _download(service.pdf(row), "application/pdf", row, ".pdf")
