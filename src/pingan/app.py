@@ -108,6 +108,7 @@ def create_app(*, background_jobs: bool = True) -> FastAPI:
     from pingan.incident import routes as incident_routes
     from pingan.org import pages as org_pages
     from pingan.org import routes as org_routes
+    from pingan.stats import pages as stats_pages
     from pingan.stats import routes as stats_routes
     from pingan.stats.jobs import stats_sync_loop
     from pingan.stats.store import close_store
@@ -149,7 +150,7 @@ def create_app(*, background_jobs: bool = True) -> FastAPI:
 
     for module in (auth_routes, org_routes, geo_routes, incident_routes, audit_routes, stats_routes):
         app.include_router(module.router, prefix="/api/v1")
-    for module in (auth_pages, incident_pages, geo_pages, org_pages, audit_pages):
+    for module in (auth_pages, incident_pages, geo_pages, org_pages, audit_pages, stats_pages):
         app.include_router(module.router, include_in_schema=False)
     STATIC_DIR.mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -179,15 +179,18 @@ class _Sql:
         return " AND ".join(clauses), params
 
 
-def _aggregates(metric: Metric, i: int) -> list[str]:
+def _aggregates(metric: Metric, i: int, predicate) -> list[str]:
+    """The three aggregates (numerator, denominator, value) of a KPI; ``predicate(sql)`` names the
+    boolean column that holds a row predicate, evaluated once per row however many KPIs share it
+    (the acceptance-time shares all share their denominator)."""
+    n = predicate(metric.rows("numerator"))
     if metric.kind is Kind.COUNT:
-        return [f"count(*) FILTER (WHERE {metric.rows('numerator')}) AS n{i}", f"NULL AS d{i}", f"NULL AS v{i}"]
+        return [f"count_if(f.{n}) AS n{i}", f"NULL AS d{i}", f"NULL AS v{i}"]
     if metric.kind is Kind.RATE:
-        return [f"count(*) FILTER (WHERE {metric.rows('numerator')}) AS n{i}",
-                f"count(*) FILTER (WHERE {metric.rows('denominator')}) AS d{i}", f"NULL AS v{i}"]
+        return [f"count_if(f.{n}) AS n{i}", f"count_if(f.{predicate(metric.rows('denominator'))}) AS d{i}",
+                f"NULL AS v{i}"]
     fn = "avg({m})" if metric.kind is Kind.MEAN else f"quantile_cont({{m}}, {float(metric.quantile)})"
-    return [f"count(*) FILTER (WHERE {metric.rows('numerator')}) AS n{i}", f"NULL AS d{i}",
-            f"{fn.format(m=metric.measure)} FILTER (WHERE {metric.rows('numerator')}) AS v{i}"]
+    return [f"count_if(f.{n}) AS n{i}", f"NULL AS d{i}", f"{fn.format(m=metric.measure)} FILTER (WHERE f.{n}) AS v{i}"]
 
 
 def _value(metric: Metric, n, d, v) -> tuple[float | None, float | None, float | None]:
@@ -225,15 +228,53 @@ def to_date(store: StatsStore, period: Period, *, now: datetime | None = None) -
     return period.to_date(now)
 
 
+def _step(current: Period, baseline: Period, tag: str) -> tuple[int, int]:
+    """(months, days) a baseline row moves to line up with the current period's buckets."""
+    if tag == CURRENT:
+        return 0, 0
+    if tag == LAST_YEAR and current.kind in CALENDAR_MONTHS:
+        return 12, 0
+    if tag == PREVIOUS and current.kind in CALENDAR_MONTHS:
+        return CALENDAR_MONTHS[current.kind], 0
+    return 0, (current.start - baseline.start).days
+
+
 def _shift(current: Period, baseline: Period, tag: str) -> str:
     """How far a baseline row moves to line up with the current period's buckets."""
-    if tag == CURRENT:
-        return "INTERVAL 0 DAYS"
-    if tag == LAST_YEAR and current.kind in CALENDAR_MONTHS:
-        return "INTERVAL 12 MONTHS"
-    if tag == PREVIOUS and current.kind in CALENDAR_MONTHS:
-        return f"INTERVAL {CALENDAR_MONTHS[current.kind]} MONTHS"
-    return f"INTERVAL {(current.start - baseline.start).days} DAYS"
+    months, days = _step(current, baseline, tag)
+    return f"INTERVAL {months} MONTHS" if months else f"INTERVAL {days} DAYS"
+
+
+def baseline_bucket(current: Period, tag: str, bucket: str, key: Any) -> Any | None:
+    """The key, in the baseline's own calendar, of the rows ``compute`` lined up under bucket
+    ``key`` of the current period (so that a baseline figure can be drilled into): an hour is
+    itself, a month or day moves back by the baseline's step. None when no single bucket of the
+    baseline maps there (31 March has no 31 February; a month after a shift by days)."""
+    baseline = {CURRENT: current, PREVIOUS: current.previous(), LAST_YEAR: current.last_year()}[tag]
+    months, days = _step(current, baseline, tag)
+    if bucket == "hour" or (months, days) == (0, 0):
+        return key
+    try:
+        if bucket == "month" and months:
+            y, m = map(int, str(key).split("-"))
+            index = y * 12 + m - 1 - months
+            return f"{index // 12:04d}-{index % 12 + 1:02d}"
+        if bucket == "day":
+            d = date.fromisoformat(str(key))
+            if days:
+                return (d - timedelta(days=days)).isoformat()
+            index = d.year * 12 + d.month - 1 - months
+            return date(index // 12, index % 12 + 1, d.day).isoformat()
+    except ValueError:
+        return None
+    return None
+
+
+def data_version(store: StatsStore) -> tuple:
+    """What the store holds, as of its last sync: each source's watermarks and row count. It
+    changes when a sync brought changed rows (and only then)."""
+    with store.reader() as cur:
+        return tuple(cur.execute("SELECT source, marks, row_count FROM sync_state ORDER BY source").fetchall())
 
 
 # --- compute --------------------------------------------------------------------------------------
@@ -298,11 +339,17 @@ def _grouped(cur, source: FactSource, metrics: Sequence[Metric], periods, by, sc
     scans = " UNION ALL ".join(
         f"SELECT {i} AS part, {shift} AS shift, * FROM {source.table} "
         f"WHERE {t} >= {_ts(p.begin)} AND {t} < {_ts(p.stop)}" for i, (p, shift) in enumerate(distinct))
-    aggregates = [a for i, m in enumerate(metrics) for a in _aggregates(m, i)]
+    predicates: dict[str, str] = {}
+
+    def predicate(expr: str) -> str:
+        return predicates.setdefault(expr, f"p{len(predicates)}")
+
+    aggregates = [a for i, m in enumerate(metrics) for a in _aggregates(m, i, predicate)]
+    flags = "".join(f", ({expr}) AS {name}" for expr, name in predicates.items())
     select_dims = "".join(f", {d} AS k{i}" for i, d in enumerate(dims))
     group_dims = "".join(f", k{i}" for i in range(len(dims)))
-    query = (f"SELECT f.part{select_dims}, {', '.join(aggregates)} FROM ({scans}) f {' '.join(sql.joins)} "
-             f"WHERE {where} GROUP BY f.part{group_dims}")
+    query = (f"SELECT f.part{select_dims}, {', '.join(aggregates)} FROM (SELECT f.*{flags} FROM ({scans}) f) f "
+             f"{' '.join(sql.joins)} WHERE {where} GROUP BY f.part{group_dims}")
     tags_of = list(distinct.values())
     groups: dict[tuple, dict[str, tuple]] = {}
     for row in cur.execute(query, sql.join_params + where_params).fetchall():
@@ -350,18 +397,20 @@ def _labels(cur, by: tuple[str, ...], keys: list[tuple]) -> dict[tuple[str, Any]
         sql = _label_query(name)
         if sql is None:
             continue
-        for value, label in cur.execute(sql, [list(values)]).fetchall():
+        # The keys go in as one comma-separated text: DuckDB binds a Python list parameter
+        # element by element (≈ 0.1 ms each — 0.4 s for a city's 4,500 grids).
+        for value, label in cur.execute(sql, [",".join(str(v) for v in values)]).fetchall():
             out[(name, value)] = label
     return out
 
 
 def _label_query(name: str) -> str | None:
     if name in ("branch", "station", "org_unit", "child"):
-        return "SELECT id, name FROM dim_org_unit WHERE list_contains(?, id)"
+        return "SELECT id, name FROM dim_org_unit WHERE id IN (SELECT unnest(string_split(?, ','))::BIGINT)"
     if name == "grid":
-        return "SELECT id, name FROM dim_grid WHERE list_contains(?, id)"
+        return "SELECT id, name FROM dim_grid WHERE id IN (SELECT unnest(string_split(?, ','))::BIGINT)"
     if name in ("category", "top_category"):
-        return "SELECT code, name FROM dim_category WHERE list_contains(?, code)"
+        return "SELECT code, name FROM dim_category WHERE code IN (SELECT unnest(string_split(?, ',')))"
     return None
 
 

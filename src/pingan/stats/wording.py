@@ -2,7 +2,8 @@
 
 "接处警 1,234 起，同比上升 3.2%，环比下降 1.0%"; a rate changes by percentage points
 ("上升 1.2 个百分点"), not by a percentage of itself; a zero or missing baseline is said so
-("去年同期为零", "无去年同期数据"), never written as an infinite rise.
+("去年同期为零", "无去年同期数据"), never written as an infinite rise. ``lang='en'`` says the same
+in English for the English pages ("up 3.2% year on year", "zero a year earlier").
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from pingan.stats.engine import Change
 from pingan.stats.metrics import Kind, Metric
 
 BASIS = {"last_year": ("同比", "去年同期"), "previous": ("环比", "上期")}
+BASIS_EN = {"last_year": ("year on year", "the same period last year", "a year earlier"),
+            "previous": ("on the previous period", "the previous period", "in the previous period")}
 
 
-def number(value: float | None, unit: str) -> str:
+def number(value: float | None, unit: str, *, lang: str = "zh") -> str:
     """A value with its unit: counts with thousands separators, the rest to one decimal."""
     if value is None:
-        return "无数据"
+        return "no data" if lang == "en" else "无数据"
     if unit == "%":
         return f"{value:.1f}%"
     if float(value).is_integer():
@@ -24,8 +27,10 @@ def number(value: float | None, unit: str) -> str:
     return f"{value:,.1f} {unit}".rstrip()
 
 
-def change_phrase(change: Change | None, *, basis: str, rate: bool) -> str:
+def change_phrase(change: Change | None, *, basis: str, rate: bool, lang: str = "zh") -> str:
     """'同比上升 3.2%' / '环比下降 1.2 个百分点' / '同比持平' / '去年同期为零' / '无去年同期数据'."""
+    if lang == "en":
+        return _change_phrase_en(change, basis=basis, rate=rate)
     word, baseline_name = BASIS[basis]
     if change is None or change.note == "baseline_missing":
         return f"无{baseline_name}数据"
@@ -42,6 +47,26 @@ def change_phrase(change: Change | None, *, basis: str, rate: bool) -> str:
     if percent == 0:
         return f"{word}持平"
     return f"{word}{'上升' if percent > 0 else '下降'} {abs(percent):.1f}%"
+
+
+def _change_phrase_en(change: Change | None, *, basis: str, rate: bool) -> str:
+    """'up 3.2% year on year' / 'down 1.2 points on the previous period' / 'zero a year earlier'."""
+    word, baseline_name, earlier = BASIS_EN[basis]
+    if change is None or change.note == "baseline_missing":
+        return f"no data for {baseline_name}"
+    if change.note == "value_missing":
+        return (f"{change.baseline:g} {earlier}, no data now" if change.baseline is not None else "no data now")
+    if change.note == "baseline_zero":
+        return f"flat {word}" if not change.absolute else f"zero {earlier}"
+    if rate:
+        points = round(change.absolute or 0.0, 1)
+        if points == 0:
+            return f"flat {word}"
+        return f"{'up' if points > 0 else 'down'} {abs(points):.1f} points {word}"
+    percent = round(change.percent or 0.0, 1)
+    if percent == 0:
+        return f"flat {word}"
+    return f"{'up' if percent > 0 else 'down'} {abs(percent):.1f}% {word}"
 
 
 def sentence(metric: Metric, value: float | None, *, last_year: Change | None = None,
