@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import threading
 import time
+from functools import lru_cache
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from pingan.auth.actor import Actor
 from pingan.errors import ValidationFailed
@@ -58,10 +59,20 @@ UNTIL_FORMAT = "%Y-%m-%dT%H:%M"
 @dataclass(frozen=True)
 class Where:
     """What a dashboard or records page shows: a period as counted, and the org unit whose
-    subtree it covers (None: the actor's whole jurisdiction)."""
+    subtree it covers (None: the actor's whole jurisdiction). ``version`` is the store's data
+    version the page reads (``engine.data_version``, asked once a page; None: ask each time)."""
 
     period: Period
     org_unit_id: int | None = None
+    version: tuple | None = None
+
+    @classmethod
+    def now(cls, store: StatsStore, period: Period, org_unit_id: int | None = None) -> Where:
+        """``period`` as counted now (to date), on the data the store holds now."""
+        return cls(engine.to_date(store, period), org_unit_id, engine.data_version(store))
+
+    def within(self, org_unit_id: int | None) -> Where:
+        return replace(self, org_unit_id=org_unit_id)
 
 
 def parse_until(text: str | None, period: Period, *, field_name: str = "until") -> Period:
@@ -91,14 +102,19 @@ def period_query(period: Period) -> list[tuple[str, str]]:
 def records_href(metric: Metric, period: Period, *, filters: dict[str, Any] | None = None,
                  part: str = "numerator", org: int | None = None) -> str:
     """The records page of one figure (see the module docstring)."""
-    query = [("kpi", metric.slug), *period_query(period)]
-    query += [("filter", f"{name}:{engine.NULL_KEY if value is None else value}")
-              for name, value in (filters or {}).items()]
+    href = _records_base(metric.slug, period)
+    for name, value in (filters or {}).items():
+        href += "&filter=" + quote_plus(f"{name}:{engine.NULL_KEY if value is None else value}", safe="")
     if part != "numerator":
-        query.append(("part", part))
+        href += f"&part={quote_plus(part)}"
     if org is not None:
-        query.append(("org", str(org)))
-    return "/stats/records?" + urlencode(query)
+        href += f"&org={int(org)}"
+    return href
+
+
+@lru_cache(maxsize=1024)
+def _records_base(slug: str, period: Period) -> str:
+    return "/stats/records?" + urlencode([("kpi", slug), *period_query(period)])
 
 
 # --- figures --------------------------------------------------------------------------------------
@@ -169,7 +185,8 @@ def compute(*, store: StatsStore, actor: Actor, metrics: Sequence[Metric], where
     """``engine.compute`` for a dashboard, by slug; the same question within the same minute,
     on the same data, is answered from the last answer (see the module docstring)."""
     metrics = list(dict.fromkeys(metrics))
-    key = (id(store), store.path, engine.data_version(store), int(time.time() // 60), actor.org_path,
+    version = where.version if where.version is not None else engine.data_version(store)
+    key = (id(store), store.path, version, int(time.time() // 60), actor.org_path,
            tuple(m.slug for m in metrics), where.period, where.org_unit_id, tuple(by), compare,
            tuple(sorted((filters or {}).items())))
     with _cache_lock:
@@ -212,14 +229,16 @@ def cards(*, store: StatsStore, actor: Actor, where: Where) -> tuple[list[CardGr
     cards by source, and the acceptance-time distribution."""
     wanted = card_metrics() + [METRICS[s] for s in DISTRIBUTION]
     results = compute(store=store, actor=actor, metrics=wanted, where=where)
+    return _cards({slug: r.cells[0] if r.cells else None for slug, r in results.items()}, where)
+
+
+def _cards(cells: dict[str, Cell | None], where: Where) -> tuple[list[CardGroup], list[Figure]]:
     groups: dict[str, CardGroup] = {}
     for metric in card_metrics():
-        cell = results[metric.slug].cells[0] if results[metric.slug].cells else None
         source = metric.source
         groups.setdefault(source.name, CardGroup(source.name, source.zh, source.en)).figures.append(
-            figure(metric, cell, where))
-    distribution = [figure(METRICS[s], results[s].cells[0] if results[s].cells else None, where)
-                    for s in DISTRIBUTION]
+            figure(metric, cells.get(metric.slug), where))
+    distribution = [figure(METRICS[s], cells.get(s), where) for s in DISTRIBUTION]
     return list(groups.values()), distribution
 
 
@@ -366,12 +385,15 @@ class GridValues:
                 "href_last_year": self.href_last_year, "values": self.values}
 
 
-def grid_values(*, store: StatsStore, actor: Actor, where: Where, metric: Metric) -> GridValues:
+def grid_values(*, store: StatsStore, actor: Actor, where: Where, metric: Metric,
+                together: Sequence[Metric] = ()) -> GridValues:
     """The map's figures: [value, last year's value] per grid id (4,500 grids for a city: kept short)."""
     if "grid" not in metric.dimensions:
         raise ValidationFailed(f"map：指标 {metric.slug} 不能按网格统计", f"map: {metric.slug} has no grid cut",
                                field="map")
-    result = compute(store=store, actor=actor, metrics=[metric], where=where, by=["grid"])[metric.slug]
+    # computed with the KPIs of a grid table on the same page, when it is one of them (one call)
+    wanted = list(together) if metric in together else [metric]
+    result = compute(store=store, actor=actor, metrics=wanted, where=where, by=["grid"])[metric.slug]
     values = {}
     for c in result.cells:
         grid_id = c.key["grid"]
@@ -398,13 +420,16 @@ class PeerRank:
     bureau_change: int | None
 
 
-def peer_ranks(*, store: StatsStore, station_id: int, station_path: str, where: Where,
-               metrics: Sequence[Metric]) -> list[PeerRank]:
-    """The station's rank on each KPI among the stations of its branch and of the whole bureau.
+def station_view(*, store: StatsStore, actor: Actor, station_id: int, station_path: str,
+                 where: Where) -> tuple[list[CardGroup], list[Figure], list[PeerRank]]:
+    """A station's cards and its rank on each KPI among the stations of its branch and of the
+    whole bureau, from one bureau-wide computation by station.
 
     Ranking a station needs its peers' figures, which a station chief may not read: they are
-    computed over the bureau (one grouped query for every KPI, shared by every station's
-    dashboard) and only the station's own positions leave this function (decision 0009)."""
+    computed over the bureau — one grouped query for every KPI, the same for every station's
+    dashboard, so that within the minute the next station's dashboard finds it — and only the
+    station's own figures and positions leave this function (decision 0009). A KPI that cannot
+    be cut by station is computed for the station alone, as the actor."""
     root_id = int(station_path.strip("/").split("/")[0])
     peers = Actor.system(root_id, f"/{root_id}/", name="peer-ranking")
     bureau = engine.scope_for(store=store, actor=peers)
@@ -416,22 +441,32 @@ def peer_ranks(*, store: StatsStore, station_id: int, station_path: str, where: 
     if branch_id is not None:
         branch_scope = engine.scope_for(store=store, actor=peers, org_unit_id=branch_id)
         in_branch = engine.members(store=store, scope=branch_scope, level="station")
-    whole = Where(where.period)
-    results = compute(store=store, actor=peers, metrics=metrics, where=whole, by=["station"])
-    out = []
-    for metric in metrics:
+    wanted = card_metrics() + [METRICS[s] for s in DISTRIBUTION]
+    by_station = [m for m in wanted if "station" in m.dimensions]
+    results = compute(store=store, actor=peers, metrics=by_station, where=where.within(None), by=["station"])
+    cells = {m.slug: next((c for c in results[m.slug].cells if c.key["station"] == station_id), None)
+             for m in by_station}
+    alone = [m for m in wanted if m not in by_station]
+    if alone:
+        own = compute(store=store, actor=actor, metrics=alone, where=where.within(station_id))
+        cells.update({slug: r.cells[0] if r.cells else None for slug, r in own.items()})
+    here = where.within(station_id)
+    groups, distribution = _cards(cells, here)
+    ranks = []
+    for metric in card_metrics():
+        if metric not in by_station:
+            continue
         result = results[metric.slug]
         bureau_rank = _row(ranking.ranked(result, level="station", members=stations, bottom=0), station_id)
         branch_rank = (_row(ranking.ranked(result, level="station", members=in_branch, bottom=0), station_id)
                        if in_branch else None)
-        cell = next((c for c in result.cells if c.key["station"] == station_id), None)
-        out.append(PeerRank(
-            figure=figure(metric, cell, Where(where.period, station_id)),
+        ranks.append(PeerRank(
+            figure=figure(metric, cells[metric.slug], here),
             branch_rank=branch_rank.rank if branch_rank else None, branch_count=len(in_branch),
             branch_change=branch_rank.rank_change if branch_rank else None,
             bureau_rank=bureau_rank.rank if bureau_rank else None, bureau_count=len(stations),
             bureau_change=bureau_rank.rank_change if bureau_rank else None))
-    return out
+    return groups, distribution, ranks
 
 
 def _row(ranked: ranking.Ranking, unit_id: int) -> ranking.RankRow | None:
@@ -441,5 +476,6 @@ def _row(ranked: ranking.Ranking, unit_id: int) -> ranking.RankRow | None:
 __all__ = [
     "COUNT_KPI", "DISTRIBUTION", "GRID_TABLE", "SUBORDINATE", "ZONE_KPIS", "CardGroup", "Figure", "GridValues",
     "PeerRank", "Series", "UnitRanking", "Where", "bucket_of", "by_dimension", "cards", "clear_cache", "compute",
-    "figure", "grid_values", "hours", "parse_until", "peer_ranks", "period_query", "records_href", "trend", "units",
+    "figure", "grid_values", "hours", "parse_until", "period_query", "records_href", "station_view", "trend",
+    "units",
 ]

@@ -23,6 +23,7 @@ from pingan.auth.actor import Actor
 from pingan.auth.permissions import Perm
 from pingan.config import get_settings
 from pingan.db.types import MAX_ID
+from pingan.db.unit_of_work import end_read
 from pingan.errors import NotFound, ValidationFailed
 from pingan.geo import repository as geo_repository
 from pingan.geo.pages import ZONE_LABELS
@@ -175,8 +176,8 @@ def _categories(db: Session) -> dict:
     return {c.code: c for c in incident_repository.list_categories(db=db)}
 
 
-def _charts(*, store: StatsStore, db: Session, actor: Actor, where: Where, lang: str, chart: Metric,
-            map_metric: Metric, distribution) -> dict:
+def _charts(*, store: StatsStore, categories: dict, actor: Actor, where: Where, lang: str, chart: Metric,
+            map_metric: Metric, distribution, grid_table: list[Metric] | None = None) -> dict:
     """The figures every dashboard charts: trend, distribution, zone classes, hours, categories, map."""
     en = lang == "en"
     zones = {z.value: ZONE_LABELS[z][1] if en else ZONE_LABELS[z][0] for z in ZONE_LABELS}
@@ -185,7 +186,7 @@ def _charts(*, store: StatsStore, db: Session, actor: Actor, where: Where, lang:
                                          members=zones)
     categories = dashboard.by_dimension(store=store, actor=actor, where=where, metrics=[METRICS[dashboard.COUNT_KPI]],
                                         dimension="top_category", order="value",
-                                        labels={code: c.name_en if en else c.name for code, c in _categories(db).items()})
+                                        labels={code: c.name_en if en else c.name for code, c in categories.items()})
     arrived, departed = (zone_series[s] for s in dashboard.ZONE_KPIS)
     distribution_chart = {
         "kpi": "accept", "title": "Time to accept" if en else "签收用时分布", "unit": "%", "rate": True,
@@ -205,7 +206,8 @@ def _charts(*, store: StatsStore, db: Session, actor: Actor, where: Where, lang:
         "zone": zone_chart,
         "hours": dashboard.hours(store=store, actor=actor, where=where, lang=lang).chart(lang),
         "categories": categories[dashboard.COUNT_KPI].chart(lang),
-        "map": dashboard.grid_values(store=store, actor=actor, where=where, metric=map_metric).chart(lang),
+        "map": dashboard.grid_values(store=store, actor=actor, where=where, metric=map_metric,
+                                     together=grid_table or ()).chart(lang),
     }
 
 
@@ -245,10 +247,10 @@ def leadership_dashboard(
     asked = period_from(period=period, kind=kind, year_text=year_text, quarter=quarter, month=month, week=week,
                         day=day, start=start, end=end)
     unit = _unit(db, actor, org if org is not None else jurisdiction_root(actor))
-    counted = engine.to_date(store, asked)
     if unit.kind == OrgKind.STATION:
         return RedirectResponse(f"/stats/stations/{unit.id}?" + urlencode({"period": asked.label}), status_code=303)
-    where = Where(counted, org if org is not None and org != jurisdiction_root(actor) else None)
+    where = Where.now(store, asked, org if org is not None and org != jurisdiction_root(actor) else None)
+    counted = where.period
     lang = request_language(request)
     subordinate = dashboard.SUBORDINATE.get(str(unit.kind), "grid")
     levels = [subordinate] + (["station"] if subordinate == "branch" else [])
@@ -260,6 +262,8 @@ def leadership_dashboard(
     chart_metric = _metric(chart, dashboard.DEFAULT_CHART, "chart", subordinate)
     rank_metric = _metric(rank, dashboard.DEFAULT_RANK, "rank", level)
     map_metric = _metric(map, dashboard.DEFAULT_MAP, "map", "grid")
+    picker, categories = _picker(db, actor, where, unit), _categories(db)
+    end_read(db)  # the rest reads the statistics store only
     groups, distribution = dashboard.cards(store=store, actor=actor, where=where)
     # the bars (chart KPI by subordinate unit) and the ranking in one engine call when they share the level
     bars, ranked = dashboard.units(store=store, actor=actor, where=where, level=subordinate, metrics=[chart_metric],
@@ -267,7 +271,7 @@ def leadership_dashboard(
     if level != subordinate:
         _, ranked = dashboard.units(store=store, actor=actor, where=where, level=level, metrics=[rank_metric],
                                     rank_metric=rank_metric)
-    charts = _charts(store=store, db=db, actor=actor, where=where, lang=lang, chart=chart_metric,
+    charts = _charts(store=store, categories=categories, actor=actor, where=where, lang=lang, chart=chart_metric,
                      map_metric=map_metric, distribution=distribution)
     charts["units"] = bars[chart_metric.slug].chart(lang)
     return render(request, "stats/dashboard.html", {
@@ -276,7 +280,7 @@ def leadership_dashboard(
         "level_labels": LEVEL_LABELS, "groups": groups, "distribution": distribution, "ranked": ranked,
         "chart_metric": chart_metric, "rank_metric": rank_metric, "map_metric": map_metric,
         "chart_options": _options(subordinate), "rank_options": _options(level), "map_options": _options("grid"),
-        "picker": _picker(db, actor, where, unit), "charts": charts,
+        "picker": picker, "charts": charts,
         "geojson_href": _grid_geojson_href(where.org_unit_id), "grid_values_href": "/stats/grid-values",
     })
 
@@ -285,11 +289,13 @@ def leadership_dashboard(
 def grid_values(
     request: Request, kpi: SlugParam, period: str = Query(..., min_length=4, max_length=30),
     until: str = Query("", max_length=16), org: OrgParam = None,
-    actor: Actor = Depends(require(Perm.STATS_READ)), store: StatsStore = Depends(current_store),
+    actor: Actor = Depends(require(Perm.STATS_READ)), db: Session = Depends(get_db),
+    store: StatsStore = Depends(current_store),
 ):
     """One KPI for every grid of the scope, for the map's KPI select (JSON, the shape it embeds)."""
-    where = Where(dashboard.parse_until(until, parse_period(period)), org)
+    where = Where.now(store, dashboard.parse_until(until, parse_period(period)), org)
     metric = _metric(kpi, dashboard.DEFAULT_MAP, "kpi", "grid")
+    end_read(db)
     values = dashboard.grid_values(store=store, actor=actor, where=where, metric=metric)
     return JSONResponse(values.chart(request_language(request)))
 
@@ -314,28 +320,29 @@ def station_dashboard(
     unit = _unit(db, actor, station_id)
     if unit.kind != OrgKind.STATION:
         raise NotFound("该机构不是派出所", "This org unit is not a police station")
-    where = Where(engine.to_date(store, asked), station_id)
+    where = Where.now(store, asked, station_id)
     lang = request_language(request)
     chart_metric = _metric(chart, dashboard.DEFAULT_CHART, "chart", dashboard.bucket_of(where.period))
     map_metric = _metric(map, dashboard.DEFAULT_MAP, "map", "grid")
-    groups, distribution = dashboard.cards(store=store, actor=actor, where=where)
-    charts = _charts(store=store, db=db, actor=actor, where=where, lang=lang, chart=chart_metric,
-                     map_metric=map_metric, distribution=distribution)
+    picker, categories = _picker(db, actor, where, unit) | {"fixed_station": True}, _categories(db)
+    end_read(db)  # the rest reads the statistics store only
+    groups, distribution, peers = dashboard.station_view(store=store, actor=actor, station_id=station_id,
+                                                         station_path=unit.path, where=where)
     grid_metrics = [METRICS[s] for s in dashboard.GRID_TABLE]
+    charts = _charts(store=store, categories=categories, actor=actor, where=where, lang=lang, chart=chart_metric,
+                     map_metric=map_metric, distribution=distribution, grid_table=grid_metrics)
     scope = engine.scope_for(store=store, actor=actor, org_unit_id=station_id)
     grids = dashboard.by_dimension(store=store, actor=actor, where=where, metrics=grid_metrics, dimension="grid",
                                    members=engine.members(store=store, scope=scope, level="grid"))
     rows = [{"id": f.key, "name": f.label, "figures": [grids[m.slug].figures[i] for m in grid_metrics]}
             for i, f in enumerate(grids[grid_metrics[0].slug].figures)]
     rows.sort(key=lambda r: (-(r["figures"][0].value or 0), r["name"]))
-    peers = dashboard.peer_ranks(store=store, station_id=station_id, station_path=unit.path, where=where,
-                                 metrics=[m for m in dashboard.card_metrics() if "station" in m.dimensions])
     return render(request, "stats/station.html", {
         **_period_context(where.period), "w": Words(lang), "where": where, "unit": unit, "groups": groups,
         "distribution": distribution, "charts": charts, "grid_metrics": grid_metrics, "grid_rows": rows,
         "peers": peers, "chart_metric": chart_metric, "map_metric": map_metric,
         "chart_options": _options(dashboard.bucket_of(where.period)), "map_options": _options("grid"),
-        "picker": _picker(db, actor, where, unit) | {"fixed_station": True},
+        "picker": picker,
         "geojson_href": _grid_geojson_href(station_id), "grid_values_href": "/stats/grid-values",
         "back_href": _back_href(actor, unit, where.period),
     })
@@ -410,6 +417,7 @@ def figure_records(
     labels = _filter_labels(db, actor, wanted, lang, categories)
     scope_unit = _unit(db, actor, org) if org is not None else None
     where = Where(counted, org)
+    end_read(db)  # the statistics store next; the records are read back afterwards
     found = engine.drill_down(store=store, actor=actor, metric=metric, period=counted, filters=wanted, part=part,
                               org_unit_id=org, limit=RECORDS_PAGE_SIZE, offset=(page - 1) * RECORDS_PAGE_SIZE)
     result = dashboard.compute(store=store, actor=actor, metrics=[metric], where=where, filters=wanted,
