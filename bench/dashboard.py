@@ -24,9 +24,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
-import shutil
-import subprocess
-import sys
 import time
 from datetime import datetime
 from pathlib import Path
@@ -34,27 +31,11 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import _server as srv
+from stats import prepare_copy
 
 BENCH = "dashboard"
 DEMO_PASSWORD = "pingan-demo"
 LOCAL = ZoneInfo("Asia/Shanghai")
-
-
-def copy_database(source: Path, work: Path) -> Path:
-    """A copy of the demo database at the current schema (a reflink where the filesystem can)."""
-    work.mkdir(parents=True, exist_ok=True)
-    copy = work / "pingan.db"
-    if not copy.exists() or copy.stat().st_size < source.stat().st_size:
-        print(f"# copying {source} → {copy}", file=sys.stderr)
-        for suffix in ("", "-wal"):
-            if Path(f"{source}{suffix}").exists() and Path(f"{source}{suffix}").stat().st_size:
-                if subprocess.run(["cp", "--reflink=auto", f"{source}{suffix}", f"{copy}{suffix}"]).returncode:
-                    shutil.copyfile(f"{source}{suffix}", f"{copy}{suffix}")
-    from pingan.db.migrate import upgrade
-    from pingan.db.session import make_engine
-
-    upgrade(make_engine(f"sqlite:///{copy}"))
-    return copy
 
 
 def fill_store(url: str, path: Path) -> dict:
@@ -121,7 +102,7 @@ def main() -> None:
         srv.emit(BENCH, "skipped", 0, "", reason=f"no city-scale demo at {source} (pingan demo --scale city)")
         return
     work = Path(args.work)
-    copy = copy_database(source, work)
+    copy = prepare_copy(source, work)
     url = f"sqlite:///{copy}"
     store_path = work / "stats.duckdb"
     rows = fill_store(url, store_path)

@@ -386,21 +386,20 @@ def test_page_query_counts_do_not_grow_with_the_records(pages, client, sign_in, 
     station = world.org["station_a"].id
     urls = ["/stats?period=2026-07", f"/stats/stations/{station}?period=2026-07",
             f"/stats/records?kpi=incidents_received&period=2026-07&filter=station:{station}"]
-    before = []
-    for url in urls:
-        dashboard.clear_cache()
-        n, resp = count_statements(engine, lambda: client.get(url))
-        assert resp.status_code == 200
-        before.append(n)
+    def statements() -> list[int]:
+        counts = []
+        for url in urls:
+            dashboard.clear_cache()
+            n, resp = count_statements(engine, lambda: client.get(url))
+            assert resp.status_code == 200
+            counts.append(n)
+        return counts
+
+    before = statements()
     for i in range(30):
         make_incident(db, world, at=f"2026-07-{1 + i % 28:02d} 1{i % 10}:00:00", side="a" if i % 3 else "b",
                       category="1001" if i % 2 else "2001", accept=10 + i, arrive=100 + 10 * i)
     store.sync(db=db)
-    after = []
-    for url in urls:
-        dashboard.clear_cache()
-        n, resp = count_statements(engine, lambda: client.get(url))
-        assert resp.status_code == 200
-        after.append(n)
+    after = statements()
     assert before == after, (before, after)
     assert max(after) <= 10, after  # the session, the units, categories, the records and their unit names
