@@ -46,8 +46,10 @@ def seed(base: str) -> int:
     return made
 
 
-def wait_synced(base: str, at_least: int, seconds: float = 30.0) -> None:
-    """Until the statistics store (synced every second in the test server) holds the calls."""
+def wait_synced(base: str, at_least: int, seconds: float = 100.0) -> None:
+    """Until the statistics store (synced every second in the test server) holds the calls and
+    they are counted: a year to date is counted to the current minute, so a call is counted once
+    the minute it came in has passed."""
     headers = api_headers(base, "admin")
     year = time.strftime("%Y")
     deadline = time.monotonic() + seconds

@@ -288,6 +288,27 @@ def test_a_period_to_date_is_counted_to_the_minute_and_its_links_say_so(pages, c
     assert ly["period"] == [str(now.year - 1)] and ly["until"][0][4:] == params["until"][0][4:]
 
 
+def test_the_period_picker_spells_each_kind(pages, client, sign_in, world):
+    sign_in("admin")
+    for params, label, span in [
+        ({"kind": "year", "year": "2025"}, "2025", "2025-01-01 至 2025-12-31"),
+        ({"kind": "quarter", "year": "2026", "quarter": "3"}, "2026-Q3", "2026-07-01 至 2026-09-30"),
+        ({"kind": "month", "month": "2026-07", "year": "2026"}, "2026-07", "2026-07-01 至 2026-07-31"),
+        ({"kind": "week", "week": "2026-W28"}, "2026-W28", "2026-07-06 至 2026-07-12"),
+        ({"kind": "day", "day": "2026-07-12"}, "2026-07-12", "2026-07-12 至 2026-07-12"),
+        ({"kind": "custom", "from": "2026-07-10", "to": "2026-07-11"}, "2026-07-10..2026-07-11",
+         "2026-07-10 至 2026-07-11"),
+    ]:
+        html = client.get("/stats", params=params).text
+        assert f'data-period="{label}"' in html and span in html, params
+    # two days: the incidents of 10 and 11 July, both of station A
+    html = client.get("/stats", params={"kind": "custom", "from": "2026-07-10", "to": "2026-07-11"}).text
+    assert link(card(html, "incidents_received"), "value")[1] == "2 起"
+    assert embedded(html)["trend"]["labels"] == ["2026-07-10", "2026-07-11"]  # a short range by day
+    day = embedded(client.get("/stats", params={"period": "2026-07-12"}).text)
+    assert len(day["trend"]["labels"]) == 24 and day["trend"]["series"][0]["values"][9] == 2  # a day by hour
+
+
 def test_bad_input_is_a_bilingual_error_page(pages, client, sign_in, world):
     sign_in("admin")
     cases = [

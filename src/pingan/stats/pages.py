@@ -10,7 +10,7 @@ reached only through ``stats.routes.current_store`` (a dependency the tests repl
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -142,20 +142,20 @@ def _period_context(period: Period) -> dict:
             "period_query": urlencode(dashboard.period_query(period))}
 
 
-def _picker(db: Session, actor: Actor, where: Where, unit: OrgUnit) -> dict:
-    """The period picker's fields and the org units to choose from (branches with their stations)."""
+def _picker(db: Session, actor: Actor, where: Where, *, units: bool = True) -> dict:
+    """The period picker's fields and, unless ``units`` is False (a station's dashboard), the org
+    units to choose from: the whole jurisdiction, its branches with their stations."""
     p = where.period
-    branches = org_repository.list_org_units(db=db, actor=actor, kind=OrgKind.BRANCH)
-    stations = org_repository.list_org_units(db=db, actor=actor, kind=OrgKind.STATION)
+    branches = org_repository.list_org_units(db=db, actor=actor, kind=OrgKind.BRANCH) if units else []
+    stations = org_repository.list_org_units(db=db, actor=actor, kind=OrgKind.STATION) if units else []
     groups = [{"unit": b, "stations": [s for s in stations if s.path.startswith(b.path)]} for b in branches]
     loose = [s for s in stations if not any(s.path.startswith(b.path) for b in branches)]
-    end = p.end.toordinal() - 1
-    return {
+    return {"fixed_station": not units,
         "kinds": PERIOD_KINDS, "kind": p.kind.value, "year": p.start.year, "quarter": (p.start.month - 1) // 3 + 1,
         "month": p.start.strftime("%Y-%m"), "day": p.start.isoformat(),
         "week": f"{p.start.isocalendar().year}-W{p.start.isocalendar().week:02d}",
-        "start": p.start.isoformat(), "end": datetime.fromordinal(end).date().isoformat(),
-        "groups": groups, "loose": loose, "selected": where.org_unit_id, "root": unit,
+        "start": p.start.isoformat(), "end": (p.end - timedelta(days=1)).isoformat(),
+        "groups": groups, "loose": loose, "selected": where.org_unit_id, "root": jurisdiction_root(actor),
     }
 
 
@@ -262,7 +262,7 @@ def leadership_dashboard(
     chart_metric = _metric(chart, dashboard.DEFAULT_CHART, "chart", subordinate)
     rank_metric = _metric(rank, dashboard.DEFAULT_RANK, "rank", level)
     map_metric = _metric(map, dashboard.DEFAULT_MAP, "map", "grid")
-    picker, categories = _picker(db, actor, where, unit), _categories(db)
+    picker, categories = _picker(db, actor, where), _categories(db)
     end_read(db)  # the rest reads the statistics store only
     groups, distribution = dashboard.cards(store=store, actor=actor, where=where)
     # the bars (chart KPI by subordinate unit) and the ranking in one engine call when they share the level
@@ -324,7 +324,7 @@ def station_dashboard(
     lang = request_language(request)
     chart_metric = _metric(chart, dashboard.DEFAULT_CHART, "chart", dashboard.bucket_of(where.period))
     map_metric = _metric(map, dashboard.DEFAULT_MAP, "map", "grid")
-    picker, categories = _picker(db, actor, where, unit) | {"fixed_station": True}, _categories(db)
+    picker, categories = _picker(db, actor, where, units=False), _categories(db)
     end_read(db)  # the rest reads the statistics store only
     groups, distribution, peers = dashboard.station_view(store=store, actor=actor, station_id=station_id,
                                                          station_path=unit.path, where=where)
