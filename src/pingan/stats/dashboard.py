@@ -260,20 +260,38 @@ class Series:
     dimension: str
     figures: list[Figure]
 
-    def chart(self, lang: str, *, last_year: bool = True) -> dict:
+    def chart(self, lang: str, *, last_year: bool = True, title: str | None = None,
+              name: str | None = None) -> dict:
         """The figures as the chart script reads them (``web/static/stats.js``): the axis labels,
-        this period's values and, unless ``last_year`` is False, last year's same span, each
-        point with the link to its records."""
+        this period's values (series ``name``) and, unless ``last_year`` is False, last year's
+        same span, each point with the link to its records."""
         en = lang == "en"
-        series = [{"name": "This period" if en else "本期", "values": [_round(f.value) for f in self.figures],
+        series = [{"name": name or ("This period" if en else "本期"), "values": [_round(f.value) for f in self.figures],
                    "counts": [f.numerator for f in self.figures], "hrefs": [f.href for f in self.figures]}]
         if last_year:
             series.append({"name": "Same period last year" if en else "去年同期", "dashed": True,
                            "values": [_round(f.last_year.baseline) if f.last_year else None for f in self.figures],
                            "hrefs": [f.last_year_href for f in self.figures]})
-        return {"kpi": self.metric.slug, "title": self.metric.en if en else self.metric.zh,
+        return {"kpi": self.metric.slug, "title": title or (self.metric.en if en else self.metric.zh),
                 "unit": self.metric.unit_en if en else self.metric.unit, "rate": self.metric.kind is Kind.RATE,
                 "labels": [f.label for f in self.figures], "series": series}
+
+
+def distribution_chart(figures: Sequence[Figure], lang: str) -> dict:
+    """The acceptance-time distribution (the five shares of the cards' computation) as a chart."""
+    en = lang == "en"
+    labelled = [replace(f, label=(f.metric.en.replace("Acceptance time ", "") if en
+                                  else f.metric.zh.replace("签收用时", "").replace("占比", ""))) for f in figures]
+    return Series(figures[0].metric, "accept", labelled).chart(lang, title="Time to accept" if en else "签收用时分布")
+
+
+def zone_chart(series: dict[str, Series], lang: str) -> dict:
+    """The on-target shares by zone class, one bar series per KPI of ``ZONE_KPIS``."""
+    en = lang == "en"
+    charts = [series[s].chart(lang, last_year=False, name=series[s].metric.en if en else series[s].metric.zh)
+              for s in ZONE_KPIS]
+    return {**charts[0], "kpi": "zone", "title": "Within the zone target" if en else "按区域类别的按时率",
+            "series": [c["series"][0] for c in charts]}
 
 
 def _round(value: float | None) -> float | None:
@@ -476,6 +494,7 @@ def _row(ranked: ranking.Ranking, unit_id: int) -> ranking.RankRow | None:
 __all__ = [
     "COUNT_KPI", "DISTRIBUTION", "GRID_TABLE", "SUBORDINATE", "ZONE_KPIS", "CardGroup", "Figure", "GridValues",
     "PeerRank", "Series", "UnitRanking", "Where", "bucket_of", "by_dimension", "cards", "clear_cache", "compute",
+    "distribution_chart", "zone_chart",
     "figure", "grid_values", "hours", "parse_until", "period_query", "records_href", "station_view", "trend",
     "units",
 ]

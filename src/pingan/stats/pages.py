@@ -187,38 +187,15 @@ def _charts(*, store: StatsStore, categories: dict, actor: Actor, where: Where, 
     categories = dashboard.by_dimension(store=store, actor=actor, where=where, metrics=[METRICS[dashboard.COUNT_KPI]],
                                         dimension="top_category", order="value",
                                         labels={code: c.name_en if en else c.name for code, c in categories.items()})
-    arrived, departed = (zone_series[s] for s in dashboard.ZONE_KPIS)
-    distribution_chart = {
-        "kpi": "accept", "title": "Time to accept" if en else "签收用时分布", "unit": "%", "rate": True,
-        "labels": [_distribution_label(f.metric, lang) for f in distribution],
-        "series": [{"name": "This period" if en else "本期", "values": [dashboard._round(f.value) for f in distribution],
-                    "counts": [f.numerator for f in distribution], "hrefs": [f.href for f in distribution]},
-                   {"name": "Same period last year" if en else "去年同期", "dashed": True,
-                    "values": [dashboard._round(f.last_year.baseline) if f.last_year else None for f in distribution],
-                    "hrefs": [f.last_year_href for f in distribution]}]}
-    zone_chart = arrived.chart(lang, last_year=False)
-    zone_chart["series"][0]["name"] = wname(arrived.metric, lang)
-    zone_chart["series"].append({**departed.chart(lang, last_year=False)["series"][0], "name": wname(departed.metric, lang)})
-    zone_chart["title"] = "Within the zone target" if en else "按区域类别的按时率"
     return {
         "trend": dashboard.trend(store=store, actor=actor, where=where, metric=chart, lang=lang).chart(lang),
-        "distribution": distribution_chart,
-        "zone": zone_chart,
+        "distribution": dashboard.distribution_chart(distribution, lang),
+        "zone": dashboard.zone_chart(zone_series, lang),
         "hours": dashboard.hours(store=store, actor=actor, where=where, lang=lang).chart(lang),
         "categories": categories[dashboard.COUNT_KPI].chart(lang),
         "map": dashboard.grid_values(store=store, actor=actor, where=where, metric=map_metric,
                                      together=grid_table or ()).chart(lang),
     }
-
-
-def wname(metric: Metric, lang: str) -> str:
-    return metric.en if lang == "en" else metric.zh
-
-
-def _distribution_label(metric: Metric, lang: str) -> str:
-    # 签收用时0–30秒占比 → 0–30秒 (the declared names say the range)
-    name = metric.en if lang == "en" else metric.zh
-    return name.replace("Acceptance time ", "") if lang == "en" else name.replace("签收用时", "").replace("占比", "")
 
 
 def _grid_geojson_href(org_unit_id: int | None) -> str:
