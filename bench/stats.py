@@ -23,7 +23,6 @@ import os
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 from datetime import UTC, date, datetime
@@ -131,17 +130,12 @@ def run_baseline(conn, year: int) -> dict[str, dict[tuple[int, str], float | Non
 
 
 def prepare_copy(source: Path, work: Path) -> Path:
-    """A copy of the demo database at the current schema (the original is never written; a
-    reflink where the filesystem can, and the write-ahead log with it when it holds pages)."""
+    """A copy of the demo database at the current schema (the original is never written)."""
     work.mkdir(parents=True, exist_ok=True)
     copy = work / "pingan.db"
     if not copy.exists() or copy.stat().st_size < source.stat().st_size:
         print(f"# copying {source} → {copy}", file=sys.stderr)
-        for suffix in ("", "-wal"):
-            original = Path(f"{source}{suffix}")
-            if original.exists() and original.stat().st_size:
-                if subprocess.run(["cp", "--reflink=auto", str(original), f"{copy}{suffix}"]).returncode:
-                    shutil.copyfile(original, f"{copy}{suffix}")
+        shutil.copyfile(source, copy)
     from pingan.db.migrate import upgrade
     from pingan.db.session import make_engine
 
