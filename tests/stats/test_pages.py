@@ -19,7 +19,6 @@ from pingan.auth import security
 from pingan.incident.models import Satisfaction
 from pingan.org import service as org_service
 from pingan.stats import dashboard, engine, routes, wording
-from pingan.stats.metrics import METRICS
 from pingan.stats.period import parse_period, year
 from tests.factories import PASSWORD
 from tests.stats.conftest import actor_of, make_incident

@@ -25,11 +25,11 @@ from __future__ import annotations
 
 import threading
 import time
-from functools import lru_cache
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote_plus, urlencode
 
