@@ -7,7 +7,7 @@ import pytest
 from pingan.errors import ValidationFailed
 from pingan.stats.metrics import METRICS
 from pingan.stats.period import parse_period
-from pingan.stats.ranking import _ranks, rank
+from pingan.stats.ranking import competition_ranks, rank
 from tests.stats.conftest import actor_of, make_incident
 
 
@@ -60,8 +60,8 @@ def test_a_station_chief_ranks_only_inside_their_jurisdiction(db, world, two_mon
 
 
 def test_competition_ranks_and_an_unknown_level(store, admin):
-    assert _ranks({1: 90.0, 2: 80.0, 3: 80.0, 4: 70.0, 5: None}, True) == {1: 1, 2: 2, 3: 2, 4: 4}
-    assert _ranks({1: 90.0, 2: 80.0}, False) == {2: 1, 1: 2}
+    assert competition_ranks({1: 90.0, 2: 80.0, 3: 80.0, 4: 70.0, 5: None}, True) == {1: 1, 2: 2, 3: 2, 4: 4}
+    assert competition_ranks({1: 90.0, 2: 80.0}, False) == {2: 1, 1: 2}
     with pytest.raises(ValidationFailed) as err:
         rank(store=store, actor=admin, metric=METRICS["incidents_received"], period=parse_period("2026"),
              level="province")

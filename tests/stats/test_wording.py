@@ -39,15 +39,3 @@ def test_a_sentence_for_the_summary():
             == "接警总数 1,032 起，同比上升 3.2%，环比下降 0.8%")
     satisfaction = METRICS["satisfaction_rate"]
     assert sentence(satisfaction, 96.0, last_year=change(96.0, 96.0)) == "回访满意率 96.0%，同比持平"
-
-
-def test_the_same_in_english():
-    assert number(1234, "incidents", lang="en") == "1,234 incidents" and number(None, "%", lang="en") == "no data"
-    assert change_phrase(change(1032, 1000), basis="last_year", rate=False, lang="en") == "up 3.2% year on year"
-    assert (change_phrase(change(90.0, 92.0), basis="previous", rate=True, lang="en")
-            == "down 2.0 points on the previous period")
-    assert change_phrase(change(5, 0), basis="last_year", rate=False, lang="en") == "zero a year earlier"
-    assert change_phrase(change(0, 0), basis="previous", rate=False, lang="en") == "flat on the previous period"
-    assert (change_phrase(change(5, None), basis="last_year", rate=False, lang="en")
-            == "no data for the same period last year")
-    assert change_phrase(change(None, 80.0), basis="last_year", rate=True, lang="en") == "80 a year earlier, no data now"

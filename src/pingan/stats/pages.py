@@ -1,51 +1,54 @@
 """HTML pages of the statistics module (统计).
 
-Dashboards (统计看板): ``/stats`` (the leadership dashboard of the actor's jurisdiction, or of
-one branch inside it; a station chief lands on their station's), ``/stats/stations/{id}`` (one
-station: its figures, its grids, its rank among its peers) and ``/stats/records`` (the records
-behind any figure on them, whose total is the figure). Thin handlers: they read the period and
-the org unit, ask ``stats.dashboard`` for the figures and render. The statistics store is
-reached only through ``stats.routes.current_store`` (a dependency the tests replace).
+Pages are thin: they read the request, ask the engine (through ``stats.dashboard``) or the
+service and render. The statistics store is reached only through ``stats.routes.current_store``
+(a dependency the tests replace).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Annotated
-from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
-
-from fastapi import Depends, Path, Query, Request
-from fastapi.responses import JSONResponse, RedirectResponse
-from sqlalchemy.orm import Session
-
-from pingan.auth.actor import Actor
-from pingan.auth.permissions import Perm
-from pingan.config import get_settings
-from pingan.db.types import MAX_ID
-from pingan.db.unit_of_work import end_read
-from pingan.errors import NotFound, ValidationFailed
-from pingan.geo import repository as geo_repository
-from pingan.geo.pages import ZONE_LABELS
-from pingan.incident import repository as incident_repository
-from pingan.incident.pages import LABELS as INCIDENT_LABELS
-from pingan.incident.pages import PRIORITY_LABELS
-from pingan.incident.schemas import DISPOSITION_LABELS
-from pingan.org import repository as org_repository
-from pingan.org.models import OrgKind, OrgUnit
-from pingan.stats import dashboard, engine, wording
-from pingan.stats.dashboard import Where
-from pingan.stats.engine import DIMENSION_LABELS, dimensions_of
-from pingan.stats.metrics import METRICS, Kind, Metric
-from pingan.stats.period import Period, PeriodKind, parse_period, year
-from pingan.stats.routes import _filters as parse_filters
-from pingan.stats.routes import current_store
-from pingan.stats.store import StatsStore
-from pingan.web.deps import get_db, require
 from pingan.web.routing import api_router
-from pingan.web.templating import render, request_language
 
 router = api_router()
+
+
+# --- dashboards (统计看板): /stats (the leadership dashboard of the actor's jurisdiction, or of one
+# branch in it; a station chief lands on their station's), /stats/stations/{id} (one station: its
+# figures, its grids, its rank among its peers) and /stats/records (the records behind any figure,
+# whose total is the figure). They read the period and the org unit, ask stats.dashboard for the
+# figures and render; each ends its read transaction before the statistics store is read.
+
+from datetime import datetime, timedelta  # noqa: E402
+from typing import Annotated  # noqa: E402
+from urllib.parse import urlencode  # noqa: E402
+from zoneinfo import ZoneInfo  # noqa: E402
+from fastapi import Depends, Path, Query, Request  # noqa: E402
+from fastapi.responses import JSONResponse, RedirectResponse  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+from pingan.auth.actor import Actor  # noqa: E402
+from pingan.auth.permissions import Perm  # noqa: E402
+from pingan.config import get_settings  # noqa: E402
+from pingan.db.types import MAX_ID  # noqa: E402
+from pingan.db.unit_of_work import end_read  # noqa: E402
+from pingan.errors import NotFound, ValidationFailed  # noqa: E402
+from pingan.geo import repository as geo_repository  # noqa: E402
+from pingan.geo.pages import ZONE_LABELS  # noqa: E402
+from pingan.incident import repository as incident_repository  # noqa: E402
+from pingan.incident.pages import LABELS as INCIDENT_LABELS  # noqa: E402
+from pingan.incident.pages import PRIORITY_LABELS  # noqa: E402
+from pingan.incident.schemas import DISPOSITION_LABELS  # noqa: E402
+from pingan.org import repository as org_repository  # noqa: E402
+from pingan.org.models import OrgKind, OrgUnit  # noqa: E402
+from pingan.stats import dashboard, engine, wording  # noqa: E402
+from pingan.stats.dashboard import Where  # noqa: E402
+from pingan.stats.engine import DIMENSION_LABELS, dimensions_of  # noqa: E402
+from pingan.stats.metrics import METRICS, Kind, Metric  # noqa: E402
+from pingan.stats.period import Period, PeriodKind, parse_period, year  # noqa: E402
+from pingan.stats.routes import _filters as parse_filters  # noqa: E402
+from pingan.stats.routes import current_store  # noqa: E402
+from pingan.stats.store import StatsStore  # noqa: E402
+from pingan.web.deps import get_db, require  # noqa: E402
+from pingan.web.templating import render, request_language  # noqa: E402
 
 RECORDS_PAGE_SIZE = 50
 PERIOD_KINDS: dict[str, tuple[str, str]] = {
@@ -74,13 +77,15 @@ class Words:
         return metric.unit_en if self.lang == "en" else metric.unit
 
     def value(self, metric: Metric, value: float | None) -> str:
-        return wording.number(value, self.unit(metric), lang=self.lang)
+        if value is None and self.lang == "en":
+            return "no data"
+        return wording.number(value, self.unit(metric))
 
     def count(self, value: float | None) -> str:
         return "—" if value is None else f"{int(value):,}"
 
     def change(self, change, basis: str, metric: Metric) -> str:
-        return wording.change_phrase(change, basis=basis, rate=metric.kind is Kind.RATE, lang=self.lang)
+        return wording.change_words(change, basis=basis, rate=metric.kind is Kind.RATE, lang=self.lang)
 
     def trend(self, change, metric: Metric) -> str:
         """'up' / 'down' / 'flat' / '' and whether that is good: a CSS class."""

@@ -45,7 +45,7 @@ class Ranking:
     bottom: list[RankRow] = field(default_factory=list)
 
 
-def _ranks(values: dict[int, float | None], higher_is_better: bool) -> dict[int, int]:
+def competition_ranks(values: dict[int, float | None], higher_is_better: bool) -> dict[int, int]:
     """Competition ranks (1, 2, 2, 4) of the units that have a value."""
     ranked = sorted(((v, k) for k, v in values.items() if v is not None), key=lambda p: -p[0] if higher_is_better
                     else p[0])
@@ -92,7 +92,8 @@ def ranked(result: engine.KpiResult, *, level: str, members: dict[int, str], bot
     values = {unit_id: (now[unit_id].value if unit_id in now else empty) for unit_id in members}
     prior = {unit_id: None if missing else (now[unit_id].previous.baseline if unit_id in now else empty)
              for unit_id in members}
-    ranks, prior_ranks = _ranks(values, metric.higher_is_better), _ranks(prior, metric.higher_is_better)
+    ranks = competition_ranks(values, metric.higher_is_better)
+    prior_ranks = competition_ranks(prior, metric.higher_is_better)
     rows = []
     for unit_id, name in members.items():
         cell = now.get(unit_id)
