@@ -110,3 +110,36 @@ def test_every_route_commits_before_responding(app):
     routes = list(walk(app.router.routes))
     assert len(routes) > 20
     assert [r.path for r in routes if not isinstance(r, UnitOfWorkRoute)] == []
+
+
+def test_end_read_lets_go_of_the_sqlite_write_lock_a_read_took(tmp_path):
+    """A read-only unit of work can end its transaction before long work on the statistics store:
+    on SQLite the transaction took the write lock at BEGIN (decision 0003); after end_read a
+    writer gets in at once, and the session reads on in a transaction of its own."""
+    import pytest
+    from sqlalchemy import text
+
+    from pingan.db.session import make_engine
+    from pingan.db.unit_of_work import end_read
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'lock.db'}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (x INTEGER)"))
+    reader = Session(bind=engine)
+    assert reader.execute(text("SELECT count(*) FROM t")).scalar() == 0  # BEGIN IMMEDIATE: holds the lock
+    other = engine.raw_connection()
+    other.execute("PRAGMA busy_timeout=0")
+    with pytest.raises(Exception, match="locked"):
+        other.execute("BEGIN IMMEDIATE")
+    end_read(reader)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO t VALUES (1)")
+    other.execute("COMMIT")
+    assert reader.execute(text("SELECT count(*) FROM t")).scalar() == 1
+    reader.add(OrgUnit(code="x", name="x", kind=OrgKind.TEAM, path="/x/"))
+    with pytest.raises(RuntimeError, match="not only read"):
+        end_read(reader)
+    reader.rollback()
+    reader.close()
+    other.close()
+    engine.dispose()

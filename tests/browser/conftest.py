@@ -102,7 +102,7 @@ def live_server() -> Iterator[LiveServer]:
     upgrade(engine)
     _seed(engine)
     port = _free_port()
-    env = {**os.environ, "PINGAN_DATABASE_URL": url, "PINGAN_BACKGROUND_JOBS": "1",
+    env = {**os.environ, "PINGAN_DATABASE_URL": url, "PINGAN_BACKGROUND_JOBS": "1", "PINGAN_STATS_SYNC_SECONDS": "1",
            "PINGAN_VAR_DIR": workdir, "PINGAN_SECRET_KEY": os.environ.get("PINGAN_SECRET_KEY", uuid.uuid4().hex)}
     log = SERVER_LOG.open("w")
     proc = subprocess.Popen(

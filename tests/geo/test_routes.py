@@ -66,6 +66,19 @@ def test_grids_list_geojson_and_detail(client, world, login):
     assert [g["code"] for g in client.get("/api/v1/grids", headers=h_b).json()["items"]] == ["G410703001001"]
 
 
+
+def test_grids_of_one_org_unit_inside_the_jurisdiction(client, world, login):
+    h = login("dispatcher")
+    branch_a, station_b = world.org["branch_a"].id, world.org["station_b"].id
+    mine = client.get("/api/v1/grids", params={"org": branch_a, "format": "geojson"}, headers=h).json()
+    assert [f["properties"]["code"] for f in mine["features"]] == ["G410702001001"]  # kept by a community office below
+    assert [g["code"] for g in client.get("/api/v1/grids", params={"org": station_b}, headers=h).json()["items"]] == [
+        "G410703001001"]
+    h_a = login("chief_a")
+    refused = client.get("/api/v1/grids", params={"org": station_b}, headers=h_a)
+    assert refused.status_code == 404 and "不在辖区内" in refused.json()["error"]["message"]
+
+
 def test_grid_at_point(client, world, login):
     h = login("dispatcher")
     inside = client.get("/api/v1/grids/at", params={"lat": 35.305, "lon": 113.905}, headers=h).json()

@@ -43,3 +43,15 @@ def unit_of_work_on(engine, *, actor=None, request_id: str | None = None) -> Ite
         raise
     finally:
         session.close()
+
+
+def end_read(session: Session) -> None:
+    """End the transaction of a unit of work that has only read so far, before long work that
+    touches no operational table (the statistics store): on SQLite every transaction holds the
+    write lock from BEGIN (decision 0003), which would make intake wait behind a dashboard. The
+    next statement begins a new transaction, which the owner of the unit of work commits or rolls
+    back as usual. Refuses a session holding changes not yet flushed."""
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("end_read: the unit of work holds changes; it has not only read")
+    if session.in_transaction():
+        session.commit()

@@ -106,8 +106,15 @@ def get_grid(*, db: Session, actor: Actor, grid_id: int) -> Grid | None:
 
 
 def list_grids(*, db: Session, actor: Actor, bbox: tuple[float, float, float, float] | None = None,
-               zone_class: str | None = None, limit: int = 5000, offset: int = 0) -> tuple[list[Grid], int]:
+               zone_class: str | None = None, org_unit_id: int | None = None, limit: int = 5000,
+               offset: int = 0) -> tuple[list[Grid], int]:
+    """Grids of the jurisdiction; ``org_unit_id`` narrows them to the grids kept in that org
+    unit's subtree (a branch's, a station's), still inside the jurisdiction."""
     stmt = select(Grid).where(Grid.org_unit_id.in_(subtree_ids(actor)))
+    if org_unit_id is not None:
+        # paths hold only digits and "/": the prefix needs no LIKE escaping
+        below = select(OrgUnit.path).where(OrgUnit.id == org_unit_id).scalar_subquery()
+        stmt = stmt.where(Grid.org_unit_id.in_(select(OrgUnit.id).where(OrgUnit.path.startswith(below))))
     if bbox is not None:
         min_lon, min_lat, max_lon, max_lat = bbox
         stmt = stmt.where(and_(Grid.max_lon >= min_lon, Grid.min_lon <= max_lon,

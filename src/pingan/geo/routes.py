@@ -25,6 +25,7 @@ from pingan.geo.schemas import (
     GridRead,
     ParseResult,
 )
+from pingan.org import repository as org_repository
 from pingan.web.deps import get_db, require
 from pingan.web.routing import api_router
 
@@ -86,11 +87,15 @@ def _bbox(value: str | None) -> tuple[float, float, float, float] | None:
 def list_grids(bbox: str | None = Query(None, max_length=100, description="min_lon,min_lat,max_lon,max_lat"),
                zone_class: ZoneClass | None = None,
                format: Literal["json", "geojson"] = "json",
+               org: int | None = Query(None, ge=1, le=MAX_ID, description="only the grids of this org unit's subtree"),
                limit: int = Query(5000, ge=1, le=10000), offset: int = Query(0, ge=0, le=10_000_000),
                actor: Actor = Depends(require(Perm.GEO_READ)), db: Session = Depends(get_db)):
-    """Grids of the jurisdiction; ``format=geojson`` gives a FeatureCollection for the maps."""
+    """Grids of the jurisdiction (or of one org unit's subtree inside it); ``format=geojson``
+    gives a FeatureCollection for the maps."""
+    if org is not None and org_repository.get_org_unit(db=db, actor=actor, org_unit_id=org) is None:
+        raise NotFound("机构不存在或不在辖区内", "No such org unit in your jurisdiction")
     rows, total = repository.list_grids(db=db, actor=actor, bbox=_bbox(bbox), zone_class=zone_class,
-                                        limit=limit, offset=offset)
+                                        org_unit_id=org, limit=limit, offset=offset)
     if format == "geojson":
         return service.grids_geojson(rows)
     return GridPage(total=total, items=[GridRead.model_validate(g) for g in rows])

@@ -70,7 +70,7 @@ def register(app: typer.Typer) -> None:
             return
         if kpi == "sync" or not no_sync:
             report = _sync(full and kpi == "sync")
-            console.print(f"[green]统计库已同步 / store synced[/green]: "
+            console.print("[green]统计库已同步 / store synced[/green]: "
                           + ", ".join(f"{s} {report.mode[s]} {n:,} rows" for s, n in report.rows.items())
                           + f" in {report.seconds:.1f} s")
             if get_store().path == ":memory:":

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -252,15 +252,53 @@ def to_date(store: StatsStore, period: Period, *, now: datetime | None = None) -
     return period.to_date(now)
 
 
+def _step(current: Period, baseline: Period, tag: str) -> tuple[int, int]:
+    """(months, days) a baseline row moves to line up with the current period's buckets."""
+    if tag == CURRENT:
+        return 0, 0
+    if tag == LAST_YEAR and current.kind in CALENDAR_MONTHS:
+        return 12, 0
+    if tag == PREVIOUS and current.kind in CALENDAR_MONTHS:
+        return CALENDAR_MONTHS[current.kind], 0
+    return 0, (current.start - baseline.start).days
+
+
 def _shift(current: Period, baseline: Period, tag: str) -> str:
     """How far a baseline row moves to line up with the current period's buckets."""
-    if tag == CURRENT:
-        return "INTERVAL 0 DAYS"
-    if tag == LAST_YEAR and current.kind in CALENDAR_MONTHS:
-        return "INTERVAL 12 MONTHS"
-    if tag == PREVIOUS and current.kind in CALENDAR_MONTHS:
-        return f"INTERVAL {CALENDAR_MONTHS[current.kind]} MONTHS"
-    return f"INTERVAL {(current.start - baseline.start).days} DAYS"
+    months, days = _step(current, baseline, tag)
+    return f"INTERVAL {months} MONTHS" if months else f"INTERVAL {days} DAYS"
+
+
+def baseline_bucket(current: Period, tag: str, bucket: str, key: Any) -> Any | None:
+    """The key, in the baseline's own calendar, of the rows ``compute`` lined up under bucket
+    ``key`` of the current period (so that a baseline figure can be drilled into): an hour is
+    itself, a month or day moves back by the baseline's step. None when no single bucket of the
+    baseline maps there (31 March has no 31 February; a month after a shift by days)."""
+    baseline = {CURRENT: current, PREVIOUS: current.previous(), LAST_YEAR: current.last_year()}[tag]
+    months, days = _step(current, baseline, tag)
+    if bucket == "hour" or (months, days) == (0, 0):
+        return key
+    try:
+        if bucket == "month" and months:
+            y, m = map(int, str(key).split("-"))
+            index = y * 12 + m - 1 - months
+            return f"{index // 12:04d}-{index % 12 + 1:02d}"
+        if bucket == "day":
+            d = date.fromisoformat(str(key))
+            if days:
+                return (d - timedelta(days=days)).isoformat()
+            index = d.year * 12 + d.month - 1 - months
+            return date(index // 12, index % 12 + 1, d.day).isoformat()
+    except ValueError:
+        return None
+    return None
+
+
+def data_version(store: StatsStore) -> tuple:
+    """What the store holds, as of its last sync: each source's watermarks and row count. It
+    changes when a sync brought changed rows (and only then)."""
+    with store.reader() as cur:
+        return tuple(cur.execute("SELECT source, marks, row_count FROM sync_state ORDER BY source").fetchall())
 
 
 # --- compute --------------------------------------------------------------------------------------

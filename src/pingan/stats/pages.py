@@ -7,36 +7,48 @@ repository.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Form, Path, Query, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from pingan.auth.actor import Actor
 from pingan.auth.permissions import Perm
+from pingan.config import get_settings
 from pingan.db.types import MAX_ID
-from pingan.errors import DomainError, ValidationFailed
+from pingan.db.unit_of_work import end_read
+from pingan.errors import DomainError, NotFound, ValidationFailed
+from pingan.geo import repository as geo_repository
+from pingan.geo.pages import ZONE_LABELS
+from pingan.incident import repository as incident_repository
+from pingan.incident.pages import LABELS as INCIDENT_LABELS
+from pingan.incident.pages import PRIORITY_LABELS
+from pingan.incident.schemas import DISPOSITION_LABELS
+from pingan.org import repository as org_repository
+from pingan.org.models import OrgKind, OrgUnit
+from pingan.stats import dashboard, engine, wording
+from pingan.stats import repository as stats_repository
+from pingan.stats import service as report_service
+from pingan.stats.dashboard import Where
+from pingan.stats.engine import DIMENSION_LABELS, dimensions_of
+from pingan.stats.metrics import METRICS, Kind, Metric
+from pingan.stats.period import Period, PeriodKind, parse_period, year
+from pingan.stats.report import Snapshot
+from pingan.stats.routes import current_store, parse_filters
+from pingan.stats.store import StatsStore
 from pingan.web.deps import get_db, require
 from pingan.web.routing import api_router
-from pingan.web.templating import render
+from pingan.web.templating import render, request_language
 
 router = api_router()
 
 
 # --- issued work summaries (工作综述): list, issue form, one report with its amendments -----------
 
-from pingan.org import repository as org_repository  # noqa: E402
-from pingan.org.models import OrgKind  # noqa: E402
-from pingan.stats import repository as stats_repository  # noqa: E402
-from pingan.stats import service as report_service  # noqa: E402
-from pingan.stats import wording  # noqa: E402
-from pingan.stats.metrics import Kind  # noqa: E402
-from pingan.stats.report import Snapshot  # noqa: E402
-from pingan.stats.routes import current_store  # noqa: E402
-from pingan.stats.store import StatsStore  # noqa: E402
 
 REPORTS_PAGE_SIZE = 30
 REPORT_ORG_KINDS = (OrgKind.BUREAU, OrgKind.BRANCH, OrgKind.STATION)  # units a summary is issued for
@@ -147,3 +159,392 @@ def report_amendments_fragment(request: Request, report_id: ReportId,
     return render(request, "stats/_report_amendments.html" if fragment else "stats/report_amendments.html", {
         "report": row, "found": found, "changes": changes, "change_labels": CHANGE_LABELS,
         "amended_shown": AMENDED_SHOWN})
+
+
+# --- dashboards (统计看板): /stats (the leadership dashboard of the actor's jurisdiction, or of one
+# branch in it; a station chief lands on their station's), /stats/stations/{id} (one station: its
+# figures, its grids, its rank among its peers) and /stats/records (the records behind any figure,
+# whose total is the figure). They read the period and the org unit, ask stats.dashboard for the
+# figures and render; each ends its read transaction before the statistics store is read.
+
+
+RECORDS_PAGE_SIZE = 50
+PERIOD_KINDS: dict[str, tuple[str, str]] = {
+    PeriodKind.YEAR: ("年", "Year"), PeriodKind.QUARTER: ("季度", "Quarter"), PeriodKind.MONTH: ("月", "Month"),
+    PeriodKind.WEEK: ("周", "Week"), PeriodKind.DAY: ("日", "Day"), PeriodKind.CUSTOM: ("自定义", "Custom range"),
+}
+LEVEL_LABELS = {"branch": ("分局", "Branches"), "station": ("派出所", "Stations"), "grid": ("网格", "Grids")}
+ORG_FILTERS = ("branch", "station", "org_unit", "child")
+SlugParam = Annotated[str, Query(max_length=60, pattern=r"^[a-z0-9_]*$")]
+OrgParam = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+
+
+# --- words for the templates ----------------------------------------------------------------------
+
+
+class Words:
+    """Numbers and changes in the page's language, in the words of ``stats.wording``."""
+
+    def __init__(self, lang: str):
+        self.lang = lang
+
+    def name(self, metric: Metric) -> str:
+        return metric.en if self.lang == "en" else metric.zh
+
+    def unit(self, metric: Metric) -> str:
+        return metric.unit_en if self.lang == "en" else metric.unit
+
+    def value(self, metric: Metric, value: float | None) -> str:
+        if value is None and self.lang == "en":
+            return "no data"
+        return wording.number(value, self.unit(metric))
+
+    def count(self, value: float | None) -> str:
+        return "—" if value is None else f"{int(value):,}"
+
+    def change(self, change, basis: str, metric: Metric) -> str:
+        return wording.change_words(change, basis=basis, rate=metric.kind is Kind.RATE, lang=self.lang)
+
+    def trend(self, change, metric: Metric) -> str:
+        """'up' / 'down' / 'flat' / '' and whether that is good: a CSS class."""
+        if change is None or change.absolute is None or round(change.absolute, 4) == 0:
+            return "flat"
+        up = change.absolute > 0
+        return ("up" if up else "down") + (" good" if up == metric.higher_is_better else " bad")
+
+
+# --- the period, the org unit ---------------------------------------------------------------------
+
+
+def _today() -> datetime:
+    return datetime.now(ZoneInfo(get_settings().timezone)).replace(tzinfo=None)
+
+
+def period_from(*, period: str, kind: str, year_text: str, quarter: str, month: str, week: str, day: str,
+                start: str, end: str) -> Period:
+    """The period asked for: its canonical spelling (``period``), or the picker's fields (the
+    kind and its input — an HTML month, week or date input gives the canonical spelling already);
+    the current year when nothing is given. 422 naming ``period`` when it cannot be read."""
+    if period.strip():
+        return parse_period(period)
+    match kind:
+        case "":
+            return year(_today().year)
+        case PeriodKind.YEAR:
+            text = year_text
+        case PeriodKind.QUARTER:
+            text = f"{year_text}-Q{quarter}"
+        case PeriodKind.MONTH:
+            text = month
+        case PeriodKind.WEEK:
+            text = week
+        case PeriodKind.DAY:
+            text = day
+        case PeriodKind.CUSTOM:
+            text = f"{start}..{end}"
+        case _:
+            raise ValidationFailed("kind：统计周期类型应为年、季度、月、周、日或自定义",
+                                   "kind: the period kind is year, quarter, month, week, day or custom", field="kind")
+    return parse_period(text)
+
+
+def jurisdiction_root(actor: Actor) -> int:
+    """The org unit at the top of the actor's jurisdiction (the last id of its path)."""
+    return int(actor.org_path.strip("/").split("/")[-1])
+
+
+def _unit(db: Session, actor: Actor, org_unit_id: int) -> OrgUnit:
+    unit = org_repository.get_org_unit(db=db, actor=actor, org_unit_id=org_unit_id)
+    if unit is None:
+        raise NotFound("机构不存在或不在辖区内", "No such org unit in your jurisdiction")
+    return unit
+
+
+def _period_context(period: Period) -> dict:
+    return {"period": period, "previous": period.previous(), "last_year": period.last_year(),
+            "period_query": urlencode(dashboard.period_query(period))}
+
+
+def _picker(db: Session, actor: Actor, where: Where, *, units: bool = True) -> dict:
+    """The period picker's fields and, unless ``units`` is False (a station's dashboard), the org
+    units to choose from: the whole jurisdiction, its branches with their stations."""
+    p = where.period
+    branches = org_repository.list_org_units(db=db, actor=actor, kind=OrgKind.BRANCH) if units else []
+    stations = org_repository.list_org_units(db=db, actor=actor, kind=OrgKind.STATION) if units else []
+    groups = [{"unit": b, "stations": [s for s in stations if s.path.startswith(b.path)]} for b in branches]
+    loose = [s for s in stations if not any(s.path.startswith(b.path) for b in branches)]
+    return {"fixed_station": not units,
+        "kinds": PERIOD_KINDS, "kind": p.kind.value, "year": p.start.year, "quarter": (p.start.month - 1) // 3 + 1,
+        "month": p.start.strftime("%Y-%m"), "day": p.start.isoformat(),
+        "week": f"{p.start.isocalendar().year}-W{p.start.isocalendar().week:02d}",
+        "start": p.start.isoformat(), "end": (p.end - timedelta(days=1)).isoformat(),
+        "groups": groups, "loose": loose, "selected": where.org_unit_id, "root": jurisdiction_root(actor),
+    }
+
+
+def _metric(slug: str, default: str, field_name: str, dimension: str) -> Metric:
+    metric = engine.get_metric(slug or default, field_name=field_name)
+    if dimension not in metric.dimensions:
+        raise ValidationFailed(f"{field_name}：指标 {metric.slug} 不能按「{DIMENSION_LABELS.get(dimension, (dimension,))[0]}」统计",
+                               f"{field_name}: {metric.slug} has no {dimension} cut", field=field_name)
+    return metric
+
+
+def _options(dimension: str) -> list[Metric]:
+    return [m for m in METRICS.values() if dimension in m.dimensions]
+
+
+def _categories(db: Session) -> dict:
+    """The incident category code table by code (reference data, read once a request)."""
+    return {c.code: c for c in incident_repository.list_categories(db=db)}
+
+
+def _charts(*, store: StatsStore, categories: dict, actor: Actor, where: Where, lang: str, chart: Metric,
+            map_metric: Metric, distribution, grid_table: list[Metric] | None = None) -> dict:
+    """The figures every dashboard charts: trend, distribution, zone classes, hours, categories, map."""
+    en = lang == "en"
+    zones = {z.value: ZONE_LABELS[z][1] if en else ZONE_LABELS[z][0] for z in ZONE_LABELS}
+    zone_series = dashboard.by_dimension(store=store, actor=actor, where=where,
+                                         metrics=[METRICS[s] for s in dashboard.ZONE_KPIS], dimension="zone_class",
+                                         members=zones)
+    categories = dashboard.by_dimension(store=store, actor=actor, where=where, metrics=[METRICS[dashboard.COUNT_KPI]],
+                                        dimension="top_category", order="value",
+                                        labels={code: c.name_en if en else c.name for code, c in categories.items()})
+    return {
+        "trend": dashboard.trend(store=store, actor=actor, where=where, metric=chart, lang=lang).chart(lang),
+        "distribution": dashboard.distribution_chart(distribution, lang),
+        "zone": dashboard.zone_chart(zone_series, lang),
+        "hours": dashboard.hours(store=store, actor=actor, where=where, lang=lang).chart(lang),
+        "categories": categories[dashboard.COUNT_KPI].chart(lang),
+        "map": dashboard.grid_values(store=store, actor=actor, where=where, metric=map_metric,
+                                     together=grid_table or ()).chart(lang),
+    }
+
+
+def _grid_geojson_href(org_unit_id: int | None) -> str:
+    query = {"format": "geojson"}
+    if org_unit_id is not None:
+        query["org"] = str(org_unit_id)
+    return "/api/v1/grids?" + urlencode(query)
+
+
+# --- the leadership dashboard ---------------------------------------------------------------------
+
+
+@router.get("/stats")
+def leadership_dashboard(
+    request: Request,
+    period: str = Query("", max_length=30), kind: str = Query("", max_length=10),
+    year_text: str = Query("", alias="year", max_length=4), quarter: str = Query("", max_length=1),
+    month: str = Query("", max_length=7), week: str = Query("", max_length=8), day: str = Query("", max_length=10),
+    start: str = Query("", alias="from", max_length=10), end: str = Query("", alias="to", max_length=10),
+    org: OrgParam = None, chart: SlugParam = "", map: SlugParam = "", rank: SlugParam = "",
+    level: str = Query("", max_length=10),
+    actor: Actor = Depends(require(Perm.STATS_READ)), db: Session = Depends(get_db),
+    store: StatsStore = Depends(current_store),
+):
+    """统计看板：辖区（或所选单位）的指标卡、趋势、下级单位对比、分布、网格地图和排名。"""
+    asked = period_from(period=period, kind=kind, year_text=year_text, quarter=quarter, month=month, week=week,
+                        day=day, start=start, end=end)
+    unit = _unit(db, actor, org if org is not None else jurisdiction_root(actor))
+    if unit.kind == OrgKind.STATION:
+        return RedirectResponse(f"/stats/stations/{unit.id}?" + urlencode({"period": asked.label}), status_code=303)
+    where = Where.now(store, asked, org if org is not None and org != jurisdiction_root(actor) else None)
+    counted = where.period
+    lang = request_language(request)
+    subordinate = dashboard.SUBORDINATE.get(str(unit.kind), "grid")
+    levels = [subordinate] + (["station"] if subordinate == "branch" else [])
+    level = level or subordinate
+    if level not in levels:
+        raise ValidationFailed(f"level：排名层级应为 {'、'.join(LEVEL_LABELS[k][0] for k in levels)}",
+                               f"level: rank {' or '.join(LEVEL_LABELS[k][1].lower() for k in levels)}",
+                               field="level")
+    chart_metric = _metric(chart, dashboard.DEFAULT_CHART, "chart", subordinate)
+    rank_metric = _metric(rank, dashboard.DEFAULT_RANK, "rank", level)
+    map_metric = _metric(map, dashboard.DEFAULT_MAP, "map", "grid")
+    picker, categories = _picker(db, actor, where), _categories(db)
+    end_read(db)  # the rest reads the statistics store only
+    groups, distribution = dashboard.cards(store=store, actor=actor, where=where)
+    # the bars (chart KPI by subordinate unit) and the ranking in one engine call when they share the level
+    bars, ranked = dashboard.units(store=store, actor=actor, where=where, level=subordinate, metrics=[chart_metric],
+                                   rank_metric=rank_metric if level == subordinate else chart_metric)
+    if level != subordinate:
+        _, ranked = dashboard.units(store=store, actor=actor, where=where, level=level, metrics=[rank_metric],
+                                    rank_metric=rank_metric)
+    charts = _charts(store=store, categories=categories, actor=actor, where=where, lang=lang, chart=chart_metric,
+                     map_metric=map_metric, distribution=distribution)
+    charts["units"] = bars[chart_metric.slug].chart(lang)
+    return render(request, "stats/dashboard.html", {
+        **_period_context(counted), "w": Words(lang), "where": where, "unit": unit, "subordinate": subordinate,
+        "level": level, "levels": {k: LEVEL_LABELS[k] for k in levels},
+        "level_labels": LEVEL_LABELS, "groups": groups, "distribution": distribution, "ranked": ranked,
+        "chart_metric": chart_metric, "rank_metric": rank_metric, "map_metric": map_metric,
+        "chart_options": _options(subordinate), "rank_options": _options(level), "map_options": _options("grid"),
+        "picker": picker, "charts": charts,
+        "geojson_href": _grid_geojson_href(where.org_unit_id), "grid_values_href": "/stats/grid-values",
+    })
+
+
+@router.get("/stats/grid-values")
+def grid_values(
+    request: Request, kpi: SlugParam, period: str = Query(..., min_length=4, max_length=30),
+    until: str = Query("", max_length=16), org: OrgParam = None,
+    actor: Actor = Depends(require(Perm.STATS_READ)), db: Session = Depends(get_db),
+    store: StatsStore = Depends(current_store),
+):
+    """One KPI for every grid of the scope, for the map's KPI select (JSON, the shape it embeds)."""
+    where = Where.now(store, dashboard.parse_until(until, parse_period(period)), org)
+    metric = _metric(kpi, dashboard.DEFAULT_MAP, "kpi", "grid")
+    end_read(db)
+    values = dashboard.grid_values(store=store, actor=actor, where=where, metric=metric)
+    return JSONResponse(values.chart(request_language(request)))
+
+
+# --- the station dashboard ------------------------------------------------------------------------
+
+
+@router.get("/stats/stations/{station_id}")
+def station_dashboard(
+    request: Request, station_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    period: str = Query("", max_length=30), kind: str = Query("", max_length=10),
+    year_text: str = Query("", alias="year", max_length=4), quarter: str = Query("", max_length=1),
+    month: str = Query("", max_length=7), week: str = Query("", max_length=8), day: str = Query("", max_length=10),
+    start: str = Query("", alias="from", max_length=10), end: str = Query("", alias="to", max_length=10),
+    chart: SlugParam = "", map: SlugParam = "",
+    actor: Actor = Depends(require(Perm.STATS_READ)), db: Session = Depends(get_db),
+    store: StatsStore = Depends(current_store),
+):
+    """派出所看板：本所指标、趋势、分布、网格（表格和地图），以及在分局和全局派出所中的排名。"""
+    asked = period_from(period=period, kind=kind, year_text=year_text, quarter=quarter, month=month, week=week,
+                        day=day, start=start, end=end)
+    unit = _unit(db, actor, station_id)
+    if unit.kind != OrgKind.STATION:
+        raise NotFound("该机构不是派出所", "This org unit is not a police station")
+    where = Where.now(store, asked, station_id)
+    lang = request_language(request)
+    chart_metric = _metric(chart, dashboard.DEFAULT_CHART, "chart", dashboard.bucket_of(where.period))
+    map_metric = _metric(map, dashboard.DEFAULT_MAP, "map", "grid")
+    picker, categories = _picker(db, actor, where, units=False), _categories(db)
+    end_read(db)  # the rest reads the statistics store only
+    groups, distribution, peers = dashboard.station_view(store=store, actor=actor, station_id=station_id,
+                                                         station_path=unit.path, where=where)
+    grid_metrics = [METRICS[s] for s in dashboard.GRID_TABLE]
+    charts = _charts(store=store, categories=categories, actor=actor, where=where, lang=lang, chart=chart_metric,
+                     map_metric=map_metric, distribution=distribution, grid_table=grid_metrics)
+    scope = engine.scope_for(store=store, actor=actor, org_unit_id=station_id)
+    grids = dashboard.by_dimension(store=store, actor=actor, where=where, metrics=grid_metrics, dimension="grid",
+                                   members=engine.members(store=store, scope=scope, level="grid"))
+    rows = [{"id": f.key, "name": f.label, "figures": [grids[m.slug].figures[i] for m in grid_metrics]}
+            for i, f in enumerate(grids[grid_metrics[0].slug].figures)]
+    rows.sort(key=lambda r: (-(r["figures"][0].value or 0), r["name"]))
+    return render(request, "stats/station.html", {
+        **_period_context(where.period), "w": Words(lang), "where": where, "unit": unit, "groups": groups,
+        "distribution": distribution, "charts": charts, "grid_metrics": grid_metrics, "grid_rows": rows,
+        "peers": peers, "chart_metric": chart_metric, "map_metric": map_metric,
+        "chart_options": _options(dashboard.bucket_of(where.period)), "map_options": _options("grid"),
+        "picker": picker,
+        "geojson_href": _grid_geojson_href(station_id), "grid_values_href": "/stats/grid-values",
+        "back_href": _back_href(actor, unit, where.period),
+    })
+
+
+def _back_href(actor: Actor, unit: OrgUnit, period: Period) -> str | None:
+    """The dashboard of the unit above, when it is inside the actor's jurisdiction."""
+    parent_path = "/" + "/".join(unit.path.strip("/").split("/")[:-1]) + "/"
+    if unit.parent_id is None or not parent_path.startswith(actor.org_path):
+        return None
+    query = {"period": period.label}
+    if unit.parent_id != jurisdiction_root(actor):
+        query["org"] = str(unit.parent_id)
+    return "/stats?" + urlencode(query)
+
+
+# --- the records behind a figure ------------------------------------------------------------------
+
+
+def _filter_labels(db: Session, actor: Actor, filters: dict[str, str | None], lang: str,
+                   categories: dict) -> list[tuple[str, str]]:
+    """Each filter in words ('派出所：西街派出所'); a unit or grid outside the jurisdiction is a 404."""
+    en = lang == "en"
+    out = []
+    for name, value in filters.items():
+        label = dimensions_of(next(iter(METRICS.values())).source).get(name, (name, name))
+        shown = "—" if value in (None, engine.NULL_KEY) else str(value)
+        if value not in (None, engine.NULL_KEY):
+            if name in ORG_FILTERS or name == "grid":
+                if not str(value).isdigit() or int(value) > MAX_ID:
+                    raise ValidationFailed(f"filter：{name} 应为编号", f"filter: {name} takes an id", field="filter")
+                if name == "grid":
+                    grid = geo_repository.get_grid(db=db, actor=actor, grid_id=int(value))
+                    if grid is None:
+                        raise NotFound("网格不存在或不在辖区内", "No such grid in your jurisdiction")
+                    shown = grid.name
+                else:
+                    shown = _unit(db, actor, int(value)).name
+            elif name in ("category", "top_category"):
+                category = categories.get(str(value))
+                shown = (category.name_en if en else category.name) if category else shown
+            elif name == "zone_class":
+                pair = ZONE_LABELS.get(str(value))
+                shown = (pair[1] if en else pair[0]) if pair else shown
+            elif name == "priority":
+                pair = PRIORITY_LABELS.get(int(value)) if str(value).isdigit() else None
+                shown = (pair[1] if en else pair[0]) if pair else shown
+            elif name == "disposition":
+                pair = DISPOSITION_LABELS.get(str(value))
+                shown = (pair[1] if en else pair[0]) if pair else shown
+            elif name == "hour" and str(value).isdigit():
+                shown = f"{int(value):02d}:00–{int(value):02d}:59"
+        out.append((label[1] if en else label[0], shown))
+    return out
+
+
+@router.get("/stats/records")
+def figure_records(
+    request: Request, kpi: SlugParam, period: str = Query(..., min_length=4, max_length=30),
+    until: str = Query("", max_length=16), filters: Annotated[list[str] | None, Query(alias="filter")] = None,
+    part: str = Query("numerator", pattern="^(numerator|denominator)$"), org: OrgParam = None,
+    page: int = Query(1, ge=1, le=100_000),
+    actor: Actor = Depends(require(Perm.STATS_READ)), db: Session = Depends(get_db),
+    store: StatsStore = Depends(current_store),
+):
+    """指标明细：构成一个数字的全部记录（已脱敏，分页），总数即该数字。"""
+    metric = engine.get_metric(kpi)
+    counted = dashboard.parse_until(until, parse_period(period))
+    wanted = parse_filters(filters)
+    lang = request_language(request)
+    categories = _categories(db)
+    labels = _filter_labels(db, actor, wanted, lang, categories)
+    scope_unit = _unit(db, actor, org) if org is not None else None
+    where = Where(counted, org)
+    end_read(db)  # the statistics store next; the records are read back afterwards
+    found = engine.drill_down(store=store, actor=actor, metric=metric, period=counted, filters=wanted, part=part,
+                              org_unit_id=org, limit=RECORDS_PAGE_SIZE, offset=(page - 1) * RECORDS_PAGE_SIZE)
+    result = dashboard.compute(store=store, actor=actor, metrics=[metric], where=where, filters=wanted,
+                               compare=False)[metric.slug]
+    cell = result.cells[0] if result.cells else None
+    items = metric.source.list_records(db, actor, found.ids)
+    org_names = org_repository.org_unit_names(db=db, org_unit_ids=[getattr(i, "org_unit_id", 0) for i in items])
+    pages = max(1, -(-found.total // RECORDS_PAGE_SIZE))
+    base = [("kpi", metric.slug), *dashboard.period_query(found.period)]
+    base += [("filter", f"{k}:{engine.NULL_KEY if v is None else v}") for k, v in wanted.items()]
+    if org is not None:
+        base.append(("org", str(org)))
+
+    def page_url(n: int, which: str = part) -> str:
+        query = list(base) + ([("part", which)] if which != "numerator" else [])
+        if n > 1:
+            query.append(("page", str(n)))
+        return "/stats/records?" + urlencode(query)
+
+    return render(request, "stats/records.html", {
+        **_period_context(found.period), "w": Words(lang), "metric": metric, "part": part, "total": found.total,
+        "items": items, "source": metric.source.name, "filter_labels": labels, "cell": cell,
+        "scope_unit": scope_unit, "org_names": org_names, "category_names": categories,
+        "labels": INCIDENT_LABELS,
+        "page": page, "pages": pages, "page_url": page_url,
+        "numerator_href": page_url(1, "numerator"), "denominator_href": page_url(1, "denominator"),
+        "dashboard_href": "/stats?" + urlencode([("period", found.period.label)] + (
+            [("org", str(org))] if org is not None else [])),
+    })
+

@@ -15,7 +15,7 @@ from datetime import datetime
 from pingan.auth.actor import Actor
 from pingan.errors import ValidationFailed
 from pingan.stats import engine
-from pingan.stats.metrics import Metric
+from pingan.stats.metrics import Kind, Metric
 from pingan.stats.period import Period
 from pingan.stats.store import StatsStore
 
@@ -56,28 +56,42 @@ def competition_ranks(values: dict[int, float | None], higher_is_better: bool) -
     return ranks
 
 
-def rank(*, store: StatsStore, actor: Actor, metric: Metric, period: Period, level: str, bottom: int = 3,
-         org_unit_id: int | None = None, now: datetime | None = None) -> Ranking:
-    """Rank the units of ``level`` on ``metric`` for ``period`` (see the module docstring); a
-    period not yet ended is ranked to date, against its previous period cut to match."""
-    period = engine.to_date(store, period, now=now)
+def check_level(metric: Metric, level: str) -> None:
+    """422 naming ``level`` unless ``metric`` can be ranked by branch, station or grid."""
     if level not in LEVELS:
         raise ValidationFailed(f"level：应为 {'、'.join(LEVELS)} 之一", f"level: one of {', '.join(LEVELS)}",
                                field="level")
     if level not in metric.dimensions:
         raise ValidationFailed(f"level：指标 {metric.slug} 不能按「{LEVELS[level][0]}」排名",
                                f"level: {metric.slug} cannot be ranked by {level}", field="level")
+
+
+def rank(*, store: StatsStore, actor: Actor, metric: Metric, period: Period, level: str, bottom: int = 3,
+         org_unit_id: int | None = None, now: datetime | None = None) -> Ranking:
+    """Rank the units of ``level`` on ``metric`` for ``period`` (see the module docstring); a
+    period not yet ended is ranked to date, against its previous period cut to match."""
+    period = engine.to_date(store, period, now=now)
+    check_level(metric, level)
     scope = engine.scope_for(store=store, actor=actor, org_unit_id=org_unit_id)
-    current = engine.compute(store=store, actor=actor, metrics=[metric], period=period, by=[level],
-                             compare=False, org_unit_id=org_unit_id)[0]
-    previous = engine.compute(store=store, actor=actor, metrics=[metric], period=period.previous(), by=[level],
-                              compare=False, org_unit_id=org_unit_id)[0]
-    members = engine.members(store=store, scope=scope, level=level)
-    now = {c.key[level]: c for c in current.cells if c.key[level] is not None}
-    before = {c.key[level]: c.value for c in previous.cells if c.key[level] is not None}
+    result = engine.compute(store=store, actor=actor, metrics=[metric], period=period, by=[level],
+                            compare=True, org_unit_id=org_unit_id)[0]
+    return ranked(result, level=level, members=engine.members(store=store, scope=scope, level=level),
+                  bottom=bottom)
+
+
+def ranked(result: engine.KpiResult, *, level: str, members: dict[int, str], bottom: int = 3) -> Ranking:
+    """The ranking of ``members`` (id → name) from one ``compute`` cut by ``level`` with its
+    comparisons: the previous period's values are its 环比 baselines, so a page that already
+    computed a KPI by unit ranks it without another query. A previous period with no data at
+    all (before the first record) gives no previous rank."""
+    metric, period = result.metric, result.period
+    now = {c.key[level]: c for c in result.cells if c.key[level] is not None}
     empty = engine.empty_value(metric)
+    # A count's baseline is missing only when the whole previous period is (no records yet).
+    missing = metric.kind is Kind.COUNT and any(c.previous.baseline is None for c in now.values())
     values = {unit_id: (now[unit_id].value if unit_id in now else empty) for unit_id in members}
-    prior = {unit_id: before.get(unit_id, empty) for unit_id in members}
+    prior = {unit_id: None if missing else (now[unit_id].previous.baseline if unit_id in now else empty)
+             for unit_id in members}
     ranks = competition_ranks(values, metric.higher_is_better)
     prior_ranks = competition_ranks(prior, metric.higher_is_better)
     rows = []
@@ -89,6 +103,6 @@ def rank(*, store: StatsStore, actor: Actor, metric: Metric, period: Period, lev
                             denominator=cell.denominator if cell else None, rank=r, previous_value=prior[unit_id],
                             previous_rank=pr, rank_change=(pr - r) if r is not None and pr is not None else None))
     rows.sort(key=lambda row: (row.rank is None, row.rank or 0, row.name))
-    ranked = [row for row in rows if row.rank is not None]
+    ranked_rows = [row for row in rows if row.rank is not None]
     return Ranking(metric=metric, period=period, level=level, rows=rows,
-                   bottom=list(reversed(ranked[-bottom:])) if bottom > 0 else [])
+                   bottom=list(reversed(ranked_rows[-bottom:])) if bottom > 0 else [])

@@ -46,7 +46,7 @@ def _by(values: list[str] | None) -> list[str]:
     return [v.strip() for value in values or [] for v in value.split(",") if v.strip()]
 
 
-def _filters(values: list[str] | None) -> dict[str, str | None]:
+def parse_filters(values: list[str] | None) -> dict[str, str | None]:
     out: dict[str, str | None] = {}
     for value in values or []:
         name, sep, key = value.partition(":")
@@ -73,7 +73,7 @@ def kpi_values(
     """KPIs for a period, cut by dimensions, with 环比 and 同比 (one grouped query per fact source)."""
     metrics = [engine.get_metric(s) for s in _by(kpi)] or list(METRICS.values())
     results = engine.compute(store=store, actor=actor, metrics=metrics, period=parse_period(period), by=_by(by),
-                             compare=compare, org_unit_id=org, filters=_filters(filters))
+                             compare=compare, org_unit_id=org, filters=parse_filters(filters))
     return [KpiValues.build(r) for r in results]
 
 
@@ -86,7 +86,7 @@ def kpi_value(
     """One KPI for a period, cut by dimensions, with 环比 and 同比."""
     metric = engine.get_metric(slug, field_name="slug")
     result = engine.compute(store=store, actor=actor, metrics=[metric], period=parse_period(period), by=_by(by),
-                            compare=compare, org_unit_id=org, filters=_filters(filters))[0]
+                            compare=compare, org_unit_id=org, filters=parse_filters(filters))[0]
     return KpiValues.build(result)
 
 
@@ -102,7 +102,7 @@ def kpi_records(
     """The records behind one figure (明细), filtered exactly as counted: ``total`` is the figure."""
     metric = engine.get_metric(slug, field_name="slug")
     parsed = parse_period(period)
-    wanted = _filters(filters)
+    wanted = parse_filters(filters)
     found = engine.drill_down(store=store, actor=actor, metric=metric, period=parsed, filters=wanted, part=part,
                               org_unit_id=org, limit=limit, offset=offset)
     items = metric.source.list_records(db, actor, found.ids)

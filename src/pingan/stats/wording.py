@@ -53,6 +53,29 @@ def change_phrase(change: Change | None, *, basis: str, rate: bool) -> str:
     return f"{word}{'上升' if percent > 0 else '下降'} {abs(percent):.1f}%"
 
 
+BASIS_EN = {"last_year": ("year on year", "the same period last year", "a year earlier"),
+            "previous": ("on the previous period", "the previous period", "in the previous period")}
+
+
+def change_words(change: Change | None, *, basis: str, rate: bool, lang: str = "zh") -> str:
+    """``change_phrase`` in a page's language: Chinese as the summary writes it, or English by
+    the same rules ('up 3.2% year on year', 'down 1.2 points on the previous period', 'flat year
+    on year', 'zero a year earlier', 'no data for the same period last year')."""
+    if lang != "en":
+        return change_phrase(change, basis=basis, rate=rate)
+    word, baseline_name, earlier = BASIS_EN[basis]
+    if change is None or change.note == "baseline_missing":
+        return f"no data for {baseline_name}"
+    if change.note == "value_missing":
+        return f"{change.baseline:g} {earlier}, no data now" if change.baseline is not None else "no data now"
+    if change.note == "baseline_zero" and not rate:  # a rate from 0 % still changes by points
+        return f"flat {word}" if not change.absolute else f"zero {earlier}"
+    amount = round((change.absolute if rate else change.percent) or 0.0, 1)
+    if amount == 0:
+        return f"flat {word}"
+    return f"{'up' if amount > 0 else 'down'} {abs(amount):.1f}{' points' if rate else '%'} {word}"
+
+
 def sentence(metric: Metric, value: float | None, *, last_year: Change | None = None,
              previous: Change | None = None) -> str:
     """'{name} {value}，同比…，环比…' for one figure."""

@@ -1,0 +1,173 @@
+"""The statistics dashboards' server time on the city-scale demo (1 M incidents, 154 stations,
+4,558 grids).
+
+Works on a copy of the demo database (the original is never written; the copy gets the current
+schema). A statistics store is filled from it once (untimed), then ``pingan.asgi:app`` serves it
+(one worker: the store belongs to one process; background jobs on, as deployed) and each page is
+requested one at a time over a keep-alive connection, so a request's latency is its server time:
+
+- ``healthz`` and ``incident_list`` (the incident list page, bureau-wide): baselines of the same run;
+- ``leadership_same_view`` / ``station_same_view``: the same dashboard ~50 times (the first one
+  computes, the others find the engine's answers of the minute — ``stats.dashboard.compute``);
+- ``leadership_distinct_views``: ~50 different periods (every month, quarter and year since
+  2024) — each computes from the store;
+- ``station_distinct_views``: ~50 different stations' dashboards — each computes its own figures
+  (the bureau-wide peer ranking is shared by all of them);
+- ``records``: the records behind a station's on-target share, ~50 different stations.
+
+Prints JSON lines: p50 / p95 / max in ms, the server's CPU per request, and the ratio of each
+p50 to the incident list page's in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import shutil
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+import _server as srv
+
+BENCH = "dashboard"
+DEMO_PASSWORD = "pingan-demo"
+LOCAL = ZoneInfo("Asia/Shanghai")
+
+
+def copy_database(source: Path, work: Path) -> str:
+    """The URL of a copy of the demo database at the current schema (the original is never
+    written; a reflink where the filesystem allows, so that 1.9 GB copy in a moment)."""
+    from pingan.db.migrate import upgrade
+    from pingan.db.session import make_engine
+
+    work.mkdir(parents=True, exist_ok=True)
+    copy = work / "pingan.db"
+    if not copy.exists() or copy.stat().st_size < source.stat().st_size:
+        print(f"# copying {source} → {copy}", file=sys.stderr)
+        for suffix in ("", "-wal"):  # a log that still holds pages goes with it
+            original = Path(f"{source}{suffix}")
+            if original.exists() and original.stat().st_size:
+                if subprocess.run(["cp", "--reflink=auto", str(original), f"{copy}{suffix}"]).returncode:
+                    shutil.copyfile(original, f"{copy}{suffix}")
+    url = f"sqlite:///{copy}"
+    upgrade(make_engine(url))
+    return url
+
+
+def fill_store(url: str, path: Path) -> dict:
+    """A full sync of a fresh store from the copy (not timed: the server then finds it current)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from pingan.stats.store import StatsStore
+
+    for leftover in (path, Path(f"{path}.wal")):
+        leftover.unlink(missing_ok=True)
+    store = StatsStore(path=str(path), memory_limit=os.environ.get("PINGAN_STATS_MEMORY_LIMIT", "128MB"), threads=2)
+    with Session(create_engine(url, isolation_level="AUTOCOMMIT")) as db:
+        report = store.sync(db=db, scan_url=url)
+    store.close()
+    return report.rows
+
+
+def login(port: int, username: str) -> str:
+    return srv.login(port, username, DEMO_PASSWORD)
+
+
+def time_requests(port: int, token: str, paths: list[str], proc) -> dict:
+    """Each path once, in order, on one keep-alive connection: latencies and server CPU."""
+    conn = http.client.HTTPConnection(srv.HOST, port, timeout=120)
+    headers = {"Authorization": f"Bearer {token}", "Accept": "text/html"}
+    latencies, sizes = [], []
+    cpu0 = srv.cpu_seconds(proc)
+    for path in paths:
+        t0 = time.perf_counter()
+        conn.request("GET", path, headers=headers)
+        resp = conn.getresponse()
+        body = resp.read()
+        latencies.append((time.perf_counter() - t0) * 1000)
+        if resp.status != 200:
+            raise RuntimeError(f"{path}: HTTP {resp.status}: {body[:300]!r}")
+        sizes.append(len(body))
+    cpu = srv.cpu_seconds(proc) - cpu0
+    conn.close()
+    return {"p50_ms": round(srv.percentile(latencies, 50), 1), "p95_ms": round(srv.percentile(latencies, 95), 1),
+            "max_ms": round(max(latencies), 1), "first_ms": round(latencies[0], 1), "requests": len(paths),
+            "cpu_ms_per_request": round(cpu / len(paths) * 1000, 1), "kb": round(sum(sizes) / len(sizes) / 1024)}
+
+
+def recent_periods(n: int) -> list[str]:
+    """The n most recent months, quarters and years since 2024 (the demo's data)."""
+    today = datetime.now(LOCAL).date()
+    out = [str(y) for y in range(2024, today.year + 1)]
+    out += [f"{y}-Q{q}" for y in range(2024, today.year + 1) for q in range(1, 5)
+            if (y, 3 * (q - 1) + 1) <= (today.year, today.month)]
+    out += [f"{y}-{m:02d}" for y in range(2024, today.year + 1) for m in range(1, 13)
+            if (y, m) <= (today.year, today.month)]
+    return list(reversed(out))[:n]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--source", default="/work/data/city.db")
+    ap.add_argument("--work", default="/tmp/pingan-bench-dashboard")
+    ap.add_argument("--requests", type=int, default=50)
+    args = ap.parse_args()
+    source = Path(args.source)
+    if not source.exists():
+        srv.emit(BENCH, "skipped", 0, "", reason=f"no city-scale demo at {source} (pingan demo --scale city)")
+        return
+    work = Path(args.work)
+    url = copy_database(source, work)
+    store_path = work / "stats.duckdb"
+    rows = fill_store(url, store_path)
+    os.environ["PINGAN_STATS_PATH"] = str(store_path)
+
+    from sqlalchemy import create_engine, text
+
+    eng = create_engine(url)
+    with eng.connect() as conn:
+        stations = [r[0] for r in conn.execute(text("SELECT id FROM org_unit WHERE kind = 'station' ORDER BY path"))]
+        chief_station = conn.execute(text(
+            "SELECT org_unit_id FROM app_user WHERE username = 'chief'")).scalar_one()
+    eng.dispose()
+
+    port = srv.free_port()
+    proc = srv.start_pingan(url, port, workers=1, jobs=True)
+    try:
+        srv.wait_ready(port, proc=proc, timeout=120)
+        admin, chief = login(port, "admin"), login(port, "chief")
+        n = args.requests
+        year = str(datetime.now(LOCAL).year)
+        # the server's first sync (incremental: nothing changed) and the first page's template compilation
+        time_requests(port, admin, ["/stats?" + urlencode({"period": "2024-01"}), "/incidents"], proc)
+        results = {
+            "healthz": time_requests(port, admin, ["/healthz"] * n, proc),
+            "incident_list": time_requests(port, admin, ["/incidents"] * n, proc),
+            "leadership_same_view": time_requests(port, admin, ["/stats"] * n, proc),
+            "leadership_distinct_views": time_requests(
+                port, admin, ["/stats?" + urlencode({"period": p}) for p in recent_periods(n)], proc),
+            "station_same_view": time_requests(port, chief, [f"/stats/stations/{chief_station}"] * n, proc),
+            "station_distinct_views": time_requests(
+                port, admin, [f"/stats/stations/{s}?period={year}" for s in stations[:n]], proc),
+            "records": time_requests(port, admin, ["/stats/records?" + urlencode(
+                {"kpi": "arrived_within_target", "period": year, "filter": f"station:{s}"})
+                for s in stations[:n]], proc),
+        }
+    finally:
+        srv.stop(proc)
+    base = results["incident_list"]["p50_ms"]
+    for name, r in results.items():
+        srv.emit(BENCH, name, r["p50_ms"], "ms", **r, ratio_to_incident_list=round(r["p50_ms"] / base, 2),
+                 target="p95 < 200 ms" if name not in ("healthz", "incident_list") else None,
+                 incidents=rows.get("incident"), load=srv.loadavg())
+
+
+if __name__ == "__main__":
+    main()
