@@ -9,6 +9,7 @@ from __future__ import annotations
 class DomainError(Exception):
     status_code = 400
     code = "bad_request"
+    retry_after: int | None = None  # seconds, sent as Retry-After when set
 
     def __init__(self, zh: str, en: str, *, field: str | None = None, status_code: int | None = None):
         super().__init__(en)
@@ -57,3 +58,12 @@ class ValidationFailed(DomainError):
 class TooManyRequests(DomainError):
     status_code = 429
     code = "too_many_requests"
+
+
+class ServiceUnavailable(DomainError):
+    """A service this request needs (the statistics process) does not answer right now; the
+    request may be retried later (``Retry-After``)."""
+
+    status_code = 503
+    code = "service_unavailable"
+    retry_after = 5

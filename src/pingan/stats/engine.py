@@ -34,7 +34,7 @@ from pingan.errors import NotFound, ValidationFailed
 from pingan.stats.facts import FactSource
 from pingan.stats.metrics import COMMON_DIMENSIONS, METRICS, Kind, Metric
 from pingan.stats.period import CALENDAR_MONTHS, Period
-from pingan.stats.store import StatsStore
+from pingan.stats.store import Store
 
 CURRENT, PREVIOUS, LAST_YEAR = "current", "previous", "last_year"
 NULL_KEY = "null"  # how a filter names a missing dimension value (no grid, no disposition yet)
@@ -97,7 +97,7 @@ class Scope:
     depth: int  # of the scope's root (the bureau is 1)
 
 
-def scope_for(*, store: StatsStore, actor: Actor, org_unit_id: int | None = None) -> Scope:
+def scope_for(*, store: Store, actor: Actor, org_unit_id: int | None = None) -> Scope:
     """The actor's jurisdiction, or the subtree of ``org_unit_id`` inside it (404 when outside)."""
     path = actor.org_path
     if org_unit_id is not None:
@@ -217,7 +217,7 @@ def _ts(moment: datetime) -> str:
     return f"TIMESTAMP '{moment.isoformat(sep=' ')}'"
 
 
-def to_date(store: StatsStore, period: Period, *, now: datetime | None = None) -> Period:
+def to_date(store: Store, period: Period, *, now: datetime | None = None) -> Period:
     """``period`` as counted now: a period that has not ended stops at the current minute (local
     time), and its baselines at the same point of theirs (see ``stats.period``)."""
     if now is None:
@@ -239,7 +239,7 @@ def _shift(current: Period, baseline: Period, tag: str) -> str:
 # --- compute --------------------------------------------------------------------------------------
 
 
-def compute(*, store: StatsStore, actor: Actor, metrics: Sequence[Metric], period: Period,
+def compute(*, store: Store, actor: Actor, metrics: Sequence[Metric], period: Period,
             by: Sequence[str] = (), compare: bool = True, org_unit_id: int | None = None,
             filters: dict[str, str | None] | None = None, now: datetime | None = None) -> list[KpiResult]:
     """Each KPI of ``metrics`` for ``period`` cut by ``by``, with 环比 and 同比 when ``compare``.
@@ -379,7 +379,7 @@ class DrillDown:
     ids: list[int]
 
 
-def drill_down(*, store: StatsStore, actor: Actor, metric: Metric, period: Period,
+def drill_down(*, store: Store, actor: Actor, metric: Metric, period: Period,
                filters: dict[str, str | None] | None = None, part: str = "numerator",
                org_unit_id: int | None = None, limit: int = 50, offset: int = 0,
                now: datetime | None = None) -> DrillDown:
@@ -420,7 +420,7 @@ def empty_value(metric: Metric) -> float | None:
     return 0.0 if metric.kind is Kind.COUNT else None
 
 
-def members(*, store: StatsStore, scope: Scope, level: str) -> dict[int, str]:
+def members(*, store: Store, scope: Scope, level: str) -> dict[int, str]:
     """Every branch, station or grid inside the scope, by id, with its name (those with no records too)."""
     with store.reader() as cur:
         if level == "grid":

@@ -18,7 +18,7 @@ from pingan.stats import engine, ranking
 from pingan.stats.metrics import METRICS
 from pingan.stats.period import parse_period
 from pingan.stats.schemas import KpiRead, KpiValues, PeriodRead, RankingRead, RecordsRead
-from pingan.stats.store import StatsStore, get_store
+from pingan.stats.store import StatsStore, Store, get_store
 from pingan.web.deps import get_db, require
 from pingan.web.routing import api_router
 
@@ -26,7 +26,8 @@ router = api_router(tags=["stats"])
 
 _ERRORS = {403: {"description": "role may not read statistics"},
            404: {"description": "org unit not found or outside jurisdiction"},
-           422: {"description": "invalid period, KPI, dimension or filter"}}
+           422: {"description": "invalid period, KPI, dimension or filter"},
+           503: {"description": "statistics service (the statistics process) unavailable"}}
 
 Slug = Annotated[str, Path(min_length=1, max_length=60, pattern=r"^[a-z0-9_]+$")]
 PeriodParam = Annotated[str, Query(min_length=4, max_length=30, description=(
@@ -37,8 +38,9 @@ FilterParam = Annotated[list[str] | None, Query(alias="filter", description=(
 OrgParam = Annotated[int | None, Query(ge=1, le=MAX_ID, description="restrict to this org unit's subtree")]
 
 
-def current_store() -> StatsStore:
-    """The statistics store (a dependency, so that tests can give their own)."""
+def current_store() -> Store:
+    """The statistics store — in a web worker, the client of the statistics process, whose
+    absence is a 503 (``ServiceUnavailable``) — as a dependency, so that tests can give their own."""
     return get_store()
 
 
