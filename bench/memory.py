@@ -19,9 +19,10 @@
    when the server holds the most. The bench changes ``org_unit.updated_at`` of the first org unit
    and then restores it, each a change the index notices; it reports the peak and where the RSS
    settles afterwards. The database is left as it was found.
-5. With ``--nice-baseline`` it serves the city once more with the statistics process's sync
-   thread at normal priority (``PINGAN_STATS_SYNC_NICE=0``) and compares the first address match
-   — the start-up contention the lowered priority is for.
+5. With ``--startup-rounds N`` it serves the city N times more in each of three ways,
+   alternating — no statistics process (``--no-stats``), one at normal priority
+   (``PINGAN_STATS_NICE=0``), one lowered (the default) — each with a fresh store, so a full load
+   runs while the web server builds its address index, and compares the first address match.
 
 As the same-run baseline the same server is started on an empty migrated database with one
 user and warmed up the same way: the difference is what the city's data costs.
@@ -421,10 +422,10 @@ def measure(label: str, db_path: Path, var_dir: str, username: str, password: st
 
 def startup(db_path: Path, queries: list[str], rounds: int, scale: str) -> None:
     """The first address match after start-up (the web server builds its address index) with no
-    statistics process, with one whose sync thread (a full load at start) runs at normal priority,
-    and with it lowered (the default), alternating; medians."""
-    variants = {"no_stats_process": ({}, False), "sync_at_normal_priority": ({"PINGAN_STATS_SYNC_NICE": "0"}, True),
-                "sync_lowered": ({}, True)}
+    statistics process, with one (doing its first full load) at normal priority, and with it
+    lowered (the default), alternating; medians."""
+    variants = {"no_stats_process": ({}, False), "stats_at_normal_priority": ({"PINGAN_STATS_NICE": "0"}, True),
+                "stats_lowered": ({}, True)}
     seen: dict[str, list[float]] = {name: [] for name in variants}
     syncs: dict[str, list[float]] = {name: [] for name in variants}
     for _ in range(rounds):

@@ -56,9 +56,9 @@ class Settings:
     stats_socket: str = str(VAR_DIR / "stats.sock")
     stats_service: str = "auto"
     stats_query_timeout_seconds: float = 120.0
-    # The statistics process's sync thread runs at this nice value (0: as the rest), so that its
-    # full load yields the CPU to the web workers building their address index at start-up.
-    stats_sync_nice: int = 10
+    # The statistics process runs at this nice value (0: normal priority), so that its full load
+    # yields the CPU to the web workers building their address index at start-up.
+    stats_nice: int = 10
 
 
 @lru_cache
@@ -77,7 +77,7 @@ def get_settings() -> Settings:
         stats_socket=os.environ.get("PINGAN_STATS_SOCKET") or str(VAR_DIR / "stats.sock"),
         stats_service=_choice("PINGAN_STATS_SERVICE", ("auto", "required", "local")),
         stats_query_timeout_seconds=float(os.environ.get("PINGAN_STATS_QUERY_TIMEOUT", "120")),
-        stats_sync_nice=int(os.environ.get("PINGAN_STATS_SYNC_NICE", "10")),
+        stats_nice=int(os.environ.get("PINGAN_STATS_NICE", "10")),
     )
 
 

@@ -86,8 +86,8 @@ def register(app: typer.Typer) -> None:
                           + ": " + ", ".join(f"{s} {report.mode[s]} {n:,} rows" for s, n in report.rows.items())
                           + f" in {report.seconds:.1f} s")
             if isinstance(store, StatsStore) and store.path == ":memory:":
-                console.print("[yellow]统计库文件被服务进程占用，本次使用内存副本 / the store file is held by the "
-                              "server; this run used a private in-memory copy[/yellow]")
+                console.print("[yellow]统计库文件被另一进程占用，本次使用内存副本 / the store file is held by "
+                              "another process; this run used a private in-memory copy[/yellow]")
         if kpi == "sync":
             return
         if not period:

@@ -17,9 +17,9 @@ database or the environment through it. Syncs are requests of their own, not SQL
 it waits until the socket answers, restarts the child if it dies, stops it on exit);
 ``pingan serve --no-stats`` leaves it to a unit of its own.
 
-The sync thread runs at a lower CPU priority (``PINGAN_STATS_SYNC_NICE``, default 10): at
-start-up the full load then yields the CPU to the web workers building their address index,
-and queries (answered at normal priority) are not slowed by a sync.
+The process runs at a lower CPU priority (``PINGAN_STATS_NICE``, default nice 10): a full load
+at start-up yields the CPU to the web workers building their address index, and under
+contention taking calls goes before statistics; on an idle CPU nothing is slower.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from pingan.stats import wire
@@ -63,8 +64,10 @@ class Refused(Exception):
 # --- what may be run ----------------------------------------------------------------------------
 
 
-def check_read_only(cur: duckdb.DuckDBPyConnection, sql: str, *, database: str) -> None:
-    """Raise :class:`Refused` unless ``sql`` is one SELECT over the store's own tables."""
+def check_read_only(cur: duckdb.DuckDBPyConnection, sql: str, *, database: str,
+                    tables: Callable[[bool], set[str]]) -> None:
+    """Raise :class:`Refused` unless ``sql`` is one SELECT that reads only the store's tables
+    (``tables(refresh)``: their names, read again when ``refresh``) and the query's own CTEs."""
     import duckdb
 
     statements = cur.extract_statements(sql)
@@ -73,22 +76,35 @@ def check_read_only(cur: duckdb.DuckDBPyConnection, sql: str, *, database: str) 
     tree = json.loads(cur.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
     if tree.get("error"):
         raise Refused(f"statement not accepted: {tree.get('error_message')}")
-    _check_tree(tree["statements"], database)
+    named: set[str] = set()
+    _check_tree(tree["statements"], database, frozenset(), named)
+    unknown = named - tables(False)
+    if unknown:
+        unknown = named - tables(True)  # a sync may have created a table since
+    if unknown:
+        raise Refused(f"table {sorted(unknown)[0]!r} is not one of the statistics store's")
 
 
-def _check_tree(node: Any, database: str) -> None:
+def _check_tree(node: Any, database: str, ctes: frozenset[str], named: set[str]) -> None:
+    """Walk a serialised parse tree: collect the tables it reads that are not CTEs in scope into
+    ``named``; refuse other catalogs and schemas, paths, and table functions but a few."""
     if isinstance(node, list):
         for child in node:
-            _check_tree(child, database)
+            _check_tree(child, database, ctes, named)
         return
     if not isinstance(node, dict):
         return
+    cte_map = node.get("cte_map")
+    if isinstance(cte_map, dict) and cte_map.get("map"):  # these names are in scope for the whole node
+        ctes = ctes | {str(entry.get("key", "")).lower() for entry in cte_map["map"]}
     kind = node.get("type")
     if kind == "BASE_TABLE":
         catalog, schema, table = node.get("catalog_name", ""), node.get("schema_name", ""), node.get("table_name", "")
         if catalog not in ("", database) or schema not in ("", "main") or not _PLAIN_NAME.match(table):
             name = ".".join(p for p in (catalog, schema, table) if p)
             raise Refused(f"table {name!r} is not one of the statistics store's")
+        if catalog or schema or table.lower() not in ctes:
+            named.add(table.lower())
     elif kind == "TABLE_FUNCTION":
         function = node.get("function") or {}
         name = str(function.get("function_name", "")).lower()
@@ -96,7 +112,7 @@ def _check_tree(node: Any, database: str) -> None:
             raise Refused(f"table function {name!r} is not accepted")
     for child in node.values():
         if isinstance(child, dict | list):
-            _check_tree(child, database)
+            _check_tree(child, database, ctes, named)
 
 
 # --- the server ---------------------------------------------------------------------------------
@@ -178,6 +194,7 @@ class StatsServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
         with store.reader() as cur:
             self.database = cur.execute("SELECT current_database()").fetchone()[0]
         self._checked: set[str] = set()
+        self._tables: set[str] = set()
         _prepare_socket_path(path)
         old = os.umask(0o177)  # the socket is created 0600
         try:
@@ -215,13 +232,22 @@ class StatsServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
         if not isinstance(sql, str) or not isinstance(params, list):
             return _error("protocol", "a query needs sql (text) and params (a list)")
         if sql not in self._checked:
-            check_read_only(cur, sql, database=self.database)
+            check_read_only(cur, sql, database=self.database, tables=lambda refresh: self._store_tables(cur, refresh))
             if len(self._checked) > _CHECKED_MAX:
                 self._checked.clear()
             self._checked.add(sql)
         cur.execute(sql, wire.decode(params))
         columns = [(d[0], str(d[1])) for d in cur.description or []]
         return {"ok": True, "columns": columns, "rows": wire.encode_rows(cur.fetchall())}
+
+    def _store_tables(self, cur: duckdb.DuckDBPyConnection, refresh: bool) -> set[str]:
+        """Names of the store's tables, read again when ``refresh`` (or never read yet)."""
+        if self._tables and not refresh:
+            return self._tables
+        self._tables = {name.lower() for (name,) in cur.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'main' "
+            "AND NOT temporary", [self.database]).fetchall()}
+        return self._tables
 
     def close_connections(self, *, timeout: float = 5.0) -> None:
         """End every client connection and wait (up to ``timeout``) until their cursors are closed."""
@@ -247,17 +273,19 @@ def _prepare_socket_path(path: str) -> None:
 
 
 def _lower_priority(nice: int) -> None:
-    """This thread only (Linux: a thread's nice value is its own; DuckDB's threads keep theirs)."""
-    if nice > 0 and hasattr(os, "setpriority"):
+    """Lower this process's CPU priority to ``nice`` before any other thread exists, so that every
+    thread — the sync, DuckDB's workers, the connection threads — inherits it. (An unprivileged
+    process cannot raise it back after a full load, so it is lowered for good: under contention
+    the web workers, taking calls, go first.)"""
+    if nice > 0 and hasattr(os, "nice"):
         try:
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+            os.nice(max(0, nice - os.nice(0)))
         except OSError as exc:
-            log.warning("stats: cannot lower the sync thread's priority: %s", exc)
+            log.warning("stats: cannot lower the process's priority: %s", exc)
 
 
-def _sync_loop(syncer: Syncer, *, interval: float, nice: int, stop: threading.Event) -> None:
+def _sync_loop(syncer: Syncer, *, interval: float, stop: threading.Event) -> None:
     """Sync now, then every ``interval`` seconds until ``stop``; an error is logged, the loop goes on."""
-    _lower_priority(nice)
     while not stop.is_set():
         try:
             syncer.sync()
@@ -282,6 +310,7 @@ def serve(*, sync_interval: float | None = None, parent_pid: int | None = None) 
 
     settings = get_settings()
     interval = settings.stats_sync_interval_seconds if sync_interval is None else sync_interval
+    _lower_priority(settings.stats_nice)  # before DuckDB starts its threads
     try:
         store = StatsStore(path=settings.stats_path, memory_limit=settings.stats_memory_limit,
                            threads=settings.stats_threads, timezone=settings.timezone)
@@ -300,8 +329,7 @@ def serve(*, sync_interval: float | None = None, parent_pid: int | None = None) 
     threads = []
     if interval > 0:
         threads.append(threading.Thread(target=_sync_loop, name="stats-sync", daemon=True,
-                                        kwargs={"syncer": syncer, "interval": interval,
-                                                "nice": settings.stats_sync_nice, "stop": stop}))
+                                        kwargs={"syncer": syncer, "interval": interval, "stop": stop}))
     if parent_pid:
         threads.append(threading.Thread(target=_watch_parent, args=(parent_pid, stop, shut_down),
                                         name="stats-parent", daemon=True))
