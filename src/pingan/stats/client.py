@@ -84,7 +84,7 @@ class RemoteCursor:
     def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> RemoteCursor:
         answer = self._client._request(self._lease, {"op": "query", "sql": sql,
                                                      "params": wire.encode(list(parameters or []))})
-        self._rows = wire.decode_rows(answer["rows"])
+        self._rows = wire.decode_rows(answer["rows"], [kind for _, kind in answer["columns"]])
         self._position = 0
         self.description = [(name, kind, None, None, None, None, None) for name, kind in answer["columns"]]
         return self

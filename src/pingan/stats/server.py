@@ -238,7 +238,7 @@ class StatsServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
             self._checked.add(sql)
         cur.execute(sql, wire.decode(params))
         columns = [(d[0], str(d[1])) for d in cur.description or []]
-        return {"ok": True, "columns": columns, "rows": wire.encode_rows(cur.fetchall())}
+        return {"ok": True, "columns": columns, "rows": wire.encode_rows(cur.fetchall(), [t for _, t in columns])}
 
     def _store_tables(self, cur: duckdb.DuckDBPyConnection, refresh: bool) -> set[str]:
         """Names of the store's tables, read again when ``refresh`` (or never read yet)."""

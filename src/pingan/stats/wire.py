@@ -117,12 +117,45 @@ def decode(value: Any) -> Any:
     raise ValueError(f"unknown value tag {tag!r}")
 
 
-def encode_rows(rows: list[tuple]) -> list[list]:
-    return [[encode(v) for v in row] for row in rows]
+# DuckDB column types whose Python values JSON carries exactly as they are (None included): a
+# result made only of these goes out untouched; other columns are encoded value by value.
+PLAIN_TYPES = frozenset({"BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT",
+                         "UINTEGER", "UBIGINT", "VARCHAR"})
+_FLOAT_TYPES = frozenset({"DOUBLE", "FLOAT"})
 
 
-def decode_rows(rows: list[list]) -> list[tuple]:
-    return [tuple(decode(v) for v in row) for row in rows]
+def _finite(value: Any) -> Any:
+    return value if value is None or math.isfinite(value) else encode(value)
+
+
+def encode_rows(rows: list[tuple], types: list[str] | None = None) -> list:
+    """Rows of a result whose columns have DuckDB ``types`` (unknown: every value is encoded)."""
+    if types is None:
+        return [[encode(v) for v in row] for row in rows]
+    special = [(i, _finite if t in _FLOAT_TYPES else encode) for i, t in enumerate(types) if t not in PLAIN_TYPES]
+    if not special:
+        return rows  # orjson writes each tuple as an array
+    out = []
+    for row in rows:
+        row = list(row)
+        for i, fn in special:
+            row[i] = fn(row[i])
+        out.append(row)
+    return out
+
+
+def decode_rows(rows: list[list], types: list[str] | None = None) -> list[tuple]:
+    """The inverse of :func:`encode_rows` (with the same ``types``)."""
+    if types is None:
+        return [tuple(decode(v) for v in row) for row in rows]
+    special = [i for i, t in enumerate(types) if t not in PLAIN_TYPES]
+    if not special:
+        return [tuple(row) for row in rows]
+    for row in rows:
+        for i in special:
+            if type(row[i]) is dict or type(row[i]) is list:
+                row[i] = decode(row[i])
+    return [tuple(row) for row in rows]
 
 
 # --- messages -----------------------------------------------------------------------------------
