@@ -38,6 +38,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import sqlite3
@@ -431,7 +432,10 @@ def startup(db_path: Path, queries: list[str], rounds: int, scale: str) -> None:
     for _ in range(rounds):
         for name, (env, stats) in variants.items():
             folder = tempfile.mkdtemp(prefix=f"pingan-bench-memory-{name}-")  # a fresh store: a full load
-            result = measure(name, db_path, folder, "dispatcher", DEMO_PASSWORD, queries, env=env, stats=stats)
+            try:
+                result = measure(name, db_path, folder, "dispatcher", DEMO_PASSWORD, queries, env=env, stats=stats)
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
             seen[name].append(result["first_match_s"])
             if result["full_sync_s"] is not None:
                 syncs[name].append(result["full_sync_s"])
@@ -454,7 +458,7 @@ def main() -> None:
                         help="address-index rebuilds to provoke after the warm-up (0: none)")
     parser.add_argument("--startup-rounds", type=int, default=0,
                         help="rounds of start-up comparisons: the first address match with no statistics process, "
-                             "with its sync thread at normal priority, and lowered (default 0: none)")
+                             "with one at normal priority, and with it lowered (default 0: none)")
     args = parser.parse_args()
 
     db_path = Path(args.db).resolve()
@@ -512,6 +516,8 @@ def main() -> None:
              baseline=[{k: round(v, 1) for k, v in r.items()} for r in base["rebuilds"]])
         emit("server_rss_after_rebuilds", round(settled, 1), "MB", scale=args.scale, rebuilds=len(city["rebuilds"]),
              target=TARGET_MB, within_target=settled < TARGET_MB, before=round(city["warm"], 1))
+    for folder in (var_dir, baseline_dir):  # the statistics stores, logs and the baseline database
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
