@@ -60,10 +60,8 @@ class TooManyRequests(DomainError):
     code = "too_many_requests"
 
 
-class ServiceUnavailable(DomainError):
-    """A service this request needs (the statistics process) does not answer right now; the
-    request may be retried later (``Retry-After``)."""
+class Unavailable(DomainError):
+    """A service this request needs is not available here (e.g. no LibreOffice for a PDF)."""
 
     status_code = 503
-    code = "service_unavailable"
-    retry_after = 5
+    code = "unavailable"

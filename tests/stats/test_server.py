@@ -26,7 +26,7 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from pingan.auth.actor import Actor
-from pingan.errors import ServiceUnavailable
+from pingan.errors import Unavailable
 from pingan.incident.models import Satisfaction
 from pingan.stats import engine, ranking
 from pingan.stats.client import StatementRefused, StatsClient, StatsError, answers
@@ -241,7 +241,7 @@ def test_a_stopped_server_is_unavailable_and_a_new_one_is_found(july, store, soc
                               period=JULY)[0].cells[0].value == 4
         server.stop()
         assert not answers(path)
-        with pytest.raises(ServiceUnavailable) as raised:
+        with pytest.raises(Unavailable) as raised:
             engine.compute(store=client, actor=admin, metrics=[METRICS["incidents_received"]], period=JULY)
         assert raised.value.status_code == 503 and "统计服务暂不可用" in raised.value.zh
         server = ThreadServer(path, store)  # restarted: the pooled connection is stale, a new one is made
@@ -282,7 +282,7 @@ def test_statistics_endpoints_answer_503_and_the_rest_of_the_app_works(app, clie
                 "/api/v1/stats/kpis/incidents_received/records?period=2026-07"):
         resp = client.get(url, headers=headers)
         assert resp.status_code == 503, (url, resp.text)
-        assert resp.json() == {"error": {"code": "service_unavailable", "message": "统计服务暂不可用，请稍后重试",
+        assert resp.json() == {"error": {"code": "unavailable", "message": "统计服务暂不可用，请稍后重试",
                                          "message_en": "Statistics service unavailable; please try again shortly"}}
         assert resp.headers["retry-after"] == "5"
     assert client.get("/api/v1/stats/kpis", headers=headers).status_code == 200  # definitions need no store
@@ -385,7 +385,7 @@ def test_a_killed_process_is_restarted_and_found_again(operational, process):
             now = client.ping()["pid"]
             if now != before:
                 break
-        except ServiceUnavailable:
+        except Unavailable:
             pass
         assert time.monotonic() < deadline, "the statistics process was not restarted"
         time.sleep(0.2)

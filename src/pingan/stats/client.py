@@ -10,7 +10,7 @@ Connections are pooled (a few idle ones are kept, one per thread while in use). 
 connection found dead — the statistics process was restarted — is replaced once and the
 statement sent again (every statement is a read, so that is safe). When the process cannot be
 reached, or does not answer within ``timeout``, the call raises
-:class:`~pingan.errors.ServiceUnavailable` (503, 统计服务暂不可用), which the app renders like
+:class:`~pingan.errors.Unavailable` (503, 统计服务暂不可用, ``Retry-After``), which the app renders like
 any domain error; nothing else in the app depends on the statistics process.
 """
 
@@ -22,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from pingan.errors import ServiceUnavailable
+from pingan.errors import Unavailable
 from pingan.stats import wire
 from pingan.stats.store import SyncReport
 
@@ -39,8 +39,13 @@ class StatementRefused(StatsError):
     """The statistics process refused a statement that is not a single read."""
 
 
-def unavailable() -> ServiceUnavailable:
-    return ServiceUnavailable("统计服务暂不可用，请稍后重试", "Statistics service unavailable; please try again shortly")
+RETRY_AFTER = 5  # seconds: the statistics process is restarted within about that
+
+
+def unavailable() -> Unavailable:
+    error = Unavailable("统计服务暂不可用，请稍后重试", "Statistics service unavailable; please try again shortly")
+    error.retry_after = RETRY_AFTER
+    return error
 
 
 class _Connection:

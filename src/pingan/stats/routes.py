@@ -40,7 +40,7 @@ OrgParam = Annotated[int | None, Query(ge=1, le=MAX_ID, description="restrict to
 
 def current_store() -> Store:
     """The statistics store — in a web worker, the client of the statistics process, whose
-    absence is a 503 (``ServiceUnavailable``) — as a dependency, so that tests can give their own."""
+    absence is a 503 (``errors.Unavailable``) — as a dependency, so that tests can give their own."""
     return get_store()
 
 
