@@ -45,8 +45,12 @@ def _install_error_handlers(app: FastAPI) -> None:
                 if request.headers.get("hx-request"):
                     return Response(status_code=401, headers={"HX-Redirect": f"/login?next={quote(target)}"})
                 return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
-            return _error_page(request, exc.status_code, exc.zh, exc.en)
-        return JSONResponse(exc.as_dict(), status_code=exc.status_code)
+            response = _error_page(request, exc.status_code, exc.zh, exc.en)
+        else:
+            response = JSONResponse(exc.as_dict(), status_code=exc.status_code)
+        if exc.retry_after is not None:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
@@ -110,7 +114,6 @@ def create_app(*, background_jobs: bool = True) -> FastAPI:
     from pingan.org import routes as org_routes
     from pingan.stats import pages as stats_pages
     from pingan.stats import routes as stats_routes
-    from pingan.stats.jobs import stats_sync_loop
     from pingan.stats.store import close_store
 
     @contextlib.asynccontextmanager
@@ -119,8 +122,8 @@ def create_app(*, background_jobs: bool = True) -> FastAPI:
         if background_jobs:
             settings = get_settings()
             tasks.append(asyncio.create_task(_escalation_loop(settings.escalation_interval_seconds)))
-            # Keep the statistics store current from the operational database (incremental).
-            tasks.append(asyncio.create_task(stats_sync_loop(settings.stats_sync_interval_seconds)))
+            # The statistics store is kept current by the statistics process (stats.server),
+            # not here: a web worker only holds its client.
             # Build the address index off the request path and keep it current from a
             # watcher thread, so that the first call taken after start-up does not wait.
             matcher.warm_up()
@@ -129,7 +132,7 @@ def create_app(*, background_jobs: bool = True) -> FastAPI:
             for task in tasks:
                 task.cancel()
             await asyncio.to_thread(matcher.stop_watching)
-            await asyncio.to_thread(close_store)
+        await asyncio.to_thread(close_store)  # the statistics client's idle connections
 
     app = FastAPI(
         title="Ping'an 平安 API",

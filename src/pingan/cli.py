@@ -18,15 +18,31 @@ console = Console()
 
 @app.command()
 def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
-          jobs: bool = typer.Option(True, help="run background jobs (escalation)")) -> None:
-    """Serve the web app and API. / 启动服务"""
+          jobs: bool = typer.Option(True, help="run background jobs (escalation, statistics sync)"),
+          stats: bool = typer.Option(True, help="start the statistics process (统计服务) as a child first; "
+                                                "--no-stats when it runs as a service of its own")) -> None:
+    """Serve the web app and API (and the statistics process). / 启动服务"""
     import os
+    import signal
+    import sys
 
     import uvicorn
 
+    from pingan.stats.server import StatsProcess
+
     os.environ["PINGAN_BACKGROUND_JOBS"] = "1" if jobs else "0"
-    uvicorn.run("pingan.asgi:app", host=host, port=port, workers=workers, log_level="warning",
-                access_log=False)
+    os.environ["PINGAN_STATS_SERVICE"] = "required"  # web workers read statistics from that process only
+    child = StatsProcess(sync=jobs) if stats else None
+    if child is not None:
+        child.start()  # answers before the first web worker starts
+    # uvicorn re-raises the SIGTERM it handled once it has shut down: exit through `finally`.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    try:
+        uvicorn.run("pingan.asgi:app", host=host, port=port, workers=workers, log_level="warning",
+                    access_log=False)
+    finally:
+        if child is not None:
+            child.stop()
 
 
 @db_app.command("upgrade")

@@ -42,11 +42,23 @@ class Settings:
     escalation_interval_seconds: float = 5.0
     city_code: str = "410700"
     # The statistics store (统计库): one DuckDB file per deployment, its memory cap and threads,
-    # and how often the server brings it up to date from the operational database.
+    # and how often the statistics process brings it up to date from the operational database.
     stats_path: str = str(VAR_DIR / "stats.duckdb")
     stats_memory_limit: str = "128MB"
     stats_threads: int = 2
     stats_sync_interval_seconds: float = 30.0
+    # The statistics process (统计服务, `pingan stats serve`) owns that file and answers on a Unix
+    # socket. Where a process reads statistics from (``stats.store.get_store``):
+    #   auto     — the statistics process when its socket answers, else the file in this process
+    #              (the CLI, tests, a one-process setup);
+    #   required — always the statistics process; unreachable → 503 (every web worker);
+    #   local    — always the file in this process.
+    stats_socket: str = str(VAR_DIR / "stats.sock")
+    stats_service: str = "auto"
+    stats_query_timeout_seconds: float = 120.0
+    # The statistics process runs at this nice value (0: normal priority), so that its full load
+    # yields the CPU to the web workers building their address index at start-up.
+    stats_nice: int = 10
 
 
 @lru_cache
@@ -62,4 +74,16 @@ def get_settings() -> Settings:
         stats_memory_limit=os.environ.get("PINGAN_STATS_MEMORY_LIMIT", "128MB"),
         stats_threads=int(os.environ.get("PINGAN_STATS_THREADS", "2")),
         stats_sync_interval_seconds=float(os.environ.get("PINGAN_STATS_SYNC_SECONDS", "30")),
+        stats_socket=os.environ.get("PINGAN_STATS_SOCKET") or str(VAR_DIR / "stats.sock"),
+        stats_service=_choice("PINGAN_STATS_SERVICE", ("auto", "required", "local")),
+        stats_query_timeout_seconds=float(os.environ.get("PINGAN_STATS_QUERY_TIMEOUT", "120")),
+        stats_nice=int(os.environ.get("PINGAN_STATS_NICE", "10")),
     )
+
+
+def _choice(name: str, allowed: tuple[str, ...]) -> str:
+    """An environment setting that must be one of ``allowed`` (the first is the default)."""
+    value = os.environ.get(name, "").strip().lower() or allowed[0]
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    return value

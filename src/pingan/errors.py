@@ -9,6 +9,7 @@ from __future__ import annotations
 class DomainError(Exception):
     status_code = 400
     code = "bad_request"
+    retry_after: int | None = None  # seconds, sent as Retry-After when set
 
     def __init__(self, zh: str, en: str, *, field: str | None = None, status_code: int | None = None):
         super().__init__(en)

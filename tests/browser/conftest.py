@@ -1,7 +1,8 @@
 """Browser-test fixtures: a real server on its own fresh database, and headless Chromium.
 
 The server is ``uvicorn pingan.asgi:app`` in a subprocess on a free loopback port, with the
-background jobs on. Its database is new for the run (an SQLite file, or a fresh PostgreSQL
+background jobs on, and the statistics process next to it (``stats.server.StatsProcess``, as
+``pingan serve`` starts it). Its database is new for the run (an SQLite file, or a fresh PostgreSQL
 database when PINGAN_TEST_DATABASE_URL is set), migrated with the real migrations and seeded
 with ``tests.factories.build_world`` in one committed unit of work. Chromium is Debian's
 (/usr/bin/chromium) driven by Playwright.
@@ -104,6 +105,10 @@ def live_server() -> Iterator[LiveServer]:
     port = _free_port()
     env = {**os.environ, "PINGAN_DATABASE_URL": url, "PINGAN_BACKGROUND_JOBS": "1", "PINGAN_STATS_SYNC_SECONDS": "1",
            "PINGAN_VAR_DIR": workdir, "PINGAN_SECRET_KEY": os.environ.get("PINGAN_SECRET_KEY", uuid.uuid4().hex)}
+    from pingan.stats.server import StatsProcess
+
+    stats = StatsProcess(socket_path=os.path.join(workdir, "stats.sock"), env=env)
+    stats.start()
     log = SERVER_LOG.open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "pingan.asgi:app", "--host", "127.0.0.1", "--port", str(port),
@@ -121,6 +126,7 @@ def live_server() -> Iterator[LiveServer]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        stats.stop()
         log.close()
         engine.dispose()
         drop()

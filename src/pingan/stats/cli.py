@@ -41,14 +41,16 @@ def register(app: typer.Typer) -> None:
 
     @app.command("stats")
     def stats(
-        kpi: str = typer.Argument(..., help="KPI slug (指标), or 'list', or 'sync'"),
+        kpi: str = typer.Argument(..., help="KPI slug (指标), or 'list', or 'sync', or 'serve' (the statistics "
+                                            "process, 统计服务)"),
         period: str = typer.Option(None, help="2026 | 2026-Q3 | 2026-07 | 2026-W05 | 2026-07-15 | A..B"),
         by: list[str] = typer.Option(None, help="dimension(s): station, branch, grid, month, hour, category …"),
         org: str = typer.Option(None, help="org unit code (机构代码); default the whole bureau"),
         full: bool = typer.Option(False, help="with 'sync': reload everything"),
         no_sync: bool = typer.Option(False, "--no-sync", help="do not bring the store up to date first"),
     ) -> None:
-        """Compute a KPI (统计指标) for a period, with 环比 and 同比; or 'list' the KPIs; or 'sync' the store."""
+        """Compute a KPI (统计指标) for a period, with 环比 and 同比; or 'list' the KPIs; or 'sync' the store;
+        or 'serve': run the statistics process (it owns the store; see `pingan serve --no-stats`)."""
         from sqlalchemy import select
 
         from pingan.auth.actor import Actor
@@ -57,11 +59,17 @@ def register(app: typer.Typer) -> None:
         from pingan.org.models import OrgUnit
         from pingan.org.repository import get_root
         from pingan.stats import engine
+        from pingan.stats.client import StatsError
         from pingan.stats.metrics import METRICS
         from pingan.stats.period import parse_period
-        from pingan.stats.store import get_store
+        from pingan.stats.store import StatsStore, get_store
         from pingan.stats.wording import number
 
+        if kpi == "serve":
+            from pingan.stats.server import main
+
+            main([])
+            return
         if kpi == "list":
             table = Table("slug", "指标", "KPI", "单位", "口径 / definition")
             for m in METRICS.values():
@@ -69,13 +77,19 @@ def register(app: typer.Typer) -> None:
             console.print(table)
             return
         if kpi == "sync" or not no_sync:
-            report = _sync(full and kpi == "sync")
-            console.print("[green]统计库已同步 / store synced[/green]: "
-                          + ", ".join(f"{s} {report.mode[s]} {n:,} rows" for s, n in report.rows.items())
+            try:
+                report = _sync(full and kpi == "sync")
+            except (DomainError, StatsError) as exc:
+                console.print(f"[red]{getattr(exc, 'zh', '统计库同步失败')}[/red] / {getattr(exc, 'en', exc)}")
+                raise typer.Exit(1)
+            store = get_store()
+            console.print("[green]统计库已同步 / store synced[/green]"
+                          + ("" if isinstance(store, StatsStore) else "（统计服务 / by the statistics process）")
+                          + ": " + ", ".join(f"{s} {report.mode[s]} {n:,} rows" for s, n in report.rows.items())
                           + f" in {report.seconds:.1f} s")
-            if get_store().path == ":memory:":
-                console.print("[yellow]统计库文件被服务进程占用，本次使用内存副本 / the store file is held by the "
-                              "server; this run used a private in-memory copy[/yellow]")
+            if isinstance(store, StatsStore) and store.path == ":memory:":
+                console.print("[yellow]统计库文件被另一进程占用，本次使用内存副本 / the store file is held by "
+                              "another process; this run used a private in-memory copy[/yellow]")
         if kpi == "sync":
             return
         if not period:
@@ -97,6 +111,9 @@ def register(app: typer.Typer) -> None:
         except DomainError as exc:
             console.print(f"[red]{exc.zh}[/red] / {exc.en}")
             raise typer.Exit(2)
+        except StatsError as exc:
+            console.print(f"[red]统计查询失败 / statistics query failed[/red]: {exc}")
+            raise typer.Exit(1)
         shown = result.period
         previous, last_year = shown.previous(), shown.last_year()
         table = Table(title=f"{metric.zh} / {metric.en} — {shown.label}（{shown.span}；单位 {metric.unit}）",

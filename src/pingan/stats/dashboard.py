@@ -39,7 +39,7 @@ from pingan.stats import engine, ranking
 from pingan.stats.engine import LAST_YEAR, PREVIOUS, Cell, Change, KpiResult
 from pingan.stats.metrics import METRICS, Kind, Metric
 from pingan.stats.period import Period, PeriodKind
-from pingan.stats.store import StatsStore
+from pingan.stats.store import Store
 
 # The figures the dashboards draw as charts (the cards show every declared KPI).
 DISTRIBUTION = ("accept_0_30s", "accept_30_60s", "accept_60_120s", "accept_120_180s", "accept_180_mores")
@@ -67,7 +67,7 @@ class Where:
     version: tuple | None = None
 
     @classmethod
-    def now(cls, store: StatsStore, period: Period, org_unit_id: int | None = None) -> Where:
+    def now(cls, store: Store, period: Period, org_unit_id: int | None = None) -> Where:
         """``period`` as counted now (to date), on the data the store holds now."""
         return cls(engine.to_date(store, period), org_unit_id, engine.data_version(store))
 
@@ -179,7 +179,7 @@ _cache: OrderedDict[tuple, list[KpiResult]] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
-def compute(*, store: StatsStore, actor: Actor, metrics: Sequence[Metric], where: Where,
+def compute(*, store: Store, actor: Actor, metrics: Sequence[Metric], where: Where,
             by: Sequence[str] = (), compare: bool = True,
             filters: dict[str, Any] | None = None) -> dict[str, KpiResult]:
     """``engine.compute`` for a dashboard, by slug; the same question within the same minute,
@@ -224,7 +224,7 @@ class CardGroup:
     figures: list[Figure] = field(default_factory=list)
 
 
-def cards(*, store: StatsStore, actor: Actor, where: Where) -> tuple[list[CardGroup], list[Figure]]:
+def cards(*, store: Store, actor: Actor, where: Where) -> tuple[list[CardGroup], list[Figure]]:
     """Every KPI for the whole scope with 同比 and 环比 (one grouped query per fact source): the
     cards by source, and the acceptance-time distribution."""
     wanted = card_metrics() + [METRICS[s] for s in DISTRIBUTION]
@@ -315,7 +315,7 @@ def _bucket_key(bucket: str, moment: datetime) -> str:
     return moment.strftime("%Y-%m") if bucket == "month" else moment.strftime("%Y-%m-%d")
 
 
-def trend(*, store: StatsStore, actor: Actor, where: Where, metric: Metric, lang: str) -> Series:
+def trend(*, store: Store, actor: Actor, where: Where, metric: Metric, lang: str) -> Series:
     """The KPI by month (or day, or hour) with last year's same span, cut to date like the cards."""
     bucket = bucket_of(where.period)
     result = compute(store=store, actor=actor, metrics=[metric], where=where, by=[bucket])[metric.slug]
@@ -331,7 +331,7 @@ def trend(*, store: StatsStore, actor: Actor, where: Where, metric: Metric, lang
     return Series(metric, bucket, figures)
 
 
-def by_dimension(*, store: StatsStore, actor: Actor, where: Where, metrics: Sequence[Metric], dimension: str,
+def by_dimension(*, store: Store, actor: Actor, where: Where, metrics: Sequence[Metric], dimension: str,
                  labels: dict[Any, str] | None = None, members: dict[Any, str] | None = None,
                  order: str = "key") -> dict[str, Series]:
     """Several KPIs cut by one dimension in one call: a series per KPI. ``members`` lists every
@@ -356,7 +356,7 @@ def by_dimension(*, store: StatsStore, actor: Actor, where: Where, metrics: Sequ
     return out
 
 
-def hours(*, store: StatsStore, actor: Actor, where: Where, lang: str) -> Series:
+def hours(*, store: Store, actor: Actor, where: Where, lang: str) -> Series:
     metric = METRICS[COUNT_KPI]
     members = {h: _hour_label(h, lang) for h in range(24)}
     return by_dimension(store=store, actor=actor, where=where, metrics=[metric], dimension="hour",
@@ -372,7 +372,7 @@ class UnitRanking:
     level: str
 
 
-def units(*, store: StatsStore, actor: Actor, where: Where, level: str, metrics: Sequence[Metric],
+def units(*, store: Store, actor: Actor, where: Where, level: str, metrics: Sequence[Metric],
           rank_metric: Metric, bottom: int = 3) -> tuple[dict[str, Series], UnitRanking]:
     """The KPIs by subordinate unit (branch, station or grid) with 同比, and the ranking on
     ``rank_metric`` with its change since the previous period — one engine call for both."""
@@ -403,7 +403,7 @@ class GridValues:
                 "href_last_year": self.href_last_year, "values": self.values}
 
 
-def grid_values(*, store: StatsStore, actor: Actor, where: Where, metric: Metric,
+def grid_values(*, store: Store, actor: Actor, where: Where, metric: Metric,
                 together: Sequence[Metric] = ()) -> GridValues:
     """The map's figures: [value, last year's value] per grid id (4,500 grids for a city: kept short)."""
     if "grid" not in metric.dimensions:
@@ -438,7 +438,7 @@ class PeerRank:
     bureau_change: int | None
 
 
-def station_view(*, store: StatsStore, actor: Actor, station_id: int, station_path: str,
+def station_view(*, store: Store, actor: Actor, station_id: int, station_path: str,
                  where: Where) -> tuple[list[CardGroup], list[Figure], list[PeerRank]]:
     """A station's cards and its rank on each KPI among the stations of its branch and of the
     whole bureau, from one bureau-wide computation by station.

@@ -36,7 +36,7 @@ from pingan.errors import NotFound, ValidationFailed
 from pingan.stats.facts import FactSource
 from pingan.stats.metrics import COMMON_DIMENSIONS, METRICS, Kind, Metric
 from pingan.stats.period import CALENDAR_MONTHS, Period
-from pingan.stats.store import StatsStore
+from pingan.stats.store import Store
 
 CURRENT, PREVIOUS, LAST_YEAR = "current", "previous", "last_year"
 NULL_KEY = "null"  # how a filter names a missing dimension value (no grid, no disposition yet)
@@ -99,7 +99,7 @@ class Scope:
     depth: int  # of the scope's root (the bureau is 1)
 
 
-def scope_for(*, store: StatsStore, actor: Actor, org_unit_id: int | None = None) -> Scope:
+def scope_for(*, store: Store, actor: Actor, org_unit_id: int | None = None) -> Scope:
     """The actor's jurisdiction, or the subtree of ``org_unit_id`` inside it (404 when outside)."""
     path = actor.org_path
     if org_unit_id is not None:
@@ -244,7 +244,7 @@ def _ts(moment: datetime) -> str:
     return f"TIMESTAMP '{moment.isoformat(sep=' ')}'"
 
 
-def to_date(store: StatsStore, period: Period, *, now: datetime | None = None) -> Period:
+def to_date(store: Store, period: Period, *, now: datetime | None = None) -> Period:
     """``period`` as counted now: a period that has not ended stops at the current minute (local
     time), and its baselines at the same point of theirs (see ``stats.period``)."""
     if now is None:
@@ -294,7 +294,7 @@ def baseline_bucket(current: Period, tag: str, bucket: str, key: Any) -> Any | N
     return None
 
 
-def data_version(store: StatsStore) -> tuple:
+def data_version(store: Store) -> tuple:
     """What the store holds, as of its last sync: each source's watermarks and row count. It
     changes when a sync brought changed rows (and only then)."""
     with store.reader() as cur:
@@ -304,7 +304,7 @@ def data_version(store: StatsStore) -> tuple:
 # --- compute --------------------------------------------------------------------------------------
 
 
-def compute(*, store: StatsStore, actor: Actor, metrics: Sequence[Metric], period: Period,
+def compute(*, store: Store, actor: Actor, metrics: Sequence[Metric], period: Period,
             by: Sequence[str] = (), compare: bool = True, org_unit_id: int | None = None,
             filters: dict[str, str | None] | None = None, now: datetime | None = None) -> list[KpiResult]:
     """Each KPI of ``metrics`` for ``period`` cut by ``by``, with 环比 and 同比 when ``compare``.
@@ -451,7 +451,7 @@ class DrillDown:
     ids: list[int]
 
 
-def drill_down(*, store: StatsStore, actor: Actor, metric: Metric, period: Period,
+def drill_down(*, store: Store, actor: Actor, metric: Metric, period: Period,
                filters: dict[str, str | None] | None = None, part: str = "numerator",
                org_unit_id: int | None = None, limit: int = 50, offset: int = 0,
                now: datetime | None = None) -> DrillDown:
@@ -492,7 +492,7 @@ def empty_value(metric: Metric) -> float | None:
     return 0.0 if metric.kind is Kind.COUNT else None
 
 
-def members(*, store: StatsStore, scope: Scope, level: str) -> dict[int, str]:
+def members(*, store: Store, scope: Scope, level: str) -> dict[int, str]:
     """Every branch, station or grid inside the scope, by id, with its name (those with no records too)."""
     with store.reader() as cur:
         if level == "grid":
@@ -514,7 +514,7 @@ class OrgNode:
     kind: str
 
 
-def children(*, store: StatsStore, scope: Scope) -> list[OrgNode]:
+def children(*, store: Store, scope: Scope) -> list[OrgNode]:
     """The org units directly below the scope's root (the next level down: the branches of the
     bureau, the stations of a branch …), in code order."""
     with store.reader() as cur:
@@ -531,7 +531,7 @@ FINGERPRINT_EXCLUDED = frozenset({"id", "updated_at"})
 FINGERPRINT_CHUNK = 100_000  # ids a read: the records counted in a yearly report pass in bounded pieces
 
 
-def record_fingerprints(*, store: StatsStore, actor: Actor, source: FactSource, periods: Sequence[Period],
+def record_fingerprints(*, store: Store, actor: Actor, source: FactSource, periods: Sequence[Period],
                         org_unit_id: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The ids (ascending, int64) and fingerprints (uint32) of every record of ``source`` inside
     the scope whose time falls in any of ``periods`` (a report's period and its baselines). The
@@ -564,7 +564,7 @@ def record_fingerprints(*, store: StatsStore, actor: Actor, source: FactSource, 
     return np.concatenate(ids), np.concatenate(fps)
 
 
-def synced_at(*, store: StatsStore, sources: Sequence[str]) -> datetime | None:
+def synced_at(*, store: Store, sources: Sequence[str]) -> datetime | None:
     """When the store last brought these sources up to date (UTC, naive): the figures it gives
     are those of the operational records as of then."""
     if not sources:

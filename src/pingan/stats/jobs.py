@@ -1,8 +1,13 @@
-"""Background job of the statistics module: keep the store current (增量同步)."""
+"""Keeping the statistics store current (增量同步): the sync the statistics process runs.
+
+``sync_store`` syncs a DuckDB store of this process from the operational database (read only);
+the statistics process (``stats.server``) calls it from its sync thread and on request.
+``run_sync`` is what a command asks for: the statistics process syncs its own store when this
+process reads through it, otherwise the store is synced here.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from functools import lru_cache
 
@@ -10,7 +15,7 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from pingan.stats.store import Progress, SyncReport
+from pingan.stats.store import Progress, StatsStore, SyncReport
 
 log = logging.getLogger("pingan.stats")
 
@@ -27,24 +32,22 @@ def _reader_engine(url: str) -> Engine:
     return get_engine()
 
 
-def run_sync(*, full: bool = False, progress: Progress | None = None) -> SyncReport:
-    """One sync of this process's store from the operational database (read only: nothing is
-    written to the operational database)."""
+def sync_store(store: StatsStore, *, full: bool = False, progress: Progress | None = None) -> SyncReport:
+    """One sync of ``store`` from the operational database (nothing is written to that database)."""
     from pingan.config import get_settings
-    from pingan.stats.store import get_store
 
     url = get_settings().database_url
     with Session(bind=_reader_engine(url)) as db:
-        return get_store().sync(db=db, full=full, scan_url=url, progress=progress)
+        return store.sync(db=db, full=full, scan_url=url, progress=progress)
 
 
-async def stats_sync_loop(interval: float) -> None:
-    """Sync at start-up, then every ``interval`` seconds; an error is logged and the loop goes on."""
-    while True:
-        try:
-            report = await asyncio.to_thread(run_sync)
-            if any(mode == "full" for mode in report.mode.values()):
-                log.info("stats: full sync %s in %.1f s", report.rows, report.seconds)
-        except Exception:  # keep the loop alive; the error is logged
-            log.exception("stats sync failed")
-        await asyncio.sleep(interval)
+def run_sync(*, full: bool = False, progress: Progress | None = None) -> SyncReport:
+    """One sync of this process's store (``stats.store.get_store``): asked of the statistics
+    process when that is where this process reads (``progress`` is then not reported), else here."""
+    from pingan.stats.client import StatsClient
+    from pingan.stats.store import get_store
+
+    store = get_store()
+    if isinstance(store, StatsClient):
+        return store.sync(full=full)
+    return sync_store(store, full=full, progress=progress)

@@ -39,7 +39,7 @@ from pingan.stats.metrics import METRICS, Kind, Metric
 from pingan.stats.period import Period, PeriodKind, parse_period, year
 from pingan.stats.report import Snapshot
 from pingan.stats.routes import current_store, parse_filters
-from pingan.stats.store import StatsStore
+from pingan.stats.store import Store
 from pingan.web.deps import get_db, require
 from pingan.web.routing import api_router
 from pingan.web.templating import render, request_language
@@ -63,11 +63,11 @@ def _report_org_choices(db: Session, actor: Actor) -> list:
     return [u for u in org_repository.list_org_units(db=db, actor=actor) if u.kind in REPORT_ORG_KINDS]
 
 
-def _default_period(store: StatsStore) -> str:
+def _default_period(store: Store) -> str:
     return str(datetime.now(ZoneInfo(store.timezone)).year)
 
 
-def _reports_page(request: Request, db: Session, actor: Actor, store: StatsStore, *, page: int = 1,
+def _reports_page(request: Request, db: Session, actor: Actor, store: Store, *, page: int = 1,
                   values: dict | None = None, error: DomainError | None = None, status_code: int = 200):
     rows, total = stats_repository.list_reports(db=db, actor=actor, limit=REPORTS_PAGE_SIZE,
                                                 offset=(page - 1) * REPORTS_PAGE_SIZE)
@@ -82,7 +82,7 @@ def _reports_page(request: Request, db: Session, actor: Actor, store: StatsStore
 @router.get("/stats/reports")
 def reports_page(request: Request, page: int = Query(1, ge=1, le=100_000),
                  actor: Actor = Depends(require(Perm.STATS_READ)), db: Session = Depends(get_db),
-                 store: StatsStore = Depends(current_store)):
+                 store: Store = Depends(current_store)):
     """工作综述：辖区内已签发的综述，签发新的综述。"""
     return _reports_page(request, db, actor, store, page=page)
 
@@ -90,7 +90,7 @@ def reports_page(request: Request, page: int = Query(1, ge=1, le=100_000),
 @router.post("/stats/reports")
 def issue_report_page(request: Request, period: str = Form("", max_length=40), org: str = Form("", max_length=12),
                       actor: Actor = Depends(require(Perm.STATS_REPORT)), db: Session = Depends(get_db),
-                      store: StatsStore = Depends(current_store)):
+                      store: Store = Depends(current_store)):
     """签发：冻结数据、生成文档，然后打开这份综述。"""
     values = {"period": period.strip(), "org": org.strip()}
     try:
@@ -143,7 +143,7 @@ def report_page(request: Request, report_id: ReportId, actor: Actor = Depends(re
 @router.get("/stats/reports/{report_id}/amendments")
 def report_amendments_fragment(request: Request, report_id: ReportId,
                                actor: Actor = Depends(require(Perm.STATS_READ)), db: Session = Depends(get_db),
-                               store: StatsStore = Depends(current_store)):
+                               store: Store = Depends(current_store)):
     """签发后的数据更正：计入本综述的记录有哪些变更，哪些数据现在会不同（现算现比，可能需数秒）。"""
     row = report_service.get(db=db, actor=actor, report_id=report_id, load=("figures", "records"))
     found = report_service.amendments(store=store, actor=actor, report=row)
@@ -299,7 +299,7 @@ def _categories(db: Session) -> dict:
     return {c.code: c for c in incident_repository.list_categories(db=db)}
 
 
-def _charts(*, store: StatsStore, categories: dict, actor: Actor, where: Where, lang: str, chart: Metric,
+def _charts(*, store: Store, categories: dict, actor: Actor, where: Where, lang: str, chart: Metric,
             map_metric: Metric, distribution, grid_table: list[Metric] | None = None) -> dict:
     """The figures every dashboard charts: trend, distribution, zone classes, hours, categories, map."""
     en = lang == "en"
@@ -341,7 +341,7 @@ def leadership_dashboard(
     org: OrgParam = None, chart: SlugParam = "", map: SlugParam = "", rank: SlugParam = "",
     level: str = Query("", max_length=10),
     actor: Actor = Depends(require(Perm.STATS_READ)), db: Session = Depends(get_db),
-    store: StatsStore = Depends(current_store),
+    store: Store = Depends(current_store),
 ):
     """统计看板：辖区（或所选单位）的指标卡、趋势、下级单位对比、分布、网格地图和排名。"""
     asked = period_from(period=period, kind=kind, year_text=year_text, quarter=quarter, month=month, week=week,
@@ -390,7 +390,7 @@ def grid_values(
     request: Request, kpi: SlugParam, period: str = Query(..., min_length=4, max_length=30),
     until: str = Query("", max_length=16), org: OrgParam = None,
     actor: Actor = Depends(require(Perm.STATS_READ)), db: Session = Depends(get_db),
-    store: StatsStore = Depends(current_store),
+    store: Store = Depends(current_store),
 ):
     """One KPI for every grid of the scope, for the map's KPI select (JSON, the shape it embeds)."""
     where = Where.now(store, dashboard.parse_until(until, parse_period(period)), org)
@@ -412,7 +412,7 @@ def station_dashboard(
     start: str = Query("", alias="from", max_length=10), end: str = Query("", alias="to", max_length=10),
     chart: SlugParam = "", map: SlugParam = "",
     actor: Actor = Depends(require(Perm.STATS_READ)), db: Session = Depends(get_db),
-    store: StatsStore = Depends(current_store),
+    store: Store = Depends(current_store),
 ):
     """派出所看板：本所指标、趋势、分布、网格（表格和地图），以及在分局和全局派出所中的排名。"""
     asked = period_from(period=period, kind=kind, year_text=year_text, quarter=quarter, month=month, week=week,
@@ -506,7 +506,7 @@ def figure_records(
     part: str = Query("numerator", pattern="^(numerator|denominator)$"), org: OrgParam = None,
     page: int = Query(1, ge=1, le=100_000),
     actor: Actor = Depends(require(Perm.STATS_READ)), db: Session = Depends(get_db),
-    store: StatsStore = Depends(current_store),
+    store: Store = Depends(current_store),
 ):
     """指标明细：构成一个数字的全部记录（已脱敏，分页），总数即该数字。"""
     metric = engine.get_metric(kpi)

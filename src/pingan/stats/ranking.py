@@ -17,7 +17,7 @@ from pingan.errors import ValidationFailed
 from pingan.stats import engine
 from pingan.stats.metrics import Kind, Metric
 from pingan.stats.period import Period
-from pingan.stats.store import StatsStore
+from pingan.stats.store import Store
 
 LEVELS: dict[str, tuple[str, str]] = {"branch": ("分局", "branch"), "station": ("派出所", "station"),
                                       "grid": ("网格", "grid")}
@@ -66,7 +66,7 @@ def check_level(metric: Metric, level: str) -> None:
                                f"level: {metric.slug} cannot be ranked by {level}", field="level")
 
 
-def rank(*, store: StatsStore, actor: Actor, metric: Metric, period: Period, level: str, bottom: int = 3,
+def rank(*, store: Store, actor: Actor, metric: Metric, period: Period, level: str, bottom: int = 3,
          org_unit_id: int | None = None, now: datetime | None = None) -> Ranking:
     """Rank the units of ``level`` on ``metric`` for ``period`` (see the module docstring); a
     period not yet ended is ranked to date, against its previous period cut to match."""

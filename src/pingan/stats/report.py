@@ -58,7 +58,7 @@ from pingan.stats.facts import SOURCES
 from pingan.stats.metrics import METRICS, Kind, Metric
 from pingan.stats.period import Period, PeriodKind
 from pingan.stats.ranking import competition_ranks
-from pingan.stats.store import StatsStore
+from pingan.stats.store import Store
 
 SNAPSHOT_VERSION = 1
 TOTAL, TREND, UNITS = "", "trend", "units"  # abstract cuts, resolved for each org unit and period
@@ -628,7 +628,7 @@ def _empty(metric: Metric, total: Figure | None, unit: OrgNode) -> Figure:
                   last_year=baseline(total.last_year if total else None))
 
 
-def gather(*, store: StatsStore, actor: Actor, org: OrgNode, org_code: str, period: Period, issued_at: datetime,
+def gather(*, store: Store, actor: Actor, org: OrgNode, org_code: str, period: Period, issued_at: datetime,
            sections: Sequence[ReportSection] | None = None) -> Snapshot:
     """Every figure the outline needs for ``org`` (inside the actor's jurisdiction: 404 when not)
     and ``period`` — which must be cut already (``engine.to_date``): it is used as given."""
@@ -753,7 +753,7 @@ def compose(snapshot: Snapshot, sections: Sequence[ReportSection] | None = None)
 RecordSet = dict[str, tuple[np.ndarray, np.ndarray]]  # source → (ids ascending, fingerprints)
 
 
-def records_counted(*, store: StatsStore, actor: Actor, snapshot: Snapshot) -> RecordSet:
+def records_counted(*, store: Store, actor: Actor, snapshot: Snapshot) -> RecordSet:
     """The records of every fact source the snapshot's KPIs read, inside its scope, in its
     period or either baseline, with their fingerprints (``engine.record_fingerprints``)."""
     period = snapshot.period

@@ -18,7 +18,7 @@ from pingan.stats import engine, ranking
 from pingan.stats.metrics import METRICS
 from pingan.stats.period import parse_period
 from pingan.stats.schemas import KpiRead, KpiValues, PeriodRead, RankingRead, RecordsRead
-from pingan.stats.store import StatsStore, get_store
+from pingan.stats.store import Store, get_store
 from pingan.web.deps import get_db, require
 from pingan.web.routing import api_router
 
@@ -26,7 +26,8 @@ router = api_router(tags=["stats"])
 
 _ERRORS = {403: {"description": "role may not read statistics"},
            404: {"description": "org unit not found or outside jurisdiction"},
-           422: {"description": "invalid period, KPI, dimension or filter"}}
+           422: {"description": "invalid period, KPI, dimension or filter"},
+           503: {"description": "statistics service (the statistics process) unavailable"}}
 
 Slug = Annotated[str, Path(min_length=1, max_length=60, pattern=r"^[a-z0-9_]+$")]
 PeriodParam = Annotated[str, Query(min_length=4, max_length=30, description=(
@@ -37,8 +38,9 @@ FilterParam = Annotated[list[str] | None, Query(alias="filter", description=(
 OrgParam = Annotated[int | None, Query(ge=1, le=MAX_ID, description="restrict to this org unit's subtree")]
 
 
-def current_store() -> StatsStore:
-    """The statistics store (a dependency, so that tests can give their own)."""
+def current_store() -> Store:
+    """The statistics store — in a web worker, the client of the statistics process, whose
+    absence is a 503 (``errors.Unavailable``) — as a dependency, so that tests can give their own."""
     return get_store()
 
 
@@ -68,7 +70,7 @@ def kpi_values(
     kpi: Annotated[list[str] | None, Query(description="KPI slugs (all when none)")] = None,
     by: ByParam = None, filters: FilterParam = None, org: OrgParam = None,
     compare: bool = Query(True, description="with 环比 (previous period) and 同比 (same period last year)"),
-    actor: Actor = Depends(require(Perm.STATS_READ)), store: StatsStore = Depends(current_store),
+    actor: Actor = Depends(require(Perm.STATS_READ)), store: Store = Depends(current_store),
 ) -> list[KpiValues]:
     """KPIs for a period, cut by dimensions, with 环比 and 同比 (one grouped query per fact source)."""
     metrics = [engine.get_metric(s) for s in _by(kpi)] or list(METRICS.values())
@@ -81,7 +83,7 @@ def kpi_values(
 def kpi_value(
     slug: Slug, period: PeriodParam, by: ByParam = None, filters: FilterParam = None, org: OrgParam = None,
     compare: bool = Query(True), actor: Actor = Depends(require(Perm.STATS_READ)),
-    store: StatsStore = Depends(current_store),
+    store: Store = Depends(current_store),
 ) -> KpiValues:
     """One KPI for a period, cut by dimensions, with 环比 and 同比."""
     metric = engine.get_metric(slug, field_name="slug")
@@ -97,7 +99,7 @@ def kpi_records(
                       description="for a rate: the numerator's records or the denominator's"),
     limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=10_000_000),
     actor: Actor = Depends(require(Perm.STATS_READ)), db: Session = Depends(get_db),
-    store: StatsStore = Depends(current_store),
+    store: Store = Depends(current_store),
 ) -> RecordsRead:
     """The records behind one figure (明细), filtered exactly as counted: ``total`` is the figure."""
     metric = engine.get_metric(slug, field_name="slug")
@@ -115,7 +117,7 @@ def kpi_ranking(
     slug: Slug, period: PeriodParam,
     level: str = Query("station", description="branch | station | grid"),
     bottom: int = Query(3, ge=0, le=50, description="how many of the last to name"), org: OrgParam = None,
-    actor: Actor = Depends(require(Perm.STATS_READ)), store: StatsStore = Depends(current_store),
+    actor: Actor = Depends(require(Perm.STATS_READ)), store: Store = Depends(current_store),
 ) -> RankingRead:
     """Branches, stations or grids ranked on a KPI, with the change in rank since the previous period."""
     result = ranking.rank(store=store, actor=actor, metric=engine.get_metric(slug, field_name="slug"), period=parse_period(period),
@@ -152,7 +154,7 @@ def _download(data: bytes, media_type: str, report, suffix: str) -> Response:
 
 @router.post("/stats/reports", status_code=201, response_model=ReportRead, responses=_REPORT_ERRORS)
 def issue_report(body: ReportCreate, actor: Actor = Depends(require(Perm.STATS_REPORT)),
-                 db: Session = Depends(get_db), store: StatsStore = Depends(current_store)) -> ReportRead:
+                 db: Session = Depends(get_db), store: Store = Depends(current_store)) -> ReportRead:
     """Issue the work summary of an org unit for a period, and freeze it (签发): the .docx, every
     figure and the records counted are kept as issued. A period not yet ended is counted to now."""
     row = service.issue(db=db, store=store, actor=actor, period=body.period, org_unit_id=body.org)
@@ -169,7 +171,7 @@ def list_reports(org: OrgParam = None, limit: int = Query(50, ge=1, le=200), off
 
 @router.get("/stats/reports/{report_id}", response_model=ReportRead, responses=_REPORT_ERRORS)
 def read_report(report_id: ReportId, actor: Actor = Depends(require(Perm.STATS_READ)),
-                db: Session = Depends(get_db), store: StatsStore = Depends(current_store)) -> ReportRead:
+                db: Session = Depends(get_db), store: Store = Depends(current_store)) -> ReportRead:
     """An issued report: every figure as frozen, its definitions, and its amendments — the records
     counted in it amended or added since, and the figures that would change now."""
     row = service.get(db=db, actor=actor, report_id=report_id, load=("figures", "definitions", "records"))
@@ -183,7 +185,7 @@ def report_amended_records(
     source: str = Query("incident", min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$"),
     limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=10_000_000),
     actor: Actor = Depends(require(Perm.STATS_READ)), db: Session = Depends(get_db),
-    store: StatsStore = Depends(current_store),
+    store: Store = Depends(current_store),
 ) -> ReportRecordsRead:
     """The records counted in a report and amended since issue ('changed'), counted now but not
     then ('added'), or then but not now ('removed'), newest id first."""

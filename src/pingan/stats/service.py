@@ -54,7 +54,7 @@ from pingan.stats.engine import OrgNode
 from pingan.stats.facts import SOURCES
 from pingan.stats.models import StatsReport
 from pingan.stats.period import Period, parse_period
-from pingan.stats.store import StatsStore
+from pingan.stats.store import Store
 
 # The steps of an issue, in order, for a progress bar: (key, 中文, English).
 STEPS = (("figures", "计算指标", "figures"), ("compose", "编排文稿", "composing"), ("charts", "绘制图表", "charts"),
@@ -68,7 +68,7 @@ def _not_found() -> NotFound:
     return NotFound("机构不存在或不在辖区内", "No such org unit in your jurisdiction", field="org")
 
 
-def issue(*, db: Session, store: StatsStore, actor: Actor, period: str | Period, org_unit_id: int | None = None,
+def issue(*, db: Session, store: Store, actor: Actor, period: str | Period, org_unit_id: int | None = None,
           now: datetime | None = None, progress: Progress | None = None) -> StatsReport:
     """Issue (and so freeze) the work summary of an org unit for a period (see the module
     docstring). 403 without ``stats.report``; 404 for an org unit outside the jurisdiction;
@@ -161,14 +161,14 @@ def _unchecked(then: summary.Snapshot, zh: str, en: str) -> Amendments:
                       problem=(zh, en))
 
 
-def record_changes(*, store: StatsStore, actor: Actor, report: StatsReport) -> list[summary.RecordChanges]:
+def record_changes(*, store: Store, actor: Actor, report: StatsReport) -> list[summary.RecordChanges]:
     """How the records counted in the report differ now (needs ``figures`` and ``records`` loaded)."""
     then = summary.Snapshot.from_json(report.figures)
     now = summary.records_counted(store=store, actor=actor, snapshot=then)
     return summary.compare_records(summary.decode_records(report.records), now)
 
 
-def amendments(*, store: StatsStore, actor: Actor, report: StatsReport) -> Amendments:
+def amendments(*, store: Store, actor: Actor, report: StatsReport) -> Amendments:
     """The records amended since issue and the figures that would change now (needs ``figures``
     and ``records`` loaded)."""
     then = summary.Snapshot.from_json(report.figures)
@@ -188,7 +188,7 @@ def amendments(*, store: StatsStore, actor: Actor, report: StatsReport) -> Amend
                       records=records, figures=summary.compare_figures(then, now), kpis=then.kpis)
 
 
-def amended_records(*, db: Session, store: StatsStore, actor: Actor, report: StatsReport, change: str,
+def amended_records(*, db: Session, store: Store, actor: Actor, report: StatsReport, change: str,
                     source: str = "incident", limit: int = 50, offset: int = 0) -> tuple[list[int], int, list]:
     """The records of one kind of amendment ('added', 'removed', 'changed'): a page of their ids,
     how many there are, and those still readable through their domain's repository (masked,

@@ -18,9 +18,16 @@ Feeding it (``sync``):
   rows are read (through the session, from indexes) and replace their old versions.
 
 DuckDB's memory is capped (``memory_limit``, default 128 MB) and it runs on ``threads``
-threads; the server process holds the file (DuckDB lets one process write it). A second
-process that finds it locked gets a private in-memory store filled from scratch
-(``open_store``), and says so.
+threads. One process holds the file (DuckDB lets one process write it): the statistics process
+(``stats.server``, ``pingan stats serve``), which syncs it and answers every other process's
+statements over a Unix socket (``stats.client``). Code asks for "the store" with
+:func:`get_store` and gets whatever satisfies :class:`Store` — this DuckDB store or the client —
+according to ``Settings.stats_service``. A process that finds the file locked without a
+statistics process to ask gets a private in-memory store filled from scratch (``open_store``),
+and says so.
+
+DuckDB is imported when a ``StatsStore`` is first opened, not with this module, so that a web
+worker (which only ever holds the client) never loads it.
 """
 
 from __future__ import annotations
@@ -30,15 +37,14 @@ import importlib.util
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-import duckdb
 import numpy as np
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
@@ -46,6 +52,9 @@ from sqlalchemy.orm import Session
 
 from pingan.stats import repository
 from pingan.stats.facts import SOURCES, FactSource
+
+if TYPE_CHECKING:
+    import duckdb
 
 log = logging.getLogger("pingan.stats")
 
@@ -59,6 +68,33 @@ def _extension_directory() -> str | None:
     if spec is None or not spec.submodule_search_locations:
         return None
     return str(Path(next(iter(spec.submodule_search_locations))) / "extensions")
+
+
+class Cursor(Protocol):
+    """What the engine needs of a cursor: DuckDB's, or the statistics client's."""
+
+    def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> Cursor: ...
+
+    def fetchone(self) -> tuple | None: ...
+
+    def fetchall(self) -> list[tuple]: ...
+
+
+class Store(Protocol):
+    """What the engine, rankings, pages and reports need of "the store": a cursor for one thread
+    (``with store.reader() as cur``) and the time zone periods are counted in."""
+
+    timezone: str
+
+    def reader(self) -> AbstractContextManager[Cursor]: ...
+
+    def close(self) -> None: ...
+
+
+def _duckdb():
+    import duckdb
+
+    return duckdb
 
 
 def _layout_hash(source: FactSource, timezone: str) -> str:
@@ -78,7 +114,7 @@ def _transaction(connection: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckD
         except BaseException:
             try:
                 con.execute("ROLLBACK")
-            except duckdb.Error:  # already rolled back by the failure itself
+            except _duckdb().Error:  # already rolled back by the failure itself
                 pass
             raise
         con.execute("COMMIT")
@@ -110,7 +146,7 @@ class StatsStore:
             config["extension_directory"] = ext
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._con = duckdb.connect(self.path, config=config)
+        self._con = _duckdb().connect(self.path, config=config)
         self._con.execute("SET TimeZone = 'UTC'")
         self._write = threading.Lock()
         self._dimension_fingerprint: tuple | None = None
@@ -274,7 +310,7 @@ class StatsStore:
                 schema = "op.public"
             else:
                 return False
-        except duckdb.Error as exc:
+        except _duckdb().Error as exc:
             log.warning("stats: DuckDB cannot attach the operational database (%s); reading rows instead", exc)
             return False
         sql = str(source.rows(None).compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
@@ -385,7 +421,7 @@ def _naive_utc(value: datetime | str | None) -> datetime | None:
 
 # --- the process's store --------------------------------------------------------------------------
 
-_store: StatsStore | None = None
+_store: Store | None = None
 _store_lock = threading.Lock()
 
 
@@ -394,26 +430,34 @@ def open_store(*, path: str, memory_limit: str, threads: int, timezone: str) -> 
     (``store.path == ':memory:'``) that the caller fills with a full sync."""
     try:
         return StatsStore(path=path, memory_limit=memory_limit, threads=threads, timezone=timezone)
-    except duckdb.IOException as exc:
+    except _duckdb().IOException as exc:
         log.warning("stats: %s is held by another process (%s); using a private in-memory store", path, exc)
         return StatsStore(path=None, memory_limit=memory_limit, threads=threads, timezone=timezone)
 
 
-def get_store() -> StatsStore:
-    """This process's statistics store (opened on first use from the settings)."""
+def get_store() -> Store:
+    """This process's statistics store, chosen once by ``Settings.stats_service``: the client of
+    the statistics process (``required``, or ``auto`` when its socket answers), else the DuckDB
+    file opened in this process (``local``, or ``auto`` with no statistics process)."""
     global _store
     with _store_lock:
         if _store is None:
             from pingan.config import get_settings
+            from pingan.stats.client import StatsClient, answers
 
             settings = get_settings()
-            _store = open_store(path=settings.stats_path, memory_limit=settings.stats_memory_limit,
-                                threads=settings.stats_threads, timezone=settings.timezone)
+            mode = settings.stats_service
+            if mode == "required" or (mode == "auto" and answers(settings.stats_socket)):
+                _store = StatsClient(settings.stats_socket, timezone=settings.timezone,
+                                     timeout=settings.stats_query_timeout_seconds)
+            else:
+                _store = open_store(path=settings.stats_path, memory_limit=settings.stats_memory_limit,
+                                    threads=settings.stats_threads, timezone=settings.timezone)
         return _store
 
 
 def close_store() -> None:
-    """Close this process's store (server shutdown, tests)."""
+    """Close this process's store or client (shutdown, tests); the next ``get_store`` chooses again."""
     global _store
     with _store_lock:
         if _store is not None:
