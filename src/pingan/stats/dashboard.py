@@ -186,7 +186,7 @@ def compute(*, store: Store, actor: Actor, metrics: Sequence[Metric], where: Whe
     on the same data, is answered from the last answer (see the module docstring)."""
     metrics = list(dict.fromkeys(metrics))
     version = where.version if where.version is not None else engine.data_version(store)
-    key = (id(store), store.path, version, int(time.time() // 60), actor.org_path,
+    key = (id(store), version, int(time.time() // 60), actor.org_path,
            tuple(m.slug for m in metrics), where.period, where.org_unit_id, tuple(by), compare,
            tuple(sorted((filters or {}).items())))
     with _cache_lock:
