@@ -221,6 +221,33 @@ def test_incremental_sync_picks_up_a_changed_incident_and_a_new_callback(db, wor
     assert values(store, admin)["satisfaction_rate"][0].denominator == 4  # i3 reached now
 
 
+def test_a_call_taken_while_a_sync_runs_waits_for_the_next_sync(db, world, july, store, admin, monkeypatch):
+    """Calls keep coming while a sync reads: one committed right after the sync read its marks
+    is not loaded by it (it is past the marks), so the sync stays incremental — it does not find
+    one row too many and reload everything — and the next sync brings the call in."""
+    from dataclasses import replace
+
+    from pingan.stats import repository as stats_repository
+    from pingan.stats.facts import INCIDENTS, SOURCES
+
+    store.sync(db=db)
+    taken = []
+
+    def marks_then_a_call(session):
+        marks = stats_repository.incident_marks(session)
+        if not taken:
+            taken.append(make_incident(db, world, at="2026-07-21 08:00:00", side="a"))
+        return marks
+
+    monkeypatch.setitem(SOURCES, "incident", replace(INCIDENTS, marks=marks_then_a_call))
+    report = store.sync(db=db)
+    assert report.mode == {"incident": "incremental"}
+    assert values(store, admin)["incidents_received"][0].value == 5  # the new call is not in yet
+    monkeypatch.setitem(SOURCES, "incident", INCIDENTS)
+    assert store.sync(db=db).mode == {"incident": "incremental"}
+    assert values(store, admin)["incidents_received"][0].value == 6
+
+
 def test_a_deleted_incident_makes_the_next_sync_reload(db, world, july, store, admin):
     store.sync(db=db)
     db.delete(july["i5"])

@@ -59,7 +59,8 @@ class FactSource:
     dimensions: tuple[Dimension, ...]
     rows: Callable[[Select | CompoundSelect | None], Select]  # the fact rows (all, or those whose id is in the select)
     marks: Callable[[Session], dict[str, Any]]  # the current watermarks
-    changed_ids: Callable[[dict[str, Any]], Select | CompoundSelect]  # ids changed since the watermarks
+    # ids changed since the first watermarks and not past the second (this sync's own marks)
+    changed_ids: Callable[[dict[str, Any], dict[str, Any]], Select | CompoundSelect]
     # The records behind a figure, read back through the owning domain's repository
     # (jurisdiction-filtered, personal data masked): (db, actor, ids) → API rows in id order.
     list_records: Callable[[Session, Any, list[int]], list]

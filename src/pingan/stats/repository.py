@@ -10,7 +10,10 @@ Change detection (增量同步) for incidents: a row is re-read when its ``updat
 the watermark less a safety margin (a transaction that stamped its rows before another
 committed still gets picked up), when its id is past the highest id seen (rows written with
 an old ``updated_at``, e.g. by the demo writer), or when it received a callback since
-(callbacks do not touch the incident row).
+(callbacks do not touch the incident row). A sync reads nothing past its own marks: a record
+committed while it runs is left for the next one, so the rows loaded always add up to the count
+it compares with (under a steady stream of calls a count that never agreed would reload the
+store in full every time).
 """
 
 from __future__ import annotations
@@ -57,26 +60,33 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def incident_marks(db: Session) -> dict[str, Any]:
-    """The current watermarks: highest updated_at, incident id and callback id, and the row count."""
+    """The current watermarks: highest incident id, the row count up to it, highest updated_at and
+    callback id. Records keep being written while they are read, each statement seeing the latest
+    commits: the count is of the ids up to the highest one read first, and a sync reads no record
+    past these marks (``incident_changed_ids``), so what it loads adds up to the count."""
     # one aggregate a query: each max() is then read off its index
+    max_id = db.scalar(select(func.max(Incident.id))) or 0
+    count = db.scalar(select(func.count()).select_from(Incident).where(Incident.id <= max_id))
     updated = db.scalar(select(func.max(Incident.updated_at)))
-    max_id = db.scalar(select(func.max(Incident.id)))
-    count = db.scalar(select(func.count()).select_from(Incident))
     max_callback = db.scalar(select(func.max(Callback.id)))
     if isinstance(updated, str):  # SQLite returns max() of a datetime column as text
         updated = datetime.fromisoformat(updated)
-    return {"updated_at": _iso(updated), "max_id": max_id or 0, "max_callback_id": max_callback or 0,
+    return {"updated_at": _iso(updated), "max_id": max_id, "max_callback_id": max_callback or 0,
             "count": count or 0}
 
 
-def incident_changed_ids(marks: dict[str, Any]) -> CompoundSelect:
-    """Ids of the incidents changed since the watermarks ``marks`` (see the module docstring)."""
+def incident_changed_ids(marks: dict[str, Any], upto: dict[str, Any]) -> CompoundSelect:
+    """Ids of the incidents changed since the watermarks ``marks`` and not past ``upto`` (the
+    marks of this sync: what was written after them waits for the next one; see the module
+    docstring)."""
     since = datetime.fromisoformat(marks["updated_at"]) - SAFETY_MARGIN if marks.get("updated_at") else None
     changed = [Incident.id > marks.get("max_id", 0)]
     if since is not None:
         changed.append(Incident.updated_at > since)
-    return union(select(Incident.id).where(or_(*changed)),
-                 select(Callback.incident_id).where(Callback.id > marks.get("max_callback_id", 0)))
+    return union(select(Incident.id).where(or_(*changed), Incident.id <= upto["max_id"]),
+                 select(Callback.incident_id).where(Callback.id > marks.get("max_callback_id", 0),
+                                                    Callback.id <= upto["max_callback_id"],
+                                                    Callback.incident_id <= upto["max_id"]))
 
 
 # --- dimensions ---------------------------------------------------------------------------------

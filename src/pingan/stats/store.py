@@ -342,7 +342,7 @@ class StatsStore:
                      progress: Progress | None) -> tuple[int, bool]:
         """Re-read the rows changed since ``marks``; (rows written, counts agree afterwards)."""
         new_marks = source.marks(db)
-        rows = [tuple(r) for r in db.execute(source.rows(source.changed_ids(marks)))]
+        rows = [tuple(r) for r in db.execute(source.rows(source.changed_ids(marks, new_marks)))]
         if progress:
             progress(source.name, 0, len(rows))
         with _transaction(self._con) as con:
