@@ -40,6 +40,8 @@ class Settings:
         default_factory=lambda: {1: 30, 2: 60, 3: 120, 4: 300}
     )
     escalation_interval_seconds: float = 5.0
+    # calls a worker takes at once (the rest queue on its event loop; see incident.routes)
+    intake_concurrency: int = 2
     city_code: str = "410700"
     # The statistics store (统计库): one DuckDB file per deployment, its memory cap and threads,
     # and how often the statistics process brings it up to date from the operational database.
@@ -70,6 +72,7 @@ def get_settings() -> Settings:
         tile_url=os.environ.get("PINGAN_TILE_URL", ""),
         cookie_secure=os.environ.get("PINGAN_COOKIE_SECURE", "") == "1",
         city_code=os.environ.get("PINGAN_CITY_CODE", "410700"),
+        intake_concurrency=max(1, int(os.environ.get("PINGAN_INTAKE_CONCURRENCY", "2"))),
         stats_path=os.environ.get("PINGAN_STATS_PATH") or str(VAR_DIR / "stats.duckdb"),
         stats_memory_limit=os.environ.get("PINGAN_STATS_MEMORY_LIMIT", "128MB"),
         stats_threads=int(os.environ.get("PINGAN_STATS_THREADS", "2")),
