@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from pingan.geo import repository
 from pingan.geo.divisions import DivisionIndex, clean_text, get_index
+from pingan.runtime import release_memory, settle_heap
 
 log = logging.getLogger("pingan.geo")
 
@@ -768,15 +769,6 @@ def invalidate() -> None:
     _dirty = True
 
 
-def _release_memory() -> None:
-    """Hand freed memory (a build's row buffers, a replaced index) back to the OS (glibc keeps
-    it otherwise)."""
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: nothing to do
-        pass
-
-
 _mmap_threshold_fixed = False
 
 
@@ -809,7 +801,7 @@ def _build(db: Session, signature, between_batches=None) -> AddressIndex:
         repository.iter_address_index_rows(db=db, between_batches=between_batches),
         repository.grid_org_paths(db=db), repository.community_names(db=db), signature,
     )
-    _release_memory()
+    release_memory()
     log.info("address index: %d rows in %.2fs", index.n, time.perf_counter() - started)
     return index
 
@@ -845,7 +837,8 @@ def _rebuild_in_background(signature=None) -> None:
         # The replaced index is freed here (unless a request still holds it): hand its memory
         # back as well, or each rebuild leaves the process about one index larger.
         del old, fresh
-        _release_memory()
+        release_memory()
+        settle_heap()  # the new index out of the cycle collector's way (pingan.runtime)
     except Exception:  # the old index keeps serving; the next check retries
         log.exception("address index rebuild failed")
     finally:

@@ -210,11 +210,17 @@ class _Aggregates:
         fn = "avg({m})" if metric.kind is Kind.MEAN else f"quantile_cont({{m}}, {float(metric.quantile)})"
         return n, None, self._add(fn.format(m=f"CASE WHEN {rows} THEN {metric.measure} END"))
 
-    def values(self, i: int, row: tuple | None) -> tuple:
-        """(n, d, v) of metric ``i`` from one result row's aggregates (Nones when no row)."""
-        if row is None:
-            return None, None, None
-        return tuple(None if c is None else row[c] for c in self.slots[i])
+
+
+_NO_ROWS: dict[str, tuple] = {}
+
+
+def _slot_values(slots: tuple[int, int | None, int | None], row: tuple | None) -> tuple:
+    """(n, d, v) of one KPI from one result row's aggregates (Nones when the cut had no rows)."""
+    if row is None:
+        return None, None, None
+    n, d, v = slots
+    return row[n], None if d is None else row[d], None if v is None else row[v]
 
 
 def _value(metric: Metric, n, d, v) -> tuple[float | None, float | None, float | None]:
@@ -329,20 +335,24 @@ def compute(*, store: Store, actor: Actor, metrics: Sequence[Metric], period: Pe
             groups, first = _grouped(cur, source, aggregates, periods, by, scope, filters, period)
             missing = {tag for tag, p in periods if first is None or p.stop <= first}
             labels = _labels(cur, by, [k for k in groups])
+            # A grid cut is thousands of keys × KPIs × three periods: the loop below is kept plain.
+            columns = [(results[m.slug].cells, m, aggregates.slots[i]) for i, m in enumerate(group)]
+            compare_previous = compare and PREVIOUS not in missing
+            compare_last_year = compare and LAST_YEAR not in missing
             for key in _keys(by, groups, period):
-                for i, m in enumerate(group):
-                    vals = {}
-                    for tag, _ in periods:
-                        row = groups.get(key, {}).get(tag)
-                        vals[tag] = _value(m, *aggregates.values(i, row))
-                    value, num, den = vals[CURRENT]
-                    cell = Cell(key=dict(zip(by, key)), labels={d: labels.get((d, k), _plain_label(k))
-                                                                for d, k in zip(by, key)},
-                                value=value, numerator=num, denominator=den)
+                rows = groups.get(key, _NO_ROWS)
+                current, previous, last_year = rows.get(CURRENT), rows.get(PREVIOUS), rows.get(LAST_YEAR)
+                cell_labels = {d: labels.get((d, k), _plain_label(k)) for d, k in zip(by, key)}
+                for cells, m, slots in columns:
+                    value, num, den = _value(m, *_slot_values(slots, current))
+                    cell = Cell(key=dict(zip(by, key)), labels=dict(cell_labels), value=value, numerator=num,
+                                denominator=den)
                     if compare:
-                        cell.previous = change(value, None if PREVIOUS in missing else vals[PREVIOUS][0])
-                        cell.last_year = change(value, None if LAST_YEAR in missing else vals[LAST_YEAR][0])
-                    results[m.slug].cells.append(cell)
+                        cell.previous = change(value, _value(m, *_slot_values(slots, previous))[0]
+                                               if compare_previous else None)
+                        cell.last_year = change(value, _value(m, *_slot_values(slots, last_year))[0]
+                                                if compare_last_year else None)
+                    cells.append(cell)
     return [results[m.slug] for m in metrics]
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from pingan.incident.models import Disposition, Satisfaction
-from pingan.stats.facts import INCIDENTS, FactSource, zone_target_case
+from pingan.stats.facts import INCIDENTS, FactSource
 
 
 class Kind(StrEnum):
@@ -100,7 +100,7 @@ RESPONSE_DIMENSIONS = COMMON_DIMENSIONS + ("grid", "zone_class", "category", "to
 NOT_VALID = (Disposition.INVALID_CALL, Disposition.DUPLICATE, Disposition.FALSE_REPORT)
 REACHED = (Satisfaction.SATISFIED, Satisfaction.BASICALLY, Satisfaction.UNSATISFIED)
 SATISFIED = (Satisfaction.SATISFIED, Satisfaction.BASICALLY)
-ZONE_TARGET = zone_target_case("f.zone_class")
+ZONE_TARGET = "f.zone_target_s"  # derived when rows are loaded (facts.INCIDENTS)
 
 
 def _in(values) -> str:

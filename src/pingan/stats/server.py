@@ -37,11 +37,12 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from pingan.runtime import settle_heap
 from pingan.stats import wire
 from pingan.stats.client import answers
 from pingan.stats.store import StatsStore, SyncReport
@@ -137,9 +138,11 @@ class Syncer:
                 report = sync_store(self.store, full=full)
             finally:
                 self.syncing = False
-            self.synced_at, self.last_report = datetime.now(UTC), report
+            first, self.synced_at, self.last_report = self.synced_at is None, datetime.now(UTC), report
         if any(mode == "full" for mode in report.mode.values()):
             log.info("stats: full sync %s in %.1f s", report.rows, report.seconds)
+        if first:
+            settle_heap()  # start-up's objects out of the cycle collector's way (pingan.runtime)
         return report
 
 
