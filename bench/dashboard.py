@@ -16,8 +16,14 @@ keep-alive connection, so a request's latency is its server time (CPU: both proc
   (the bureau-wide peer ranking is shared by all of them);
 - ``records``: the records behind a station's on-target share, ~50 different stations.
 
-Prints JSON lines: p50 / p95 / max in ms, the server's CPU per request, and the ratio of each
-p50 to the incident list page's in the same run.
+For the distinct views, what the browser asks for after each page is timed too, one request at
+a time: the two parts of its charts (``/stats/charts``) and the map's grid values — ``parts``
+(each of those requests) and ``whole_view`` (the page and its parts one after the other: what
+one worker spends on a view; the browser sends the parts side by side).
+
+Prints JSON lines: p50 / p95 / max in ms, the server's CPU per request (per view, parts
+included, for the distinct views), and the ratio of each p50 to the incident list page's in the
+same run.
 """
 
 from __future__ import annotations
@@ -25,11 +31,13 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
 from datetime import datetime
+from html import unescape
 from pathlib import Path
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -81,26 +89,60 @@ def login(port: int, username: str) -> str:
     return srv.login(port, username, DEMO_PASSWORD)
 
 
-def time_requests(port: int, token: str, paths: list[str], proc) -> dict:
-    """Each path once, in order, on one keep-alive connection: latencies and server CPU."""
+def parts_of(body: bytes) -> list[str]:
+    """What the browser asks for once a dashboard page has arrived: each part of its charts
+    (htmx, /stats/charts) and the map's grid values for the KPI its select shows."""
+    html = body.decode()
+    parts = [unescape(h) for h in re.findall(r'hx-get="(/stats/charts\?[^"]+)"', html)]
+    values = re.search(r'data-values-href="([^"]+)"', html)
+    select = re.search(r'<select name="map"[^>]*data-map-select[^>]*>(.*?)</select>', html, re.S)
+    if values and select:
+        kpi = re.search(r'<option value="(\w+)" selected', select.group(1)).group(1)
+        parts.append(unescape(values.group(1)) + "&kpi=" + kpi)
+    return parts
+
+
+def _summary(latencies: list[float]) -> dict:
+    return {"p50_ms": round(srv.percentile(latencies, 50), 1), "p95_ms": round(srv.percentile(latencies, 95), 1),
+            "max_ms": round(max(latencies), 1), "first_ms": round(latencies[0], 1), "requests": len(latencies)}
+
+
+def time_requests(port: int, token: str, paths: list[str], proc, *, follow: bool = False) -> dict:
+    """Each path once, in order, on one keep-alive connection: latencies and server CPU. With
+    ``follow``, each page's parts (``parts_of``) are asked for after it, one at a time, and
+    summarised apart (``parts``), with each whole view (page and parts, one after the other)."""
     conn = http.client.HTTPConnection(srv.HOST, port, timeout=120)
     headers = {"Authorization": f"Bearer {token}", "Accept": "text/html"}
-    latencies, sizes = [], []
-    cpu0 = srv.cpu_seconds(proc)
-    for path in paths:
+    latencies, sizes, part_latencies, wholes = [], [], [], []
+
+    def get(path: str) -> tuple[float, bytes]:
         t0 = time.perf_counter()
         conn.request("GET", path, headers=headers)
         resp = conn.getresponse()
         body = resp.read()
-        latencies.append((time.perf_counter() - t0) * 1000)
         if resp.status != 200:
             raise RuntimeError(f"{path}: HTTP {resp.status}: {body[:300]!r}")
+        return (time.perf_counter() - t0) * 1000, body
+
+    cpu0 = srv.cpu_seconds(proc)
+    for path in paths:
+        ms, body = get(path)
+        latencies.append(ms)
         sizes.append(len(body))
+        if follow:
+            parts = [get(part)[0] for part in parts_of(body)]
+            part_latencies += parts
+            wholes.append(ms + sum(parts))
     cpu = srv.cpu_seconds(proc) - cpu0
     conn.close()
-    return {"p50_ms": round(srv.percentile(latencies, 50), 1), "p95_ms": round(srv.percentile(latencies, 95), 1),
-            "max_ms": round(max(latencies), 1), "first_ms": round(latencies[0], 1), "requests": len(paths),
-            "cpu_ms_per_request": round(cpu / len(paths) * 1000, 1), "kb": round(sum(sizes) / len(sizes) / 1024)}
+    out = {**_summary(latencies), "cpu_ms_per_request": round(cpu / len(paths) * 1000, 1),
+           "kb": round(sum(sizes) / len(sizes) / 1024)}
+    if follow:
+        out["cpu_ms_per_request"] = None
+        out["cpu_ms_per_view"] = round(cpu / len(paths) * 1000, 1)
+        out["parts"] = _summary(part_latencies)
+        out["whole_view"] = _summary(wholes)
+    return out
 
 
 def recent_periods(n: int) -> list[str]:
@@ -156,10 +198,10 @@ def main() -> None:
             "incident_list": time_requests(port, admin, ["/incidents"] * n, proc),
             "leadership_same_view": time_requests(port, admin, ["/stats"] * n, proc),
             "leadership_distinct_views": time_requests(
-                port, admin, ["/stats?" + urlencode({"period": p}) for p in recent_periods(n)], proc),
+                port, admin, ["/stats?" + urlencode({"period": p}) for p in recent_periods(n)], proc, follow=True),
             "station_same_view": time_requests(port, chief, [f"/stats/stations/{chief_station}"] * n, proc),
             "station_distinct_views": time_requests(
-                port, admin, [f"/stats/stations/{s}?period={year}" for s in stations[:n]], proc),
+                port, admin, [f"/stats/stations/{s}?period={year}" for s in stations[:n]], proc, follow=True),
             "records": time_requests(port, admin, ["/stats/records?" + urlencode(
                 {"kpi": "arrived_within_target", "period": year, "filter": f"station:{s}"})
                 for s in stations[:n]], proc),

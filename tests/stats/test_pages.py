@@ -101,8 +101,36 @@ def query(href: str) -> list[tuple[str, str]]:
 
 
 def embedded(html: str) -> dict:
+    """The figures of the charts the page computed itself (the units, the distribution)."""
     m = re.search(r'<script type="application/json" id="stats-data">(.*?)</script>', html, re.S)
     return json.loads(m.group(1))
+
+
+def chart_parts(client, html: str) -> list[str]:
+    """The parts of the charts that load after the page, as the browser asks for them (htmx)."""
+    parts = []
+    for href in re.findall(r'hx-get="(/stats/charts\?[^"]+)"', html):
+        resp = client.get(unescape(href))
+        assert resp.status_code == 200, resp.text
+        parts.append(resp.text)
+    assert len(parts) == 2
+    return parts
+
+
+def charts_of(client, html: str) -> dict:
+    """Every chart's figures of a dashboard: the page's, each part's and the map's grid values
+    (for the KPI its select shows), fetched as stats.js fetches them."""
+    data = embedded(html)
+    for part in chart_parts(client, html):
+        m = re.search(r'<script type="application/json" data-stats-charts="\w+">(.*?)</script>', part, re.S)
+        data.update(json.loads(m.group(1)))
+    values = unescape(re.search(r'data-values-href="([^"]+)"', html).group(1))
+    select = re.search(r'<select name="map"[^>]*data-map-select[^>]*>(.*?)</select>', html, re.S).group(1)
+    kpi = re.search(r'<option value="(\w+)" selected', select).group(1)
+    resp = client.get(values + "&kpi=" + kpi)
+    assert resp.status_code == 200, resp.text
+    data["map"] = resp.json()
+    return data
 
 
 def records_total(client, href: str) -> int:
@@ -119,7 +147,7 @@ def test_statistics_pages_need_the_permission_and_a_login(pages, client, sign_in
     assert resp.status_code == 303 and resp.headers["location"].startswith("/login?next=/stats")
     sign_in("patrol_a")
     for url in ("/stats", f"/stats/stations/{world.org['station_a'].id}",
-                "/stats/records?kpi=incidents_received&period=2026-07"):
+                "/stats/records?kpi=incidents_received&period=2026-07", "/stats/charts?part=trend&period=2026-07"):
         resp = client.get(url)
         assert resp.status_code == 403 and "stats.read" in resp.text
     sign_in("dispatcher")
@@ -143,7 +171,9 @@ def test_a_chief_cannot_open_another_branchs_station_or_its_records(pages, clien
                 f"/stats/records?kpi=incidents_received&period=2026-07&org={other}",
                 f"/stats/records?kpi=incidents_received&period=2026-07&filter=station:{other}",
                 f"/stats/records?kpi=incidents_received&period=2026-07&filter=grid:{world.grids['b'].id}",
-                f"/stats?period=2026-07&org={world.org['branch_b'].id}"):
+                f"/stats?period=2026-07&org={world.org['branch_b'].id}",
+                f"/stats/charts?part=breakdowns&period=2026-07&org={other}",
+                f"/stats/charts?part=trend&period=2026-07&org={world.org['branch_b'].id}"):
         resp = client.get(url)
         assert resp.status_code == 404, url
         assert "不在辖区内" in resp.text and "jurisdiction" in resp.text
@@ -181,7 +211,7 @@ def test_the_cards_show_the_engines_figures_in_words(pages, client, sign_in, db,
 def test_charts_and_rankings_carry_the_figures_and_their_filters(pages, client, sign_in, world):
     sign_in("admin")
     html = client.get("/stats?period=2026-07&rank=arrived_within_target").text
-    data = embedded(html)
+    data = charts_of(client, html)
     branch_a, branch_b = world.org["branch_a"].id, world.org["branch_b"].id
     units = data["units"]
     assert units["labels"] == ["红旗分局", "卫滨分局"]
@@ -228,7 +258,7 @@ def test_following_any_figure_lists_as_many_records_as_it_counts(pages, client, 
     assert records_total(client, link(card(html, "incidents_received"), "last_year")[0]) == 2
     assert records_total(client, link(card(html, "incidents_received"), "previous")[0]) == 1
     assert records_total(client, link(card(html, "mean_arrive_seconds"), "numerator")[0]) == 3
-    data = embedded(html)
+    data = charts_of(client, html)
     for name in ("units", "trend", "hours", "zone", "categories", "distribution"):
         spec = data[name]
         for series in spec["series"]:
@@ -303,8 +333,8 @@ def test_the_period_picker_spells_each_kind(pages, client, sign_in, world):
     # two days: the incidents of 10 and 11 July, both of station A
     html = client.get("/stats", params={"kind": "custom", "from": "2026-07-10", "to": "2026-07-11"}).text
     assert link(card(html, "incidents_received"), "value")[1] == "2 起"
-    assert embedded(html)["trend"]["labels"] == ["2026-07-10", "2026-07-11"]  # a short range by day
-    day = embedded(client.get("/stats", params={"period": "2026-07-12"}).text)
+    assert charts_of(client, html)["trend"]["labels"] == ["2026-07-10", "2026-07-11"]  # a short range by day
+    day = charts_of(client, client.get("/stats", params={"period": "2026-07-12"}).text)
     assert len(day["trend"]["labels"]) == 24 and day["trend"]["series"][0]["values"][9] == 2  # a day by hour
 
 
@@ -321,6 +351,10 @@ def test_bad_input_is_a_bilingual_error_page(pages, client, sign_in, world):
         ("/stats/records?kpi=incidents_received&period=2026-07&filter=station:abc", "应为编号", "takes an id"),
         ("/stats/records?kpi=incidents_received&period=2026-07&part=denominator", "没有分母", "no denominator"),
         (f"/stats/stations/{world.org['branch_a'].id}?period=2026-07", "不是派出所", "not a police station"),
+        ("/stats/charts?part=map&period=2026-07", "part", "part"),
+        ("/stats/charts?part=trend&period=2026-13", "统计周期格式无效", "invalid period"),
+        ("/stats/charts?part=trend&period=2026-07&until=2026-08-02T10:00", "截止时间", "cut-off"),
+        ("/stats/charts?part=trend&period=2026-07&chart=nope", "指标「nope」不存在", "no KPI"),
     ]
     for url, zh, en in cases:
         resp = client.get(url)
@@ -374,8 +408,9 @@ def test_the_station_dashboard_its_grids_and_its_rank_among_its_peers(pages, cli
             assert wording.change_phrase(c.last_year, basis="last_year", rate=result.metric.kind.value == "rate") in \
                 card(html, result.metric.slug)
     # the chief sees only their own figures: the peers' values are not on the page
-    assert "胜利路派出所" not in html and "卫滨分局" not in html
-    assert embedded(html)["map"]["values"].keys() == {str(world.grids["a"].id)}
+    for text in [html, *chart_parts(client, html)]:
+        assert "胜利路派出所" not in text and "卫滨分局" not in text
+    assert charts_of(client, html)["map"]["values"].keys() == {str(world.grids["a"].id)}
 
 
 def test_grid_values_for_the_map_select(pages, client, sign_in, world):

@@ -299,26 +299,65 @@ def _categories(db: Session) -> dict:
     return {c.code: c for c in incident_repository.list_categories(db=db)}
 
 
-def _charts(*, store: Store, categories: dict, actor: Actor, where: Where, lang: str, chart: Metric,
-            map_metric: Metric, distribution, grid_table: list[Metric] | None = None) -> dict:
-    """The figures every dashboard charts: trend, distribution, zone classes, hours, categories, map."""
+# The charts that load after the page (``/stats/charts``): the page itself asks the engine only
+# for its cards and its ranking, so that it answers within its time budget at city scale; each
+# part below is one request of its own, which the browser sends as the page arrives.
+CHART_PARTS = ("trend", "breakdowns")
+
+
+def _trend_chart(*, store: Store, actor: Actor, where: Where, lang: str, chart: Metric) -> dict:
+    return {"trend": dashboard.trend(store=store, actor=actor, where=where, metric=chart, lang=lang).chart(lang)}
+
+
+def _breakdown_charts(*, store: Store, categories: dict, actor: Actor, where: Where, lang: str) -> dict:
+    """The incidents by zone class, hour of day and top-level category."""
     en = lang == "en"
     zones = {z.value: ZONE_LABELS[z][1] if en else ZONE_LABELS[z][0] for z in ZONE_LABELS}
     zone_series = dashboard.by_dimension(store=store, actor=actor, where=where,
                                          metrics=[METRICS[s] for s in dashboard.ZONE_KPIS], dimension="zone_class",
                                          members=zones)
-    categories = dashboard.by_dimension(store=store, actor=actor, where=where, metrics=[METRICS[dashboard.COUNT_KPI]],
-                                        dimension="top_category", order="value",
-                                        labels={code: c.name_en if en else c.name for code, c in categories.items()})
+    by_category = dashboard.by_dimension(store=store, actor=actor, where=where,
+                                         metrics=[METRICS[dashboard.COUNT_KPI]], dimension="top_category",
+                                         order="value",
+                                         labels={code: c.name_en if en else c.name for code, c in categories.items()})
     return {
-        "trend": dashboard.trend(store=store, actor=actor, where=where, metric=chart, lang=lang).chart(lang),
-        "distribution": dashboard.distribution_chart(distribution, lang),
         "zone": dashboard.zone_chart(zone_series, lang),
         "hours": dashboard.hours(store=store, actor=actor, where=where, lang=lang).chart(lang),
-        "categories": categories[dashboard.COUNT_KPI].chart(lang),
-        "map": dashboard.grid_values(store=store, actor=actor, where=where, metric=map_metric,
-                                     together=grid_table or ()).chart(lang),
+        "categories": by_category[dashboard.COUNT_KPI].chart(lang),
     }
+
+
+def _charts_hrefs(where: Where, chart: Metric) -> dict[str, str]:
+    """The address of each part of the charts for the page's view: the period as the page
+    counted it (``until``), so that the charts and the cards are cut at the same minute."""
+    base = dashboard.period_query(where.period)
+    if where.org_unit_id is not None:
+        base.append(("org", str(where.org_unit_id)))
+    return {part: "/stats/charts?" + urlencode([("part", part), *base] + ([("chart", chart.slug)]
+                                                                         if part == "trend" else []))
+            for part in CHART_PARTS}
+
+
+@router.get("/stats/charts")
+def charts_fragment(
+    request: Request, part: str = Query(..., pattern="^(trend|breakdowns)$"),
+    period: str = Query(..., min_length=4, max_length=30), until: str = Query("", max_length=16),
+    org: OrgParam = None, chart: SlugParam = "",
+    actor: Actor = Depends(require(Perm.STATS_READ)), db: Session = Depends(get_db),
+    store: Store = Depends(current_store),
+):
+    """看板图表（随页面加载）：趋势，或按区域类别、时段、警情大类的分布 — 图表框、数据表和图表数据。"""
+    where = Where.now(store, dashboard.parse_until(until, parse_period(period)), org)
+    lang = request_language(request)
+    if part == "trend":
+        metric = _metric(chart, dashboard.DEFAULT_CHART, "chart", dashboard.bucket_of(where.period))
+        end_read(db)
+        charts = _trend_chart(store=store, actor=actor, where=where, lang=lang, chart=metric)
+    else:
+        categories = _categories(db)
+        end_read(db)
+        charts = _breakdown_charts(store=store, categories=categories, actor=actor, where=where, lang=lang)
+    return render(request, "stats/_charts.html", {"w": Words(lang), "part": part, "charts": charts})
 
 
 def _grid_geojson_href(org_unit_id: int | None) -> str:
@@ -362,7 +401,7 @@ def leadership_dashboard(
     chart_metric = _metric(chart, dashboard.DEFAULT_CHART, "chart", subordinate)
     rank_metric = _metric(rank, dashboard.DEFAULT_RANK, "rank", level)
     map_metric = _metric(map, dashboard.DEFAULT_MAP, "map", "grid")
-    picker, categories = _picker(db, actor, where), _categories(db)
+    picker = _picker(db, actor, where)
     end_read(db)  # the rest reads the statistics store only
     groups, distribution = dashboard.cards(store=store, actor=actor, where=where)
     # the bars (chart KPI by subordinate unit) and the ranking in one engine call when they share the level
@@ -371,16 +410,15 @@ def leadership_dashboard(
     if level != subordinate:
         _, ranked = dashboard.units(store=store, actor=actor, where=where, level=level, metrics=[rank_metric],
                                     rank_metric=rank_metric)
-    charts = _charts(store=store, categories=categories, actor=actor, where=where, lang=lang, chart=chart_metric,
-                     map_metric=map_metric, distribution=distribution)
-    charts["units"] = bars[chart_metric.slug].chart(lang)
+    charts = {"units": bars[chart_metric.slug].chart(lang),
+              "distribution": dashboard.distribution_chart(distribution, lang)}
     return render(request, "stats/dashboard.html", {
         **_period_context(counted), "w": Words(lang), "where": where, "unit": unit, "subordinate": subordinate,
         "level": level, "levels": {k: LEVEL_LABELS[k] for k in levels},
         "level_labels": LEVEL_LABELS, "groups": groups, "distribution": distribution, "ranked": ranked,
         "chart_metric": chart_metric, "rank_metric": rank_metric, "map_metric": map_metric,
         "chart_options": _options(subordinate), "rank_options": _options(level), "map_options": _options("grid"),
-        "picker": picker, "charts": charts,
+        "picker": picker, "charts": charts, "charts_hrefs": _charts_hrefs(where, chart_metric),
         "geojson_href": _grid_geojson_href(where.org_unit_id), "grid_values_href": "/stats/grid-values",
     })
 
@@ -424,13 +462,12 @@ def station_dashboard(
     lang = request_language(request)
     chart_metric = _metric(chart, dashboard.DEFAULT_CHART, "chart", dashboard.bucket_of(where.period))
     map_metric = _metric(map, dashboard.DEFAULT_MAP, "map", "grid")
-    picker, categories = _picker(db, actor, where, units=False), _categories(db)
+    picker = _picker(db, actor, where, units=False)
     end_read(db)  # the rest reads the statistics store only
     groups, distribution, peers = dashboard.station_view(store=store, actor=actor, station_id=station_id,
                                                          station_path=unit.path, where=where)
     grid_metrics = [METRICS[s] for s in dashboard.GRID_TABLE]
-    charts = _charts(store=store, categories=categories, actor=actor, where=where, lang=lang, chart=chart_metric,
-                     map_metric=map_metric, distribution=distribution, grid_table=grid_metrics)
+    charts = {"distribution": dashboard.distribution_chart(distribution, lang)}
     scope = engine.scope_for(store=store, actor=actor, org_unit_id=station_id)
     grids = dashboard.by_dimension(store=store, actor=actor, where=where, metrics=grid_metrics, dimension="grid",
                                    members=engine.members(store=store, scope=scope, level="grid"))
@@ -442,7 +479,7 @@ def station_dashboard(
         "distribution": distribution, "charts": charts, "grid_metrics": grid_metrics, "grid_rows": rows,
         "peers": peers, "chart_metric": chart_metric, "map_metric": map_metric,
         "chart_options": _options(dashboard.bucket_of(where.period)), "map_options": _options("grid"),
-        "picker": picker,
+        "picker": picker, "charts_hrefs": _charts_hrefs(where, chart_metric),
         "geojson_href": _grid_geojson_href(station_id), "grid_values_href": "/stats/grid-values",
         "back_href": _back_href(actor, unit, where.period),
     })

@@ -1,19 +1,32 @@
-/* Ping'an (平安) — the statistics dashboards: ECharts charts and the Leaflet grid map fed from the
- * figures embedded in the page (<script type="application/json" id="stats-data">), the period
- * picker and the selects that redraw a view. Every bar, point and grid polygon links to the
- * records behind it: the server gives each figure its records address (a grid's is the map's
- * address plus filter=grid:<id>). Charts and the map are kept in Pingan.stats for the tests. */
+/* Ping'an (平安) — the statistics dashboards: ECharts charts and the Leaflet grid map, the period
+ * picker and the selects that redraw a view. The page embeds the figures of the charts it
+ * computed itself (<script type="application/json" id="stats-data">); the other charts arrive
+ * after it as parts (/stats/charts, put in place by htmx, each with its own figures in a
+ * <script data-stats-charts>), and the map fetches its grid values beside the grid polygons.
+ * Every bar, point and grid polygon links to the records behind it: the server gives each figure
+ * its records address (a grid's is the map's address plus filter=grid:<id>). Charts, their
+ * figures and the map are kept in Pingan.stats for the tests. */
 (function () {
   "use strict";
 
   var Pingan = (window.Pingan = window.Pingan || {});
   var t = function (zh, en) { return Pingan.t ? Pingan.t(zh, en) : zh; };
-  var stats = (Pingan.stats = { charts: {}, map: null, layer: null, values: null });
+  var stats = (Pingan.stats = { charts: {}, data: {}, map: null, layer: null, values: null });
 
-  function readData() {
-    var el = document.getElementById("stats-data");
+  function readData(el) {
     if (!el) { return null; }
     try { return JSON.parse(el.textContent); } catch (err) { return null; }
+  }
+
+  // Every chart box not drawn yet whose figures have arrived (the page's, or a part's).
+  function renderPending() {
+    document.querySelectorAll("script[data-stats-charts]:not([data-read])").forEach(function (el) {
+      el.dataset.read = "1";
+      Object.assign(stats.data, readData(el) || {});
+    });
+    document.querySelectorAll("[data-chart]:not([data-rendered])").forEach(function (el) {
+      if (stats.data[el.dataset.chart]) { renderChart(el, stats.data[el.dataset.chart]); }
+    });
   }
 
   function fmt(value, spec) {
@@ -156,17 +169,23 @@
   }
   stats.gridHref = gridHref;
 
-  function renderMap(el, spec) {
+  function valuesUrl(el, kpi) { return el.dataset.valuesHref + "&kpi=" + encodeURIComponent(kpi); }
+
+  // The grid polygons and the chosen KPI's values, fetched side by side; drawn when both are here.
+  function renderMap(el) {
     if (!window.L) { return; }
     var map = L.map(el, { preferCanvas: true, zoomSnap: 0.25 });
     if (el.dataset.tileUrl) { L.tileLayer(el.dataset.tileUrl, { maxZoom: 19 }).addTo(map); }
     map.setView([35.30, 113.90], 10);
     stats.map = map;
-    stats.values = spec;
-    fetch(el.dataset.geojson, { credentials: "same-origin", headers: { "Accept": "application/json" } })
-      .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); })
-      .then(function (data) {
-        stats.layer = L.geoJSON(data, {
+    var select = document.querySelector("[data-map-select]");
+    var polygons = fetch(el.dataset.geojson, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); });
+    var values = Pingan.getJSON(valuesUrl(el, select ? select.value : ""));
+    Promise.all([polygons, values])
+      .then(function (both) {
+        stats.values = both[1];
+        stats.layer = L.geoJSON(both[0], {
           onEachFeature: function (f, layer) { layer.on("click", function () { go(gridHref(f.properties.id)); }); }
         }).addTo(map);
         if (stats.layer.getLayers().length) { map.fitBounds(stats.layer.getBounds()); }
@@ -177,9 +196,8 @@
     var select = document.querySelector("[data-map-select]");
     if (select) {
       select.addEventListener("change", function () {
-        var url = el.dataset.valuesHref + "&kpi=" + encodeURIComponent(select.value);
         el.dataset.rendered = "loading";
-        Pingan.getJSON(url).then(function (next) { styleMap(next); el.dataset.rendered = "1"; })
+        Pingan.getJSON(valuesUrl(el, select.value)).then(function (next) { styleMap(next); el.dataset.rendered = "1"; })
           .catch(function () { el.dataset.rendered = "error"; });
       });
     }
@@ -208,11 +226,22 @@
         if (form) { form.requestSubmit ? form.requestSubmit() : form.submit(); }
       });
     });
-    var data = readData();
-    if (!data) { return; }
-    document.querySelectorAll("[data-chart]").forEach(function (el) { renderChart(el, data[el.dataset.chart]); });
+    Object.assign(stats.data, readData(document.getElementById("stats-data")) || {});
+    renderPending();
+    // a part of the charts put in place (htmx:load fires on each element it adds)
+    document.addEventListener("htmx:load", renderPending);
+    ["htmx:responseError", "htmx:sendError"].forEach(function (name) {
+      document.addEventListener(name, function (e) {
+        var box = e.target.closest && e.target.closest("[data-charts-part]");
+        if (!box) { return; }
+        box.dataset.rendered = "error";
+        box.removeAttribute("aria-busy");
+        var failed = box.querySelector(".chart-failed");
+        if (failed) { failed.hidden = false; }
+      });
+    });
     var mapEl = document.getElementById("grid-map");
-    if (mapEl && data.map) { renderMap(mapEl, data.map); }
+    if (mapEl) { renderMap(mapEl); }
     window.addEventListener("resize", function () {
       Object.keys(stats.charts).forEach(function (k) { stats.charts[k].resize(); });
     });
