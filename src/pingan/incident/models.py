@@ -60,6 +60,9 @@ ASSIGNMENT_TRANSITIONS: dict[AssignmentStatus, set[AssignmentStatus]] = {
 # Every stage but closed: the board's incidents. Listed (not `!= closed`) so that a query can
 # use the (stage, received_at) index instead of scanning every closed incident.
 OPEN_STAGES = tuple(s for s in Stage if s != Stage.CLOSED)
+# Not yet closed, as SQL with the value written out: a partial index is used for a query whose
+# condition repeats its own, and a bound parameter does not (ix_incident_open).
+OPEN_SQL = f"stage != '{Stage.CLOSED.value}'"
 ACTIVE_ASSIGNMENT = (AssignmentStatus.DISPATCHED, AssignmentStatus.DEPARTED, AssignmentStatus.ARRIVED)
 
 
@@ -140,6 +143,8 @@ class Incident(IdMixin, TimestampMixin, Base):
     __table_args__ = (
         Index("ix_incident_org_received", "org_unit_id", "received_at"),
         Index("ix_incident_stage_received", "stage", "received_at"),
+        # The dispatcher's board: the open incidents alone (repository.list_open_for_board).
+        Index("ix_incident_open", "received_at", sqlite_where=text(OPEN_SQL), postgresql_where=text(OPEN_SQL)),
         # The statistics store's watermark: the incidents changed since its last sync.
         Index("ix_incident_updated_at", "updated_at"),
     )
