@@ -172,3 +172,23 @@ def test_a_station_chief_lands_on_their_station(browser, live_server):
     page.wait_for_selector('#grid-map[data-rendered="1"]', state="attached")
     assert page.locator("table.peer-ranks tbody tr").count() > 0
     assert errors == []
+
+
+def test_a_part_of_the_charts_that_cannot_load_says_so(browser, live_server):
+    """The charts after the page are requests of their own: when one fails (the statistics
+    process down, say — here the network answers 503), its box says so and links to its
+    figures; the page, its cards and the other charts stay as they are."""
+    errors: list[str] = []
+    page = new_page(browser, errors)
+    log_in(page, live_server.url, "admin")
+    page.route(re.compile(r".*/stats/charts\?part=breakdowns.*"),
+               lambda route: route.fulfill(status=503, body="statistics unavailable"))
+    page.goto(live_server.url + "/stats")
+    page.wait_for_selector('[data-chart="trend"][data-rendered="1"] canvas', state="attached")
+    failed = page.locator('[data-charts-part="breakdowns"][data-rendered="error"]')
+    failed.wait_for(state="attached")
+    assert failed.locator(".chart-failed").is_visible() and not failed.locator(".chart-counting").is_visible()
+    assert "/stats/charts?part=breakdowns" in failed.locator(".chart-failed a").get_attribute("href")
+    assert page.locator('[data-chart="distribution"][data-rendered="1"] canvas').count() == 1
+    assert page.locator('[data-kpi="incidents_received"] [data-figure="value"]').count() == 1
+    assert errors == []

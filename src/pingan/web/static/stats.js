@@ -230,16 +230,23 @@
     renderPending();
     // a part of the charts put in place (htmx:load fires on each element it adds)
     document.addEventListener("htmx:load", renderPending);
-    ["htmx:responseError", "htmx:sendError"].forEach(function (name) {
-      document.addEventListener(name, function (e) {
-        var box = e.target.closest && e.target.closest("[data-charts-part]");
-        if (!box) { return; }
-        box.dataset.rendered = "error";
-        box.removeAttribute("aria-busy");
-        var failed = box.querySelector(".chart-failed");
-        if (failed) { failed.hidden = false; }
-      });
+    // A part that fails keeps its box and says so (the app swaps error answers in elsewhere, to
+    // show their message: here an error page would land inside the chart grid).
+    function partFailed(e) {
+      var box = e.target.closest && e.target.closest("[data-charts-part]");
+      if (!box) { return null; }
+      box.dataset.rendered = "error";
+      box.removeAttribute("aria-busy");
+      var counting = box.querySelector(".chart-counting");
+      if (counting) { counting.hidden = true; }
+      var failed = box.querySelector(".chart-failed");
+      if (failed) { failed.hidden = false; }
+      return box;
+    }
+    document.addEventListener("htmx:beforeSwap", function (e) {
+      if (e.detail.xhr && e.detail.xhr.status >= 400 && partFailed(e)) { e.detail.shouldSwap = false; }
     });
+    document.addEventListener("htmx:sendError", partFailed);
     var mapEl = document.getElementById("grid-map");
     if (mapEl) { renderMap(mapEl); }
     window.addEventListener("resize", function () {
