@@ -8,18 +8,6 @@ from datetime import timedelta
 import pytest
 
 from pingan.db.types import utcnow
-from tests.factories import PASSWORD
-
-
-@pytest.fixture
-def sign_in(client):
-    def _sign_in(username: str) -> str:
-        client.cookies.clear()
-        resp = client.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
-        assert resp.status_code == 200, resp.text
-        return resp.json()["csrf_token"]
-
-    return _sign_in
 
 
 @pytest.fixture

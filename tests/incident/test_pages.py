@@ -12,22 +12,8 @@ from sqlalchemy import event, func, select
 from pingan.audit.models import AuditAction, AuditLog
 from pingan.db.types import utcnow
 from pingan.incident.models import Assignment, Incident, Stage
-from tests.factories import PASSWORD
 
 HX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def sign_in(client):
-    """sign_in(username) -> CSRF token; the client then carries that user's session cookie."""
-
-    def _sign_in(username: str) -> str:
-        client.cookies.clear()
-        resp = client.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
-        assert resp.status_code == 200, resp.text
-        return resp.json()["csrf_token"]
-
-    return _sign_in
 
 
 def call_form(world, csrf: str, **fields) -> dict:

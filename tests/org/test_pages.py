@@ -4,22 +4,9 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from sqlalchemy import event
 
 from pingan.org.models import UnitStatus
-from tests.factories import PASSWORD
-
-
-@pytest.fixture
-def sign_in(client):
-    def _sign_in(username: str) -> str:
-        client.cookies.clear()
-        resp = client.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
-        assert resp.status_code == 200, resp.text
-        return resp.json()["csrf_token"]
-
-    return _sign_in
 
 
 def unit_row(html: str, call_sign: str) -> str:

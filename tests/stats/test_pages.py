@@ -20,7 +20,6 @@ from pingan.incident.models import Satisfaction
 from pingan.org import service as org_service
 from pingan.stats import dashboard, engine, routes, wording
 from pingan.stats.period import parse_period, year
-from tests.factories import PASSWORD
 from tests.stats.conftest import actor_of, make_incident
 
 
@@ -54,18 +53,6 @@ def pages(app, store, db, world):
     yield app
     app.dependency_overrides.pop(routes.current_store, None)
     dashboard.clear_cache()
-
-
-@pytest.fixture
-def sign_in(client):
-    """sign_in(username): the client then carries that user's session cookie."""
-
-    def _sign_in(username: str) -> None:
-        client.cookies.clear()
-        resp = client.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
-        assert resp.status_code == 200, resp.text
-
-    return _sign_in
 
 
 def count_statements(engine_, fn):
