@@ -600,3 +600,55 @@ def summarize(result: LoadResult) -> dict:
 
 if __name__ == "__main__":
     print("bench/_server.py holds shared helpers; run bench/intake.py, bench/dispatch.py or bench/kill9.py.")
+
+
+# --- the city-scale demo as the statistics benches read it ----------------------------------------
+
+CITY_DEMO = "/work/data/city.db"  # where `pingan demo --scale city` was written (SQLite)
+
+
+def city_demo_missing(bench: str, source: str) -> bool:
+    """True (and a ``skipped`` line) when there is no city-scale demo at ``source``, a SQLite
+    file or a PostgreSQL URL (which the copy itself checks)."""
+    if source.startswith("postgresql") or Path(source).exists():
+        return False
+    emit(bench, "skipped", 0, "", reason=f"no city-scale demo at {source} (pingan demo --scale city)")
+    return True
+
+
+def copy_demo(source: str, work: Path) -> str:
+    """The URL of a copy of the demo database at the current schema (the original is never
+    written): ``CREATE DATABASE … TEMPLATE`` of a PostgreSQL one; of a SQLite one a file copy, a
+    reflink where the filesystem allows (1.9 GB in a moment), with its log when that still holds
+    pages. A SQLite copy as large as the original is kept for the next run."""
+    import shutil
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from pingan.db.migrate import upgrade
+    from pingan.db.session import make_engine
+
+    if source.startswith("postgresql"):
+        url = make_url(source)
+        copy = f"{url.database}_bench_copy"
+        admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)'))
+            print(f"# copying {url.database} → {copy}", file=sys.stderr)
+            conn.execute(text(f'CREATE DATABASE "{copy}" TEMPLATE "{url.database}"'))
+        admin.dispose()
+        target = url.set(database=copy).render_as_string(hide_password=False)
+    else:
+        work.mkdir(parents=True, exist_ok=True)
+        path = work / "pingan.db"
+        if not path.exists() or path.stat().st_size < Path(source).stat().st_size:
+            print(f"# copying {source} → {path}", file=sys.stderr)
+            for suffix in ("", "-wal"):
+                original = Path(f"{source}{suffix}")
+                if original.exists() and original.stat().st_size:
+                    if subprocess.run(["cp", "--reflink=auto", str(original), f"{path}{suffix}"]).returncode:
+                        shutil.copyfile(original, f"{path}{suffix}")
+        target = f"sqlite:///{path}"
+    upgrade(make_engine(target))
+    return target

@@ -32,7 +32,6 @@ import argparse
 import http.client
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -47,26 +46,6 @@ import _server as srv
 BENCH = "dashboard"
 DEMO_PASSWORD = "pingan-demo"
 LOCAL = ZoneInfo("Asia/Shanghai")
-
-
-def copy_database(source: Path, work: Path) -> str:
-    """The URL of a copy of the demo database at the current schema (the original is never
-    written; a reflink where the filesystem allows, so that 1.9 GB copy in a moment)."""
-    from pingan.db.migrate import upgrade
-    from pingan.db.session import make_engine
-
-    work.mkdir(parents=True, exist_ok=True)
-    copy = work / "pingan.db"
-    if not copy.exists() or copy.stat().st_size < source.stat().st_size:
-        print(f"# copying {source} → {copy}", file=sys.stderr)
-        for suffix in ("", "-wal"):  # a log that still holds pages goes with it
-            original = Path(f"{source}{suffix}")
-            if original.exists() and original.stat().st_size:
-                if subprocess.run(["cp", "--reflink=auto", str(original), f"{copy}{suffix}"]).returncode:
-                    shutil.copyfile(original, f"{copy}{suffix}")
-    url = f"sqlite:///{copy}"
-    upgrade(make_engine(url))
-    return url
 
 
 def fill_store(url: str, path: Path) -> dict:
@@ -158,16 +137,14 @@ def recent_periods(n: int) -> list[str]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--source", default="/work/data/city.db")
+    ap.add_argument("--source", default=srv.CITY_DEMO)
     ap.add_argument("--work", default="/tmp/pingan-bench-dashboard")
     ap.add_argument("--requests", type=int, default=50)
     args = ap.parse_args()
-    source = Path(args.source)
-    if not source.exists():
-        srv.emit(BENCH, "skipped", 0, "", reason=f"no city-scale demo at {source} (pingan demo --scale city)")
+    if srv.city_demo_missing(BENCH, args.source):
         return
     work = Path(args.work)
-    url = copy_database(source, work)
+    url = srv.copy_demo(args.source, work)
     store_path = work / "stats.duckdb"
     rows = fill_store(url, store_path)
     os.environ["PINGAN_STATS_PATH"] = str(store_path)

@@ -44,7 +44,7 @@ def timed(fn):
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--source", default="/work/data/city.db")
+    ap.add_argument("--source", default=srv.CITY_DEMO)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--year", type=int, default=None, help="the year to report (default: the last whole year)")
     ap.add_argument("--memory-limit", default="128MB")
@@ -52,10 +52,9 @@ def main() -> None:
     ap.add_argument("--work", default="/tmp/pingan-bench-report",
                     help="the store's directory, kept between runs (then the untimed sync is incremental)")
     args = ap.parse_args()
-    source = Path(args.source)
-    if not source.exists():
-        srv.emit(BENCH, "skipped", 0, "", reason=f"no city-scale demo at {source} (pingan demo --scale city)")
+    if srv.city_demo_missing(BENCH, args.source):
         return
+    source = Path(args.source)
 
     from sqlalchemy import create_engine
     from sqlalchemy.orm import Session

@@ -24,9 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import shutil
 import statistics
-import sys
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -151,36 +149,6 @@ def run_baseline(conn, year: int, dialect: str) -> dict[str, dict[tuple[int, str
     return out
 
 
-def prepare_copy(source: str, work: Path) -> str:
-    """The URL of a copy of the demo database at the current schema (the original is never
-    written): a file copy of a SQLite database, ``CREATE DATABASE … TEMPLATE`` of a PostgreSQL one."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    from pingan.db.migrate import upgrade
-    from pingan.db.session import make_engine
-
-    if source.startswith("postgresql"):
-        url = make_url(source)
-        copy = f"{url.database}_bench_copy"
-        admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)'))
-            print(f"# copying {url.database} → {copy}", file=sys.stderr)
-            conn.execute(text(f'CREATE DATABASE "{copy}" TEMPLATE "{url.database}"'))
-        admin.dispose()
-        target = url.set(database=copy).render_as_string(hide_password=False)
-    else:
-        work.mkdir(parents=True, exist_ok=True)
-        path = work / "pingan.db"
-        if not path.exists() or path.stat().st_size < Path(source).stat().st_size:
-            print(f"# copying {source} → {path}", file=sys.stderr)
-            shutil.copyfile(source, path)
-        target = f"sqlite:///{path}"
-    upgrade(make_engine(target))
-    return target
-
-
 def drop_copy(url: str) -> None:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
@@ -210,7 +178,7 @@ def touch_incidents(url: str, n: int, rng: random.Random) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--source", default="/work/data/city.db",
+    ap.add_argument("--source", default=srv.CITY_DEMO,
                     help="the city-scale demo: a SQLite file or a PostgreSQL URL (never written)")
     ap.add_argument("--work", default="/tmp/pingan-bench-stats")
     ap.add_argument("--runs", type=int, default=5)
@@ -220,11 +188,10 @@ def main() -> None:
     ap.add_argument("--year", type=int, default=None, help="the year to report (default: the last whole year)")
     ap.add_argument("--memory-limit", default="128MB")
     args = ap.parse_args()
-    if not args.source.startswith("postgresql") and not Path(args.source).exists():
-        srv.emit(BENCH, "skipped", 0, "", reason=f"no city-scale demo at {args.source} (pingan demo --scale city)")
+    if srv.city_demo_missing(BENCH, args.source):
         return
     work = Path(args.work)
-    url = prepare_copy(args.source, work)
+    url = srv.copy_demo(args.source, work)
     backend = "postgresql" if url.startswith("postgresql") else "sqlite"
     os.environ["PINGAN_DATABASE_URL"] = url
 

@@ -90,7 +90,7 @@ def timed(fn, runs: int) -> tuple[float, object]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--source", default="/work/data/city.db", help="the city-scale demo (SQLite, read only)")
+    ap.add_argument("--source", default=srv.CITY_DEMO, help="the city-scale demo (SQLite, read only)")
     ap.add_argument("--work", default="/tmp/pingan-bench-province")
     ap.add_argument("--cities", type=int, default=10)
     ap.add_argument("--runs", type=int, default=5)
@@ -98,10 +98,9 @@ def main() -> None:
     ap.add_argument("--memory-limit", default="128MB", help="DuckDB's cap, as the server's default")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
-    source = Path(args.source)
-    if not source.exists():
-        srv.emit(BENCH, "skipped", 0, "", reason=f"no city-scale demo at {source} (pingan demo --scale city)")
+    if srv.city_demo_missing(BENCH, args.source):
         return
+    source = Path(args.source)
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
 
