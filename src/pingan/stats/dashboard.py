@@ -403,15 +403,12 @@ class GridValues:
                 "href_last_year": self.href_last_year, "values": self.values}
 
 
-def grid_values(*, store: Store, actor: Actor, where: Where, metric: Metric,
-                together: Sequence[Metric] = ()) -> GridValues:
+def grid_values(*, store: Store, actor: Actor, where: Where, metric: Metric) -> GridValues:
     """The map's figures: [value, last year's value] per grid id (4,500 grids for a city: kept short)."""
     if "grid" not in metric.dimensions:
         raise ValidationFailed(f"map：指标 {metric.slug} 不能按网格统计", f"map: {metric.slug} has no grid cut",
                                field="map")
-    # computed with the KPIs of a grid table on the same page, when it is one of them (one call)
-    wanted = list(together) if metric in together else [metric]
-    result = compute(store=store, actor=actor, metrics=wanted, where=where, by=["grid"])[metric.slug]
+    result = compute(store=store, actor=actor, metrics=[metric], where=where, by=["grid"])[metric.slug]
     values = {}
     for c in result.cells:
         grid_id = c.key["grid"]

@@ -184,12 +184,11 @@
     var values = Pingan.getJSON(valuesUrl(el, select ? select.value : ""));
     Promise.all([polygons, values])
       .then(function (both) {
-        stats.values = both[1];
         stats.layer = L.geoJSON(both[0], {
           onEachFeature: function (f, layer) { layer.on("click", function () { go(gridHref(f.properties.id)); }); }
         }).addTo(map);
         if (stats.layer.getLayers().length) { map.fitBounds(stats.layer.getBounds()); }
-        styleMap(stats.values);
+        styleMap(both[1]);
         el.dataset.rendered = "1";
       })
       .catch(function () { el.dataset.rendered = "error"; });
