@@ -18,7 +18,7 @@ keep-alive connection, so a request's latency is its server time (CPU: both proc
 
 For the distinct views, what the browser asks for after each page is timed too, one request at
 a time: the two parts of its charts (``/stats/charts``) and the map's grid values — ``parts``
-(each of those requests) and ``whole_view`` (the page and its parts one after the other: what
+(each kind of those requests: trend, breakdowns, grid_values) and ``whole_view`` (the page and its parts one after the other: what
 one worker spends on a view; the browser sends the parts side by side).
 
 Prints JSON lines: p50 / p95 / max in ms, the server's CPU per request (per view, parts
@@ -81,6 +81,12 @@ def parts_of(body: bytes) -> list[str]:
     return parts
 
 
+def part_name(path: str) -> str:
+    """trend / breakdowns (the parts of the charts) or grid_values (the map's)."""
+    found = re.search(r"[?&]part=(\w+)", path)
+    return found.group(1) if found else "grid_values"
+
+
 def _summary(latencies: list[float]) -> dict:
     return {"p50_ms": round(srv.percentile(latencies, 50), 1), "p95_ms": round(srv.percentile(latencies, 95), 1),
             "max_ms": round(max(latencies), 1), "first_ms": round(latencies[0], 1), "requests": len(latencies)}
@@ -109,9 +115,9 @@ def time_requests(port: int, token: str, paths: list[str], proc, *, follow: bool
         latencies.append(ms)
         sizes.append(len(body))
         if follow:
-            parts = [get(part)[0] for part in parts_of(body)]
+            parts = [(part_name(part), get(part)[0]) for part in parts_of(body)]
             part_latencies += parts
-            wholes.append(ms + sum(parts))
+            wholes.append(ms + sum(latency for _, latency in parts))
     cpu = srv.cpu_seconds(proc) - cpu0
     conn.close()
     out = {**_summary(latencies), "cpu_ms_per_request": round(cpu / len(paths) * 1000, 1),
@@ -119,7 +125,8 @@ def time_requests(port: int, token: str, paths: list[str], proc, *, follow: bool
     if follow:
         out["cpu_ms_per_request"] = None
         out["cpu_ms_per_view"] = round(cpu / len(paths) * 1000, 1)
-        out["parts"] = _summary(part_latencies)
+        out["parts"] = {name: _summary([ms for n, ms in part_latencies if n == name])
+                        for name in dict.fromkeys(n for n, _ in part_latencies)}
         out["whole_view"] = _summary(wholes)
     return out
 

@@ -34,7 +34,8 @@ import numpy as np
 from pingan.auth.actor import Actor
 from pingan.errors import NotFound, ValidationFailed
 from pingan.stats.facts import FactSource
-from pingan.stats.metrics import COMMON_DIMENSIONS, METRICS, Kind, Metric
+from pingan.stats import rollup
+from pingan.stats.metrics import COMMON_DIMENSIONS, METRICS, Aggregate, Kind, Metric
 from pingan.stats.period import CALENDAR_MONTHS, Period
 from pingan.stats.store import Store
 
@@ -182,34 +183,21 @@ class _Sql:
 
 
 class _Aggregates:
-    """The aggregate columns of one grouped query, each distinct expression computed once.
+    """The aggregates of one grouped query, each distinct one computed once (``Metric.aggregates``).
 
     Many KPIs share a count (the nine acceptance rates share their denominator); DuckDB does not
-    merge equal aggregates, so they are merged here. ``count_if`` and a ``CASE`` inside ``avg`` /
-    ``quantile_cont`` cost about half of ``FILTER (WHERE …)`` (bench/stats_province.py).
-    """
+    merge equal aggregates, so they are merged here."""
 
     def __init__(self, metrics: Sequence[Metric]):
-        self.columns: list[str] = []
-        self._index: dict[str, int] = {}
-        self.slots = [self._metric(m) for m in metrics]  # per metric: column index of n, d, v (or None)
+        self.columns: list[Aggregate] = []
+        self._index: dict[Aggregate, int] = {}
+        self.slots = [tuple(None if a is None else self._add(a) for a in m.aggregates()) for m in metrics]
 
-    def _add(self, expr: str) -> int:
-        if expr not in self._index:
-            self._index[expr] = len(self.columns)
-            self.columns.append(expr)
-        return self._index[expr]
-
-    def _metric(self, metric: Metric) -> tuple[int, int | None, int | None]:
-        rows = metric.rows("numerator")
-        n = self._add(f"count_if({rows})")
-        if metric.kind is Kind.COUNT:
-            return n, None, None
-        if metric.kind is Kind.RATE:
-            return n, self._add(f"count_if({metric.rows('denominator')})"), None
-        fn = "avg({m})" if metric.kind is Kind.MEAN else f"quantile_cont({{m}}, {float(metric.quantile)})"
-        return n, None, self._add(fn.format(m=f"CASE WHEN {rows} THEN {metric.measure} END"))
-
+    def _add(self, aggregate: Aggregate) -> int:
+        if aggregate not in self._index:
+            self._index[aggregate] = len(self.columns)
+            self.columns.append(aggregate)
+        return self._index[aggregate]
 
 
 _NO_ROWS: dict[str, tuple] = {}
@@ -358,34 +346,85 @@ def compute(*, store: Store, actor: Actor, metrics: Sequence[Metric], period: Pe
 
 def _grouped(cur, source: FactSource, aggregates: _Aggregates, periods, by, scope: Scope,
              filters: dict[str, str | None], current: Period):
-    """Run the one grouped query of a source: {key: {tag: row of aggregates}}, and its first time.
+    """Run the grouped queries of a source: {key: {tag: row of aggregates}}, and its first time.
 
     Each distinct period is one range scan (DuckDB skips row groups outside it), the scans are
     concatenated with their tag and shift and grouped once. Identical baselines (a year's
-    previous period is also last year) are read once.
+    previous period is also last year) are read once. When the cut allows it, the aggregates the
+    daily roll-up holds are read from it (``stats.rollup``) and only the rest from the facts.
     """
-    sql = _Sql(source, scope, "f.shift")
-    dims = [sql.dim(name) for name in by]
-    where, where_params = sql.where(filters)
-    t = source.time_column
     distinct: dict[tuple[Period, str], list[str]] = {}
     for tag, p in periods:
         distinct.setdefault((p, _shift(current, p, tag)), []).append(tag)
-    scans = " UNION ALL ".join(
-        f"SELECT {i} AS part, {shift} AS shift, * FROM {source.table} "
-        f"WHERE {t} >= {_ts(p.begin)} AND {t} < {_ts(p.stop)}" for i, (p, shift) in enumerate(distinct))
-    select_dims = "".join(f", {d} AS k{i}" for i, d in enumerate(dims))
-    group_dims = "".join(f", k{i}" for i in range(len(dims)))
-    query = (f"SELECT f.part{select_dims}, {', '.join(aggregates.columns)} FROM ({scans}) f {' '.join(sql.joins)} "
-             f"WHERE {where} GROUP BY f.part{group_dims}")
+    spans = [(p.begin, p.stop, shift) for p, shift in distinct]
+    roll = rollup.for_question(cur, source, scope_path=scope.path, by=by, filters=filters,
+                               child="child" in by or "child" in filters)
+    served = [i for i, a in enumerate(aggregates.columns) if roll is not None and roll.serves(a)]
+    rest = [i for i in range(len(aggregates.columns)) if i not in set(served)]
+    passes = []
+    if served:
+        passes.append((served, _rolled_relation(source, roll, spans), [roll.sql(aggregates.columns[i]) for i in served]))
+    if rest:
+        passes.append((rest, _fact_relation(source, spans), [aggregates.columns[i].sql() for i in rest]))
+    width = len(by)
+    results = [(indexes, _run(cur, source, scope, by, filters, relation, columns))
+               for indexes, relation, columns in passes]
+    if len(results) == 1:  # one pass: its rows' aggregates are in the columns' order
+        rows = results[0][1]
+    else:  # both: each group's aggregates put back in the columns' order
+        merged: dict[tuple, list] = {}
+        for indexes, part_rows in results:
+            for row in part_rows:
+                values = merged.setdefault(row[:1 + width], [None] * len(aggregates.columns))
+                for i, value in zip(indexes, row[1 + width:]):
+                    values[i] = value
+        rows = [(*head, *values) for head, values in merged.items()]
     tags_of = list(distinct.values())
     groups: dict[tuple, dict[str, tuple]] = {}
-    for row in cur.execute(query, sql.join_params + where_params).fetchall():
-        key, aggs = tuple(row[1:1 + len(dims)]), row[1 + len(dims):]
+    for row in rows:
+        key, aggs = tuple(row[1:1 + width]), row[1 + width:]
         for tag in tags_of[row[0]]:
             groups.setdefault(key, {})[tag] = aggs
+    t = source.time_column
     first = cur.execute(f"SELECT min({t}) FROM {source.table}").fetchone()[0]
     return groups, first
+
+
+def _run(cur, source: FactSource, scope: Scope, by, filters, relation: str, columns: list[str]) -> list[tuple]:
+    """One grouped query over ``relation`` (rows with their ``part`` and ``shift``): part, keys, aggregates."""
+    sql = _Sql(source, scope, "f.shift")
+    dims = [sql.dim(name) for name in by]
+    where, where_params = sql.where(filters)
+    select_dims = "".join(f", {d} AS k{i}" for i, d in enumerate(dims))
+    group_dims = "".join(f", k{i}" for i in range(len(dims)))
+    query = (f"SELECT f.part{select_dims}, {', '.join(columns)} FROM ({relation}) f {' '.join(sql.joins)} "
+             f"WHERE {where} GROUP BY f.part{group_dims}")
+    return cur.execute(query, sql.join_params + where_params).fetchall()
+
+
+def _fact_scan(source: FactSource, part: int, shift: str, begin: datetime, stop: datetime) -> str:
+    t = source.time_column
+    return (f"SELECT {part} AS part, {shift} AS shift, * FROM {source.table} "
+            f"WHERE {t} >= {_ts(begin)} AND {t} < {_ts(stop)}")
+
+
+def _fact_relation(source: FactSource, spans) -> str:
+    return " UNION ALL ".join(_fact_scan(source, i, shift, begin, stop) for i, (begin, stop, shift) in enumerate(spans))
+
+
+def _rolled_relation(source: FactSource, roll: rollup.Layout, spans) -> str:
+    """The periods' rows in the roll-up's shape: its rows for the whole days, and the facts of a
+    day not whole (today, counted to the minute) rolled up on the fly by the same SQL."""
+    t = roll.day
+    scans = []
+    for i, (begin, stop, shift) in enumerate(spans):
+        days, partial = rollup.day_split(begin, stop)
+        if days is not None:
+            scans.append(f"SELECT {i} AS part, {shift} AS shift, * FROM {roll.table} "
+                         f"WHERE {t} >= {_ts(days[0])} AND {t} < {_ts(days[1])}")
+        for b, s in partial:
+            scans.append(roll.select_sql(f"({_fact_scan(source, i, shift, b, s)})", extra="f.part, f.shift, "))
+    return " UNION ALL ".join(scans)
 
 
 def _keys(by: tuple[str, ...], groups: dict[tuple, Any], period: Period) -> list[tuple]:

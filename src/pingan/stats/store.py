@@ -50,7 +50,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from pingan.stats import repository
+from pingan.stats import repository, rollup
 from pingan.stats.facts import SOURCES, FactSource
 
 if TYPE_CHECKING:
@@ -181,6 +181,7 @@ class StatsStore:
                     "zone_class VARCHAR, org_unit_id BIGINT)")
         con.execute("CREATE TABLE IF NOT EXISTS dim_category (code VARCHAR, name VARCHAR, name_en VARCHAR, "
                     "parent_code VARCHAR)")
+        con.execute(rollup.STATE_DDL)
         for source in SOURCES.values():
             con.execute(f"CREATE TABLE IF NOT EXISTS {source.table} ({self._column_ddl(source)})")
 
@@ -214,14 +215,17 @@ class StatsStore:
         modes: dict[str, str] = {}
         counts: dict[str, int] = {}
         with self._write:
-            self._sync_dimensions(db=db, force=full)
+            # a roll-up row counts under a record's station: when the org tree changed, each
+            # roll-up is rebuilt (stats.rollup)
+            regrouped = self._sync_dimensions(db=db, force=full)
             for source in SOURCES.values():
                 layout, marks = self._state(source)
                 if full or marks is None or layout != _layout_hash(source, self.timezone):
                     counts[source.name] = self._full(source, db=db, scan_url=scan_url, progress=progress)
                     modes[source.name] = "full"
                     continue
-                written, consistent = self._incremental(source, db=db, marks=marks, progress=progress)
+                written, consistent = self._incremental(source, db=db, marks=marks, progress=progress,
+                                                        regrouped=regrouped)
                 if consistent:
                     counts[source.name], modes[source.name] = written, "incremental"
                 else:
@@ -230,10 +234,11 @@ class StatsStore:
                     modes[source.name] = "full"
         return SyncReport(mode=modes, rows=counts, seconds=(datetime.now(UTC) - started).total_seconds())
 
-    def _sync_dimensions(self, *, db: Session, force: bool) -> None:
+    def _sync_dimensions(self, *, db: Session, force: bool) -> bool:
+        """Reload the dimensions if they changed since the last sync (or ``force``): whether it did."""
         fingerprint = repository.dimension_fingerprint(db=db)
         if not force and fingerprint == self._dimension_fingerprint:
-            return
+            return False
         org = [tuple(_plain(v) for v in row) for row in db.execute(repository.org_unit_rows())]
         grids = [tuple(_plain(v) for v in row) for row in db.execute(repository.grid_rows())]
         categories = [tuple(row) for row in db.execute(repository.category_rows())]
@@ -252,6 +257,7 @@ class StatsStore:
                 FROM dim_org_unit u JOIN dim_org_unit a ON starts_with(u.path, a.path)
             """)
         self._dimension_fingerprint = fingerprint
+        return True
 
     def _staging_columns(self, source: FactSource) -> str:
         return ", ".join(f"{name} {kind}" for name, kind in source.columns)
@@ -289,6 +295,7 @@ class StatsStore:
         with _transaction(self._con) as con:
             con.execute(f"DROP TABLE IF EXISTS {source.table}")
             con.execute(f"ALTER TABLE {new} RENAME TO {source.table}")
+            rollup.rebuild(con, source)
             self._save_state(con, source, marks)
             return con.execute(f"SELECT count(*) FROM {source.table}").fetchone()[0]
 
@@ -339,18 +346,29 @@ class StatsStore:
             con.unregister("staging_arrays")
 
     def _incremental(self, source: FactSource, *, db: Session, marks: dict[str, Any],
-                     progress: Progress | None) -> tuple[int, bool]:
+                     progress: Progress | None, regrouped: bool = False) -> tuple[int, bool]:
         """Re-read the rows changed since ``marks``; (rows written, counts agree afterwards)."""
         new_marks = source.marks(db)
         rows = [tuple(r) for r in db.execute(source.rows(source.changed_ids(marks, new_marks)))]
         if progress:
             progress(source.name, 0, len(rows))
         with _transaction(self._con) as con:
+            # the daily roll-up follows the facts in the same transaction: the (day, station)
+            # pairs the changed records leave and enter are recomputed, or, when the declared
+            # KPIs changed its layout or the org tree changed, the whole table is rebuilt
+            kept = not regrouped and rollup.current(con, source) is not None
             if rows:
                 self._stage(con, source, rows)
+                if kept:
+                    rollup.note_touched(con, source, "staging")
                 con.execute(f"DELETE FROM {source.table} WHERE id IN (SELECT id FROM staging)")
                 con.execute(self._insert_from(source, source.table, "staging"))
+                if kept:
+                    rollup.note_touched(con, source, "staging")
+                    rollup.refresh_touched(con, source)
                 con.execute("DROP TABLE staging")
+            if not kept:
+                rollup.rebuild(con, source)
             count = con.execute(f"SELECT count(*) FROM {source.table}").fetchone()[0]
             consistent = count == int(new_marks.get("count", count))
             if consistent:

@@ -1,0 +1,198 @@
+"""The daily roll-up (stats.rollup): the figures it gives are those the facts give, it follows
+every sync, and the engine reads the facts where the roll-up cannot answer."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+import pytest
+
+from pingan.incident.models import Satisfaction
+from pingan.stats import engine, rollup
+from pingan.stats.facts import INCIDENTS
+from pingan.stats.metrics import METRICS
+from pingan.stats.period import parse_period
+from tests.stats.conftest import actor_of, make_incident
+
+ALL = list(METRICS.values())
+
+
+@pytest.fixture
+def records(db, world):
+    """Incidents on both sides over July 2025 and July 2026, several a day, some late at night
+    (a local day is not a UTC day), with every stage, disposition and callback the KPIs count."""
+    made = []
+    for year in (2025, 2026):
+        for day in (1, 5, 12, 12, 20, 31):
+            for side, hour, accept, arrive in (("a", "00:30", 20, 150), ("b", "09:15", 75, 700),
+                                               ("a", "23:50", 200, None), ("b", "12:00", None, None)):
+                made.append(make_incident(
+                    db, world, at=f"{year}-07-{day:02d} {hour}:00", side=side, priority=1 if side == "a" else 2,
+                    category="1001" if day == 12 else "2001", accept=accept, depart=None if arrive is None else 60,
+                    arrive=arrive, escalated=accept == 200,
+                    satisfaction=Satisfaction.SATISFIED if arrive == 150 else None))
+    make_incident(db, world, at="2026-06-30 23:59:00", side="b", accept=10)  # June: the 环比 of July
+    return made
+
+
+class Recording:
+    """A store whose statements are kept, to see which tables a computation read."""
+
+    def __init__(self, store):
+        self.store, self.timezone, self.statements = store, store.timezone, []
+
+    @contextmanager
+    def reader(self):
+        with self.store.reader() as cur:
+            outer = self
+
+            class Cursor:
+                def execute(self, sql, parameters=None):
+                    outer.statements.append(sql)
+                    cur.execute(sql, parameters)
+                    return self
+
+                def fetchone(self):
+                    return cur.fetchone()
+
+                def fetchall(self):
+                    return cur.fetchall()
+
+            yield Cursor()
+
+    def read_rollup(self) -> bool:
+        return any("rollup_incident" in s for s in self.statements)
+
+
+@contextmanager
+def facts_only(store):
+    """The roll-up hidden from the engine, as a store synced before a KPI was declared has it."""
+    with store.reader() as cur:
+        cur.execute("UPDATE rollup_state SET layout = 'hidden' WHERE source = 'incident'")
+    try:
+        yield
+    finally:
+        with store.reader() as cur:
+            cur.execute("UPDATE rollup_state SET layout = ? WHERE source = 'incident'", [rollup.layout(INCIDENTS).hash])
+
+
+def figures(store, actor, period, by, now):
+    results = engine.compute(store=store, actor=actor, metrics=ALL, period=period, by=by, now=now)
+    out = {}
+    for result in results:
+        for cell in result.cells:
+            out[(result.metric.slug, tuple(cell.key.items()))] = (
+                cell.value, cell.numerator, cell.denominator,
+                cell.last_year.baseline if cell.last_year else None, cell.previous.baseline if cell.previous else None)
+    return out
+
+
+def assert_same(mine: dict, theirs: dict) -> None:
+    assert mine.keys() == theirs.keys()
+    for key, values in mine.items():
+        for a, b in zip(values, theirs[key], strict=True):  # a mean's sum may differ in its last bits
+            assert (a is None and b is None) or a == pytest.approx(b, rel=1e-12), key
+
+
+QUESTIONS = [
+    # (period, by, now): whole periods, and periods counted to a minute inside a day
+    ("2026-07", (), datetime(2026, 8, 15)),
+    ("2026-07", ("station",), datetime(2026, 7, 12, 10, 30)),
+    ("2026-07", ("day",), datetime(2026, 7, 12, 23, 55)),
+    ("2026-07", ("week",), datetime(2026, 8, 15)),
+    ("2026-07", ("branch", "month"), datetime(2026, 8, 15)),
+    ("2026-07", ("child",), datetime(2026, 7, 31, 0, 10)),
+    ("2026", ("month",), datetime(2026, 7, 20, 9, 0)),
+    ("2026-Q3", ("quarter", "station"), datetime(2026, 7, 5, 12, 0)),
+    ("2026-07-05..2026-07-25", ("day",), datetime(2026, 8, 1)),
+    ("2026-07-12", (), datetime(2026, 7, 12, 10, 0)),  # no whole day: the facts rolled up on the fly
+]
+
+
+@pytest.mark.parametrize(("period", "by", "now"), QUESTIONS)
+def test_figures_from_the_rollup_are_those_from_the_facts(db, world, records, store, admin, period, by, now):
+    store.sync(db=db)
+    recording = Recording(store)
+    rolled = figures(recording, admin, parse_period(period), by, now)
+    assert recording.read_rollup() is (period != "2026-07-12")
+    with facts_only(store):
+        recording.statements.clear()
+        from_facts = figures(recording, admin, parse_period(period), by, now)
+        assert not recording.read_rollup()
+    assert_same(rolled, from_facts)
+    assert any(v[0] for v in rolled.values())  # something was counted
+
+
+def test_the_rollup_follows_an_incremental_sync(db, world, records, store, admin):
+    store.sync(db=db)
+    first, second, third = records[0], records[5], records[9]
+    first.received_at -= timedelta(days=3)  # to another day
+    first.accepted_at -= timedelta(days=3)
+    second.org_unit_id = world.org["station_b"].id  # to another station
+    third.accepted_at = third.received_at + timedelta(seconds=5)  # a count changes, same day and unit
+    db.flush()
+    make_incident(db, world, at="2026-07-28 08:00:00", side="a", accept=30)  # a day with no record yet
+    assert store.sync(db=db).mode == {"incident": "incremental"}
+    with store.reader() as cur:
+        kept = cur.execute("SELECT * FROM rollup_incident ORDER BY ALL").fetchall()
+        cur.execute("BEGIN")
+        rollup.rebuild(cur, INCIDENTS)
+        rebuilt = cur.execute("SELECT * FROM rollup_incident ORDER BY ALL").fetchall()
+        cur.execute("ROLLBACK")
+    assert kept == rebuilt
+    now = datetime(2026, 8, 15)
+    rolled = figures(store, admin, parse_period("2026-07"), ("day",), now)
+    with facts_only(store):
+        assert_same(rolled, figures(store, admin, parse_period("2026-07"), ("day",), now))
+
+
+def test_a_rollup_of_another_layout_is_not_read_and_the_next_sync_rebuilds_it(db, world, records, store, admin):
+    """A KPI declared since the last sync changes the layout: until the next sync the figures come
+    from the facts, then from the rebuilt roll-up."""
+    store.sync(db=db)
+    with store.reader() as cur:
+        cur.execute("UPDATE rollup_state SET layout = 'declared-before' WHERE source = 'incident'")
+    recording = Recording(store)
+    now = datetime(2026, 8, 15)
+    before = figures(recording, admin, parse_period("2026-07"), ("station",), now)
+    assert not recording.read_rollup()
+    assert store.sync(db=db).mode == {"incident": "incremental"}
+    with store.reader() as cur:
+        assert cur.execute("SELECT layout FROM rollup_state").fetchall() == [(rollup.layout(INCIDENTS).hash,)]
+    recording.statements.clear()
+    assert_same(figures(recording, admin, parse_period("2026-07"), ("station",), now), before)
+    assert recording.read_rollup()
+
+
+def test_below_a_station_the_figures_come_from_the_facts(db, world, records, store):
+    """The roll-up counts a community office's records under its station: a community officer's
+    figures, and a station chief's cut by the units below the station, are read from the facts."""
+    store.sync(db=db)
+    now = datetime(2026, 8, 15)
+    community, chief = actor_of(db, world, "community_a"), actor_of(db, world, "chief_a")
+    for actor, by, reads_rollup in ((community, (), False), (chief, ("child",), False), (chief, (), True)):
+        recording = Recording(store)
+        mine = figures(recording, actor, parse_period("2026-07"), by, now)
+        assert recording.read_rollup() is reads_rollup, (actor.username, by)
+        with facts_only(store):
+            assert_same(mine, figures(store, actor, parse_period("2026-07"), by, now))
+    # side a (the community office) only: 6 days × 2 incidents
+    office = figures(store, community, parse_period("2026-07"), (), now)
+    assert office[("incidents_received", ())][0] == 12
+
+
+def test_a_grid_or_hour_cut_is_read_from_the_facts(db, world, records, store, admin):
+    store.sync(db=db)
+    for by in (("grid",), ("hour",), ("zone_class",), ("station", "category")):
+        recording = Recording(store)
+        engine.compute(store=recording, actor=admin, metrics=ALL, period=parse_period("2026-07"), by=by)
+        assert not recording.read_rollup(), by
+
+
+def test_day_split():
+    day = datetime(2026, 7, 12)
+    assert rollup.day_split(day, day + timedelta(days=3)) == ((day, day + timedelta(days=3)), [])
+    assert rollup.day_split(day, day + timedelta(days=3, hours=10)) == (
+        (day, day + timedelta(days=3)), [(day + timedelta(days=3), day + timedelta(days=3, hours=10))])
+    assert rollup.day_split(day, day + timedelta(hours=10)) == (None, [(day, day + timedelta(hours=10))])
