@@ -33,6 +33,12 @@ def records(db, world):
                     arrive=arrive, escalated=accept == 200,
                     satisfaction=Satisfaction.SATISFIED if arrive == 150 else None))
     make_incident(db, world, at="2026-06-30 23:59:00", side="b", accept=10)  # June: the 环比 of July
+    for at in ("2025-03-03 08:00:00", "2025-05-20 15:00:00", "2026-03-09 10:00:00", "2026-05-31 23:30:00",
+               "2026-08-01 00:10:00"):  # other months, for the monthly roll-up
+        made.append(make_incident(db, world, at=at, side="a", accept=40, depart=50, arrive=170))
+        made.append(make_incident(db, world, at=at, side="b", accept=25))
+    made[-1].grid_id = None  # a record with no grid
+    db.flush()
     return made
 
 
@@ -61,20 +67,11 @@ class Recording:
 
             yield Cursor()
 
-    def read_rollup(self) -> bool:
-        return any("rollup_incident" in s for s in self.statements)
-
-
-@contextmanager
-def facts_only(store):
-    """The roll-up hidden from the engine, as a store synced before a KPI was declared has it."""
-    with store.reader() as cur:
-        cur.execute("UPDATE rollup_state SET layout = 'hidden' WHERE source = 'incident'")
-    try:
-        yield
-    finally:
-        with store.reader() as cur:
-            cur.execute("UPDATE rollup_state SET layout = ? WHERE source = 'incident'", [rollup.layout(INCIDENTS).hash])
+    def read(self) -> str | None:
+        """Which roll-up the statements read: day, month or None."""
+        found = {grain for s in self.statements for grain in ("day", "month") if f"rollup_incident_{grain} " in s}
+        assert len(found) <= 1
+        return found.pop() if found else None
 
 
 def figures(store, actor, period, by, now):
@@ -96,55 +93,69 @@ def assert_same(mine: dict, theirs: dict) -> None:
 
 
 QUESTIONS = [
-    # (period, by, now): whole periods, and periods counted to a minute inside a day
-    ("2026-07", (), datetime(2026, 8, 15)),
-    ("2026-07", ("station",), datetime(2026, 7, 12, 10, 30)),
-    ("2026-07", ("day",), datetime(2026, 7, 12, 23, 55)),
-    ("2026-07", ("week",), datetime(2026, 8, 15)),
-    ("2026-07", ("branch", "month"), datetime(2026, 8, 15)),
-    ("2026-07", ("child",), datetime(2026, 7, 31, 0, 10)),
-    ("2026", ("month",), datetime(2026, 7, 20, 9, 0)),
-    ("2026-Q3", ("quarter", "station"), datetime(2026, 7, 5, 12, 0)),
-    ("2026-07-05..2026-07-25", ("day",), datetime(2026, 8, 1)),
-    ("2026-07-12", (), datetime(2026, 7, 12, 10, 0)),  # no whole day: the facts rolled up on the fly
+    # (period, by, now, the roll-up read): whole periods, and periods counted to a minute inside a day
+    ("2026-07", (), datetime(2026, 8, 15), "day"),
+    ("2026-07", ("station",), datetime(2026, 7, 12, 10, 30), "day"),
+    ("2026-07", ("day",), datetime(2026, 7, 12, 23, 55), "day"),
+    ("2026-07", ("week",), datetime(2026, 8, 15), "day"),
+    ("2026-07", ("branch", "month"), datetime(2026, 8, 15), "day"),
+    ("2026-07", ("child",), datetime(2026, 7, 31, 0, 10), "day"),
+    ("2026", ("month",), datetime(2026, 7, 20, 9, 0), "day"),
+    ("2026-Q3", ("quarter", "station"), datetime(2026, 7, 5, 12, 0), "day"),
+    ("2026-07-05..2026-07-25", ("day",), datetime(2026, 8, 1), "day"),
+    ("2026-07-12", (), datetime(2026, 7, 12, 10, 0), None),  # no whole day: the facts rolled up on the fly
+    ("2026", ("grid",), datetime(2026, 7, 20, 9, 0), "month"),
+    ("2026", ("grid", "branch"), datetime(2026, 12, 31, 23, 0), "month"),
+    ("2026-Q3", ("grid",), datetime(2026, 8, 2, 0, 30), "month"),
+    ("2026-07", ("grid",), datetime(2026, 8, 15), "month"),
+    ("2026-07", ("grid",), datetime(2026, 7, 12, 10, 30), None),  # no whole month
+    ("2026-05-15..2026-07-10", ("station", "grid"), datetime(2026, 8, 1), "month"),
 ]
 
 
-@pytest.mark.parametrize(("period", "by", "now"), QUESTIONS)
-def test_figures_from_the_rollup_are_those_from_the_facts(db, world, records, store, admin, period, by, now):
+@pytest.mark.parametrize(("period", "by", "now", "reads"), QUESTIONS)
+def test_figures_from_the_rollup_are_those_from_the_facts(db, world, records, store, admin, period, by, now, reads):
     store.sync(db=db)
     recording = Recording(store)
     rolled = figures(recording, admin, parse_period(period), by, now)
-    assert recording.read_rollup() is (period != "2026-07-12")
-    with facts_only(store):
+    assert recording.read() == reads
+    with rollup.set_aside(store, INCIDENTS):
         recording.statements.clear()
         from_facts = figures(recording, admin, parse_period(period), by, now)
-        assert not recording.read_rollup()
+        assert recording.read() is None
     assert_same(rolled, from_facts)
     assert any(v[0] for v in rolled.values())  # something was counted
 
 
-def test_the_rollup_follows_an_incremental_sync(db, world, records, store, admin):
+def rollup_rows(cur) -> dict[str, list[tuple]]:
+    return {roll.grain.name: cur.execute(f"SELECT * FROM {roll.table} ORDER BY ALL").fetchall()
+            for roll in rollup.layouts(INCIDENTS)}
+
+
+def test_the_rollups_follow_an_incremental_sync(db, world, records, store, admin):
     store.sync(db=db)
-    first, second, third = records[0], records[5], records[9]
-    first.received_at -= timedelta(days=3)  # to another day
+    first, second, third, fourth = records[0], records[5], records[9], records[13]
+    first.received_at -= timedelta(days=3)  # to another day, and another month
     first.accepted_at -= timedelta(days=3)
     second.org_unit_id = world.org["station_b"].id  # to another station
     third.accepted_at = third.received_at + timedelta(seconds=5)  # a count changes, same day and unit
+    fourth.grid_id = world.grids["b"].id  # to another grid
+    records[-1].accepted_at = records[-1].received_at + timedelta(seconds=7)  # the one with no grid
     db.flush()
     make_incident(db, world, at="2026-07-28 08:00:00", side="a", accept=30)  # a day with no record yet
     assert store.sync(db=db).mode == {"incident": "incremental"}
     with store.reader() as cur:
-        kept = cur.execute("SELECT * FROM rollup_incident ORDER BY ALL").fetchall()
+        kept = rollup_rows(cur)
         cur.execute("BEGIN")
         rollup.rebuild(cur, INCIDENTS)
-        rebuilt = cur.execute("SELECT * FROM rollup_incident ORDER BY ALL").fetchall()
+        rebuilt = rollup_rows(cur)
         cur.execute("ROLLBACK")
-    assert kept == rebuilt
+    assert kept == rebuilt and all(kept.values())
     now = datetime(2026, 8, 15)
-    rolled = figures(store, admin, parse_period("2026-07"), ("day",), now)
-    with facts_only(store):
-        assert_same(rolled, figures(store, admin, parse_period("2026-07"), ("day",), now))
+    for by in (("day",), ("grid",)):
+        rolled = figures(store, admin, parse_period("2026"), by, now)
+        with rollup.set_aside(store, INCIDENTS):
+            assert_same(rolled, figures(store, admin, parse_period("2026"), by, now))
 
 
 def test_a_rollup_of_another_layout_is_not_read_and_the_next_sync_rebuilds_it(db, world, records, store, admin):
@@ -152,47 +163,56 @@ def test_a_rollup_of_another_layout_is_not_read_and_the_next_sync_rebuilds_it(db
     from the facts, then from the rebuilt roll-up."""
     store.sync(db=db)
     with store.reader() as cur:
-        cur.execute("UPDATE rollup_state SET layout = 'declared-before' WHERE source = 'incident'")
+        cur.execute("UPDATE rollup_state SET layout = 'declared-before'")
     recording = Recording(store)
     now = datetime(2026, 8, 15)
     before = figures(recording, admin, parse_period("2026-07"), ("station",), now)
-    assert not recording.read_rollup()
+    assert recording.read() is None
     assert store.sync(db=db).mode == {"incident": "incremental"}
     with store.reader() as cur:
-        assert cur.execute("SELECT layout FROM rollup_state").fetchall() == [(rollup.layout(INCIDENTS).hash,)]
+        assert dict(cur.execute("SELECT rollup, layout FROM rollup_state").fetchall()) == {
+            roll.table: roll.hash for roll in rollup.layouts(INCIDENTS)}
     recording.statements.clear()
     assert_same(figures(recording, admin, parse_period("2026-07"), ("station",), now), before)
-    assert recording.read_rollup()
+    assert recording.read() == "day"
 
 
 def test_below_a_station_the_figures_come_from_the_facts(db, world, records, store):
-    """The roll-up counts a community office's records under its station: a community officer's
+    """The roll-ups count a community office's records under its station: a community officer's
     figures, and a station chief's cut by the units below the station, are read from the facts."""
     store.sync(db=db)
     now = datetime(2026, 8, 15)
     community, chief = actor_of(db, world, "community_a"), actor_of(db, world, "chief_a")
-    for actor, by, reads_rollup in ((community, (), False), (chief, ("child",), False), (chief, (), True)):
+    for actor, by, reads in ((community, (), None), (community, ("grid",), None), (chief, ("child",), None),
+                             (chief, (), "day"), (chief, ("grid",), "month")):
         recording = Recording(store)
         mine = figures(recording, actor, parse_period("2026-07"), by, now)
-        assert recording.read_rollup() is reads_rollup, (actor.username, by)
-        with facts_only(store):
+        assert recording.read() == reads, (actor.username, by)
+        with rollup.set_aside(store, INCIDENTS):
             assert_same(mine, figures(store, actor, parse_period("2026-07"), by, now))
     # side a (the community office) only: 6 days × 2 incidents
     office = figures(store, community, parse_period("2026-07"), (), now)
     assert office[("incidents_received", ())][0] == 12
 
 
-def test_a_grid_or_hour_cut_is_read_from_the_facts(db, world, records, store, admin):
+def test_an_hour_zone_or_category_cut_is_read_from_the_facts(db, world, records, store, admin):
     store.sync(db=db)
-    for by in (("grid",), ("hour",), ("zone_class",), ("station", "category")):
+    for by in (("hour",), ("zone_class",), ("station", "category"), ("grid", "month"), ("org_unit",)):
         recording = Recording(store)
         engine.compute(store=recording, actor=admin, metrics=ALL, period=parse_period("2026-07"), by=by)
-        assert not recording.read_rollup(), by
+        assert recording.read() is None, by
 
 
-def test_day_split():
+def test_a_period_split_into_whole_buckets_and_the_rest():
+    day_grain, month_grain = rollup.GRAINS
     day = datetime(2026, 7, 12)
-    assert rollup.day_split(day, day + timedelta(days=3)) == ((day, day + timedelta(days=3)), [])
-    assert rollup.day_split(day, day + timedelta(days=3, hours=10)) == (
+    assert day_grain.split(day, day + timedelta(days=3)) == ((day, day + timedelta(days=3)), [])
+    assert day_grain.split(day, day + timedelta(days=3, hours=10)) == (
         (day, day + timedelta(days=3)), [(day + timedelta(days=3), day + timedelta(days=3, hours=10))])
-    assert rollup.day_split(day, day + timedelta(hours=10)) == (None, [(day, day + timedelta(hours=10))])
+    assert day_grain.split(day, day + timedelta(hours=10)) == (None, [(day, day + timedelta(hours=10))])
+    # 12 July to 3 December 10:00: August to November whole, the rest at either end from the facts
+    assert month_grain.split(day, datetime(2026, 12, 3, 10)) == (
+        (datetime(2026, 8, 1), datetime(2026, 12, 1)),
+        [(day, datetime(2026, 8, 1)), (datetime(2026, 12, 1), datetime(2026, 12, 3, 10))])
+    assert month_grain.split(datetime(2026, 12, 1), datetime(2027, 1, 1)) == (
+        (datetime(2026, 12, 1), datetime(2027, 1, 1)), [])

@@ -58,7 +58,7 @@ DIMENSION_LABELS: dict[str, tuple[str, str]] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Change:
     """A comparison with a baseline (同比 / 环比)."""
 
@@ -68,7 +68,7 @@ class Change:
     note: str  # ok | baseline_zero | baseline_missing | value_missing
 
 
-@dataclass
+@dataclass(slots=True)
 class Cell:
     """One figure: a KPI for one combination of dimension values."""
 
@@ -322,18 +322,21 @@ def compute(*, store: Store, actor: Actor, metrics: Sequence[Metric], period: Pe
             aggregates = _Aggregates(group)
             groups, first = _grouped(cur, source, aggregates, periods, by, scope, filters, period)
             missing = {tag for tag, p in periods if first is None or p.stop <= first}
-            labels = _labels(cur, by, [k for k in groups])
+            names = _labels(cur, by, list(groups))
             # A grid cut is thousands of keys × KPIs × three periods: the loop below is kept plain.
             columns = [(results[m.slug].cells, m, aggregates.slots[i]) for i, m in enumerate(group)]
+            shared = len(columns) == 1  # one KPI: its cells may hold the key's dicts themselves
             compare_previous = compare and PREVIOUS not in missing
             compare_last_year = compare and LAST_YEAR not in missing
             for key in _keys(by, groups, period):
                 rows = groups.get(key, _NO_ROWS)
                 current, previous, last_year = rows.get(CURRENT), rows.get(PREVIOUS), rows.get(LAST_YEAR)
-                cell_labels = {d: labels.get((d, k), _plain_label(k)) for d, k in zip(by, key)}
+                cell_key = dict(zip(by, key))
+                cell_labels = {d: n[k] if k in n else _plain_label(k) for d, k, n in zip(by, key, names)}
                 for cells, m, slots in columns:
                     value, num, den = _value(m, *_slot_values(slots, current))
-                    cell = Cell(key=dict(zip(by, key)), labels=dict(cell_labels), value=value, numerator=num,
+                    cell = Cell(key=cell_key if shared else dict(cell_key),
+                                labels=cell_labels if shared else dict(cell_labels), value=value, numerator=num,
                                 denominator=den)
                     if compare:
                         cell.previous = change(value, _value(m, *_slot_values(slots, previous))[0]
@@ -357,8 +360,7 @@ def _grouped(cur, source: FactSource, aggregates: _Aggregates, periods, by, scop
     for tag, p in periods:
         distinct.setdefault((p, _shift(current, p, tag)), []).append(tag)
     spans = [(p.begin, p.stop, shift) for p, shift in distinct]
-    roll = rollup.for_question(cur, source, scope_path=scope.path, by=by, filters=filters,
-                               child="child" in by or "child" in filters)
+    roll = rollup.for_question(cur, source, scope_path=scope.path, by=by, filters=filters)
     served = [i for i, a in enumerate(aggregates.columns) if roll is not None and roll.serves(a)]
     rest = [i for i in range(len(aggregates.columns)) if i not in set(served)]
     passes = []
@@ -413,15 +415,15 @@ def _fact_relation(source: FactSource, spans) -> str:
 
 
 def _rolled_relation(source: FactSource, roll: rollup.Layout, spans) -> str:
-    """The periods' rows in the roll-up's shape: its rows for the whole days, and the facts of a
-    day not whole (today, counted to the minute) rolled up on the fly by the same SQL."""
-    t = roll.day
+    """The periods' rows in the roll-up's shape: its rows for the whole days (or months), and the
+    facts of the rest (today, counted to the minute) rolled up on the fly by the same SQL."""
+    t = roll.time
     scans = []
     for i, (begin, stop, shift) in enumerate(spans):
-        days, partial = rollup.day_split(begin, stop)
-        if days is not None:
+        whole, partial = roll.grain.split(begin, stop)
+        if whole is not None:
             scans.append(f"SELECT {i} AS part, {shift} AS shift, * FROM {roll.table} "
-                         f"WHERE {t} >= {_ts(days[0])} AND {t} < {_ts(days[1])}")
+                         f"WHERE {t} >= {_ts(whole[0])} AND {t} < {_ts(whole[1])}")
         for b, s in partial:
             scans.append(roll.select_sql(f"({_fact_scan(source, i, shift, b, s)})", extra="f.part, f.shift, "))
     return " UNION ALL ".join(scans)
@@ -454,21 +456,18 @@ def _plain_label(value: Any) -> str:
     return "—" if value is None else str(value)
 
 
-def _labels(cur, by: tuple[str, ...], keys: list[tuple]) -> dict[tuple[str, Any], str]:
-    """Names of the org units, grids and categories among the keys (one query per kind).
+def _labels(cur, by: tuple[str, ...], keys: list[tuple]) -> list[dict[Any, str]]:
+    """For each dimension of ``by``, the names of the org units, grids or categories among the
+    keys (one query per kind; empty for a dimension whose values are their own names).
 
     The keys go in as one string, split in SQL: DuckDB converts a Python list parameter element
     by element (0.25 s for 3,000 ids), and ``list_contains`` scans the list for every row."""
-    out: dict[tuple[str, Any], str] = {}
+    out: list[dict[Any, str]] = []
     for i, name in enumerate(by):
-        values = sorted({k[i] for k in keys if k[i] is not None}, key=str)
-        if not values:
-            continue
         sql = _label_query(name)
-        if sql is None:
-            continue
-        for value, label in cur.execute(sql, [_KEY_SEPARATOR.join(str(v) for v in values)]).fetchall():
-            out[(name, value)] = label
+        values = {k[i] for k in keys if k[i] is not None} if sql is not None else ()
+        out.append(dict(cur.execute(sql, [_KEY_SEPARATOR.join(str(v) for v in values)]).fetchall())
+                   if values else {})
     return out
 
 

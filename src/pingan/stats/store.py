@@ -356,7 +356,7 @@ class StatsStore:
             # the daily roll-up follows the facts in the same transaction: the (day, station)
             # pairs the changed records leave and enter are recomputed, or, when the declared
             # KPIs changed its layout or the org tree changed, the whole table is rebuilt
-            kept = not regrouped and rollup.current(con, source) is not None
+            kept = not regrouped and rollup.is_current(con, source)
             if rows:
                 self._stage(con, source, rows)
                 if kept:
