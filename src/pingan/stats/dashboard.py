@@ -26,7 +26,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
@@ -175,31 +175,56 @@ def figure(metric: Metric, cell: Cell | None, where: Where, *, filters: dict[str
 # --- the engine's results, kept for the minute ----------------------------------------------------
 
 CACHE_SIZE = 256
-_cache: OrderedDict[tuple, list[KpiResult]] = OrderedDict()
+# Answers cut into more keys than this (a city's 4,500 grids) are not kept as cells: tens of
+# thousands of objects each, which every full pass of the cycle collector walks — with a few
+# dozen of them kept, a pass took 200–400 ms, a pause of the worker's next request. What the
+# map shows of them is kept instead, in a form the collector does not walk (``grid_values``).
+CACHE_KEYS = 1000
+_cache: OrderedDict[tuple, Any] = OrderedDict()
 _cache_lock = threading.Lock()
+
+
+def _remembered(key: tuple, make: Callable[[], Any], keep: Callable[[Any], bool] = lambda _: True) -> Any:
+    """``make()``, or its answer to the same ``key`` within the same minute when ``keep`` let it
+    be kept. An answer of an earlier minute is never asked for again: it goes at once, not when
+    the cache is full."""
+    minute = int(time.time() // 60)
+    key = (minute, *key)
+    with _cache_lock:
+        found = _cache.get(key)
+        if found is not None:
+            _cache.move_to_end(key)
+            return found
+    found = make()
+    if keep(found):
+        with _cache_lock:
+            for stale in [k for k in _cache if k[0] != minute]:
+                del _cache[stale]
+            _cache[key] = found
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+    return found
+
+
+def _question(store: Store, actor: Actor, where: Where) -> tuple:
+    """What every dashboard answer depends on beyond its own question: the store and its data,
+    the reader's jurisdiction, the period as counted and the org unit."""
+    version = where.version if where.version is not None else engine.data_version(store)
+    return id(store), version, actor.org_path, where.period, where.org_unit_id
 
 
 def compute(*, store: Store, actor: Actor, metrics: Sequence[Metric], where: Where,
             by: Sequence[str] = (), compare: bool = True,
             filters: dict[str, Any] | None = None) -> dict[str, KpiResult]:
     """``engine.compute`` for a dashboard, by slug; the same question within the same minute,
-    on the same data, is answered from the last answer (see the module docstring)."""
+    on the same data, is answered from the last answer (see the module docstring) — unless it
+    was cut into more than ``CACHE_KEYS`` keys."""
     metrics = list(dict.fromkeys(metrics))
-    version = where.version if where.version is not None else engine.data_version(store)
-    key = (id(store), version, int(time.time() // 60), actor.org_path,
-           tuple(m.slug for m in metrics), where.period, where.org_unit_id, tuple(by), compare,
+    key = ("compute", *_question(store, actor, where), tuple(m.slug for m in metrics), tuple(by), compare,
            tuple(sorted((filters or {}).items())))
-    with _cache_lock:
-        found = _cache.get(key)
-        if found is not None:
-            _cache.move_to_end(key)
-    if found is None:
-        found = engine.compute(store=store, actor=actor, metrics=metrics, period=where.period, by=by,
-                               compare=compare, org_unit_id=where.org_unit_id, filters=filters)
-        with _cache_lock:
-            _cache[key] = found
-            while len(_cache) > CACHE_SIZE:
-                _cache.popitem(last=False)
+    found = _remembered(key, lambda: engine.compute(
+        store=store, actor=actor, metrics=metrics, period=where.period, by=by, compare=compare,
+        org_unit_id=where.org_unit_id, filters=filters), keep=lambda results: len(results[0].cells) <= CACHE_KEYS)
     return {r.metric.slug: r for r in found}
 
 
@@ -392,7 +417,7 @@ class GridValues:
     """A KPI for every grid of the scope, as the map shades them."""
 
     metric: Metric
-    values: dict[int, list]
+    values: dict[int, tuple]
     href: str  # the records of the KPI in the scope; a grid's adds filter=grid:<id>
     href_last_year: str
 
@@ -408,15 +433,16 @@ def grid_values(*, store: Store, actor: Actor, where: Where, metric: Metric) -> 
     if "grid" not in metric.dimensions:
         raise ValidationFailed(f"map：指标 {metric.slug} 不能按网格统计", f"map: {metric.slug} has no grid cut",
                                field="map")
-    result = compute(store=store, actor=actor, metrics=[metric], where=where, by=["grid"])[metric.slug]
-    values = {}
-    for c in result.cells:
-        grid_id = c.key["grid"]
-        if grid_id is None:
-            continue
-        values[grid_id] = [_round(c.value), _round(c.last_year.baseline) if c.last_year else None]
-    return GridValues(metric, values, records_href(metric, where.period, org=where.org_unit_id),
-                      records_href(metric, where.period.last_year(), org=where.org_unit_id))
+
+    def make() -> GridValues:
+        result = compute(store=store, actor=actor, metrics=[metric], where=where, by=["grid"])[metric.slug]
+        values = {c.key["grid"]: (_round(c.value), _round(c.last_year.baseline) if c.last_year else None)
+                  for c in result.cells if c.key["grid"] is not None}
+        return GridValues(metric, values, records_href(metric, where.period, org=where.org_unit_id),
+                          records_href(metric, where.period.last_year(), org=where.org_unit_id))
+
+    # kept as pairs of numbers, which the cycle collector leaves alone (see ``CACHE_KEYS``)
+    return _remembered(("grid_values", *_question(store, actor, where), metric.slug), make)
 
 
 # --- a station among its peers ------------------------------------------------------------------

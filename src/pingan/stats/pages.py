@@ -12,8 +12,9 @@ from typing import Annotated
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+import orjson
 from fastapi import Depends, Form, Path, Query, Request
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from pingan.auth.actor import Actor
@@ -435,7 +436,9 @@ def grid_values(
     metric = _metric(kpi, dashboard.DEFAULT_MAP, "kpi", "grid")
     end_read(db)
     values = dashboard.grid_values(store=store, actor=actor, where=where, metric=metric)
-    return JSONResponse(values.chart(request_language(request)))
+    # orjson: the standard encoder took a tenth of the request for a city's 4,500 grids
+    return Response(orjson.dumps(values.chart(request_language(request)), option=orjson.OPT_NON_STR_KEYS),
+                    media_type="application/json")
 
 
 # --- the station dashboard ------------------------------------------------------------------------
