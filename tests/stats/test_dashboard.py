@@ -91,6 +91,29 @@ def test_figures_are_kept_for_the_minute_while_the_data_is_the_same(db, world, s
     assert len(calls) == 3
 
 
+def test_answers_of_an_earlier_minute_and_cuts_into_many_keys_are_not_kept(db, world, store, admin, monkeypatch):
+    make_incident(db, world, at="2026-07-10 09:00:00", side="a")
+    store.sync(db=db)
+    dashboard.clear_cache()
+    where = Where(parse_period("2026-07"))
+    metrics = [METRICS["incidents_received"]]
+    clock = [1_800_000_000.0]
+    monkeypatch.setattr(dashboard.time, "time", lambda: clock[0])
+    dashboard.compute(store=store, actor=admin, metrics=metrics, where=where)
+    dashboard.compute(store=store, actor=admin, metrics=metrics, where=where, by=["day"])
+    assert len(dashboard._cache) == 2
+    clock[0] += 60  # the next minute: the first minute's answers go as soon as another is kept
+    dashboard.compute(store=store, actor=admin, metrics=metrics, where=where)
+    assert len(dashboard._cache) == 1
+    monkeypatch.setattr(dashboard, "CACHE_KEYS", 0)  # a cut into more keys than that …
+    dashboard.compute(store=store, actor=admin, metrics=metrics, where=where, by=["day"])  # 31 days
+    assert len(dashboard._cache) == 1
+    values = dashboard.grid_values(store=store, actor=admin, where=where, metric=METRICS["incidents_received"])
+    assert values.values == {world.grids["a"].id: (1.0, None)}  # … kept as the map's pairs
+    assert len(dashboard._cache) == 2
+    assert dashboard.grid_values(store=store, actor=admin, where=where, metric=METRICS["incidents_received"]) is values
+
+
 def test_a_ranking_from_one_computation_equals_the_ranking(db, world, store, admin):
     make_incident(db, world, at="2026-06-10 10:00:00", side="a", accept=10, arrive=120)
     make_incident(db, world, at="2026-06-11 10:00:00", side="b", accept=10, arrive=700)
