@@ -12,6 +12,8 @@ Then, in the same run, medians of ``--runs``:
 - ``province_yearly_set_by_station``: every declared KPI for the last whole year, for every
   station of the province, with 同比 and 环比 — one ``engine.compute`` call, as the API makes it;
 - ``city_yearly_set_by_station``: the same on the city store, the baseline for the ratio;
+- ``province_yearly_set_by_station_from_facts``: the province's set with its roll-ups set aside
+  (``stats.rollup``), which ``province_rollups_built`` times building as a full sync does;
 - the province total equals ``--cities`` × the city total for every count (checked), so the copy
   is exact.
 
@@ -47,6 +49,7 @@ def shifted_path(column: str, k: int) -> str:
 
 def build_province(city_path: Path, province, cities: int) -> int:
     """Fill ``province`` (a StatsStore) with ``cities`` re-keyed copies of the city store's tables."""
+    from pingan.stats import rollup
     from pingan.stats.facts import INCIDENTS
 
     columns = INCIDENTS.all_columns
@@ -74,9 +77,16 @@ def build_province(city_path: Path, province, cities: int) -> int:
                 SELECT u.id, a.id, a.kind, len(string_split(trim(a.path, '/'), '/'))
                 FROM dim_org_unit u JOIN dim_org_unit a ON starts_with(u.path, a.path)""")
             con.execute("CHECKPOINT")
-            return con.execute(f"SELECT count(*) FROM {INCIDENTS.table}").fetchone()[0]
         finally:
             con.execute("DETACH city")
+        # the roll-ups, as a full sync builds them (stats.rollup)
+        t = time.perf_counter()
+        rollup.rebuild(con, INCIDENTS)
+        con.execute("CHECKPOINT")
+        srv.emit(BENCH, "province_rollups_built", round(time.perf_counter() - t, 1), "s",
+                 rows={roll.grain.name: con.execute(f"SELECT count(*) FROM {roll.table}").fetchone()[0]
+                       for roll in rollup.layouts(INCIDENTS)}, load=srv.loadavg())
+        return con.execute(f"SELECT count(*) FROM {INCIDENTS.table}").fetchone()[0]
 
 
 def timed(fn, runs: int) -> tuple[float, object]:
@@ -159,6 +169,13 @@ def main() -> None:
              within_target=province_s < 5.0, memory_limit=args.memory_limit, threads=args.threads,
              load=srv.loadavg())
     srv.emit(BENCH, "province_to_city_ratio", round(province_s / city_s, 1), "x", data_ratio=args.cities)
+    from pingan.stats import rollup
+    from pingan.stats.facts import INCIDENTS
+
+    with rollup.set_aside(province, INCIDENTS):
+        facts_s, _ = timed(yearly(province, province_actor), args.runs)
+    srv.emit(BENCH, "province_yearly_set_by_station_from_facts", round(facts_s, 3), "s",
+             ratio=round(facts_s / province_s, 1), runs=args.runs, load=srv.loadavg())
 
     # every count of the province is the cities' copies added up
     differ = 0

@@ -5,7 +5,9 @@ cut, each KPI's value with its numerator and denominator, the previous period's 
 same period last year's (同比) value and their absolute and percentage change. The KPIs of one
 fact source are computed together in **one** grouped DuckDB query over the three periods (a
 small table of periods joined on the time column), so the whole yearly KPI set for every
-station with both comparisons is one query per fact source, not one per KPI per station.
+station with both comparisons is one query per fact source, not one per KPI per station. Where
+a roll-up of the source can answer the cut (``stats.rollup``), the counts and means come from it
+and only the rest (quantiles) from the facts: two queries, the same figures.
 
 Every query is restricted to the actor's jurisdiction — the org units whose materialised path
 starts with the actor's (``Actor.org_path``) — and optionally to the subtree of one org unit

@@ -17,6 +17,11 @@ Feeding it (``sync``):
 - **incremental** (every other run): the source's watermarks say which ids changed; only those
   rows are read (through the session, from indexes) and replace their old versions.
 
+Either way the source's roll-ups (``stats.rollup``: its KPIs' counts per station and day, per
+station, grid and month) change in the same transaction as its facts: rebuilt by a full load,
+a changed org tree or changed KPI declarations, otherwise recomputed for the keys the changed
+records left and entered.
+
 DuckDB's memory is capped (``memory_limit``, default 128 MB) and it runs on ``threads``
 threads. One process holds the file (DuckDB lets one process write it): the statistics process
 (``stats.server``, ``pingan stats serve``), which syncs it and answers every other process's
