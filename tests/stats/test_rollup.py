@@ -216,3 +216,21 @@ def test_a_period_split_into_whole_buckets_and_the_rest():
         [(day, datetime(2026, 8, 1)), (datetime(2026, 12, 1), datetime(2026, 12, 3, 10))])
     assert month_grain.split(datetime(2026, 12, 1), datetime(2027, 1, 1)) == (
         (datetime(2026, 12, 1), datetime(2027, 1, 1)), [])
+
+
+def test_a_community_office_moved_to_another_station_counts_there_after_the_next_sync(db, world, records, store,
+                                                                                      admin):
+    """The roll-ups count records under their station: when the org tree changes, the next sync
+    rebuilds them, so the figures by station follow the office to its new station."""
+    store.sync(db=db)
+    office, station_b = world.org["office_a"], world.org["station_b"]
+    now = datetime(2026, 8, 15)
+    before = figures(store, admin, parse_period("2026-07"), ("station",), now)
+    office.parent_id, office.path = station_b.id, f"{station_b.path}{office.id}/"
+    db.flush()  # updated_at moves on: the dimensions' fingerprint changes
+    assert store.sync(db=db).mode == {"incident": "incremental"}
+    after = figures(store, admin, parse_period("2026-07"), ("station",), now)
+    with rollup.set_aside(store, INCIDENTS):
+        assert_same(after, figures(store, admin, parse_period("2026-07"), ("station",), now))
+    received = ("incidents_received", (("station", world.org["station_a"].id),))
+    assert before[received][0] == 12 and after.get(received, (0,))[0] == 0
