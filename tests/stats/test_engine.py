@@ -171,6 +171,9 @@ def test_cuts_by_category_priority_zone_and_hour(db, world, july, store, admin):
     by_top = values(store, admin, by=("top_category",))["incidents_received"]
     assert {c.key["top_category"]: (c.value, c.labels["top_category"]) for c in by_top} == {
         "10": (1, "刑事警情"), "20": (4, "治安警情")}
+    unnamed = values(store, admin, by=("top_category",), named=False)["incidents_received"]  # keys as labels
+    assert {c.key["top_category"]: (c.value, c.labels["top_category"]) for c in unnamed} == {
+        "10": (1, "10"), "20": (4, "20")}
     by_priority = values(store, admin, by=("priority",))["incidents_received"]
     assert {c.key["priority"]: c.value for c in by_priority} == {1: 3, 2: 1, 3: 1}
     zone = values(store, admin, by=("zone_class",))["arrived_within_target"]

@@ -215,16 +215,17 @@ def _question(store: Store, actor: Actor, where: Where) -> tuple:
 
 def compute(*, store: Store, actor: Actor, metrics: Sequence[Metric], where: Where,
             by: Sequence[str] = (), compare: bool = True,
-            filters: dict[str, Any] | None = None) -> dict[str, KpiResult]:
+            filters: dict[str, Any] | None = None, named: bool = True) -> dict[str, KpiResult]:
     """``engine.compute`` for a dashboard, by slug; the same question within the same minute,
     on the same data, is answered from the last answer (see the module docstring) — unless it
     was cut into more than ``CACHE_KEYS`` keys."""
     metrics = list(dict.fromkeys(metrics))
     key = ("compute", *_question(store, actor, where), tuple(m.slug for m in metrics), tuple(by), compare,
-           tuple(sorted((filters or {}).items())))
+           tuple(sorted((filters or {}).items())), named)
     found = _remembered(key, lambda: engine.compute(
         store=store, actor=actor, metrics=metrics, period=where.period, by=by, compare=compare,
-        org_unit_id=where.org_unit_id, filters=filters), keep=lambda results: len(results[0].cells) <= CACHE_KEYS)
+        org_unit_id=where.org_unit_id, filters=filters, named=named),
+        keep=lambda results: len(results[0].cells) <= CACHE_KEYS)
     return {r.metric.slug: r for r in found}
 
 
@@ -435,7 +436,8 @@ def grid_values(*, store: Store, actor: Actor, where: Where, metric: Metric) -> 
                                field="map")
 
     def make() -> GridValues:
-        result = compute(store=store, actor=actor, metrics=[metric], where=where, by=["grid"])[metric.slug]
+        result = compute(store=store, actor=actor, metrics=[metric], where=where, by=["grid"],
+                         named=False)[metric.slug]
         values = {c.key["grid"]: (_round(c.value), _round(c.last_year.baseline) if c.last_year else None)
                   for c in result.cells if c.key["grid"] is not None}
         return GridValues(metric, values, records_href(metric, where.period, org=where.org_unit_id),

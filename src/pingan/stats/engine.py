@@ -302,9 +302,12 @@ def data_version(store: Store) -> tuple:
 
 def compute(*, store: Store, actor: Actor, metrics: Sequence[Metric], period: Period,
             by: Sequence[str] = (), compare: bool = True, org_unit_id: int | None = None,
-            filters: dict[str, str | None] | None = None, now: datetime | None = None) -> list[KpiResult]:
+            filters: dict[str, str | None] | None = None, now: datetime | None = None,
+            named: bool = True) -> list[KpiResult]:
     """Each KPI of ``metrics`` for ``period`` cut by ``by``, with 环比 and 同比 when ``compare``.
-    A period not yet ended is counted to date (``to_date``); the results carry the cut period."""
+    A period not yet ended is counted to date (``to_date``); the results carry the cut period.
+    ``named=False`` leaves out the names of org units, grids and categories (a cell's label is
+    its key): for a caller that shows keys only, such as the map's 4,500 grid ids."""
     period = to_date(store, period, now=now)
     by = tuple(dict.fromkeys(by))
     filters = dict(filters or {})
@@ -324,7 +327,7 @@ def compute(*, store: Store, actor: Actor, metrics: Sequence[Metric], period: Pe
             aggregates = _Aggregates(group)
             groups, first = _grouped(cur, source, aggregates, periods, by, scope, filters, period)
             missing = {tag for tag, p in periods if first is None or p.stop <= first}
-            names = _labels(cur, by, list(groups))
+            names = _labels(cur, by, list(groups)) if named else [{} for _ in by]
             # A grid cut is thousands of keys × KPIs × three periods: the loop below is kept plain.
             columns = [(results[m.slug].cells, m, aggregates.slots[i]) for i, m in enumerate(group)]
             shared = len(columns) == 1  # one KPI: its cells may hold the key's dicts themselves
