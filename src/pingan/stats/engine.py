@@ -35,8 +35,8 @@ import numpy as np
 
 from pingan.auth.actor import Actor
 from pingan.errors import NotFound, ValidationFailed
-from pingan.stats.facts import FactSource
 from pingan.stats import rollup
+from pingan.stats.facts import FactSource
 from pingan.stats.metrics import COMMON_DIMENSIONS, METRICS, Aggregate, Kind, Metric
 from pingan.stats.period import CALENDAR_MONTHS, Period
 from pingan.stats.store import Store
@@ -358,8 +358,8 @@ def _grouped(cur, source: FactSource, aggregates: _Aggregates, periods, by, scop
 
     Each distinct period is one range scan (DuckDB skips row groups outside it), the scans are
     concatenated with their tag and shift and grouped once. Identical baselines (a year's
-    previous period is also last year) are read once. When the cut allows it, the aggregates the
-    daily roll-up holds are read from it (``stats.rollup``) and only the rest from the facts.
+    previous period is also last year) are read once. When the cut allows it, the aggregates a
+    roll-up holds are read from it (``stats.rollup``) and only the rest from the facts.
     """
     distinct: dict[tuple[Period, str], list[str]] = {}
     for tag, p in periods:
