@@ -36,7 +36,7 @@ import numpy as np
 from pingan.auth.actor import Actor
 from pingan.errors import NotFound, ValidationFailed
 from pingan.stats import rollup
-from pingan.stats.facts import FactSource
+from pingan.stats.facts import FactSource, timestamp_sql
 from pingan.stats.metrics import COMMON_DIMENSIONS, METRICS, Aggregate, Kind, Metric
 from pingan.stats.period import CALENDAR_MONTHS, Period
 from pingan.stats.store import Store
@@ -236,9 +236,6 @@ def change(value: float | None, baseline: float | None) -> Change:
     return Change(baseline, absolute, absolute / abs(baseline) * 100.0, "ok")
 
 
-def _ts(moment: datetime) -> str:
-    return f"TIMESTAMP '{moment.isoformat(sep=' ')}'"
-
 
 def to_date(store: Store, period: Period, *, now: datetime | None = None) -> Period:
     """``period`` as counted now: a period that has not ended stops at the current minute (local
@@ -370,7 +367,8 @@ def _grouped(cur, source: FactSource, aggregates: _Aggregates, periods, by, scop
     rest = [i for i in range(len(aggregates.columns)) if i not in set(served)]
     passes = []
     if served:
-        passes.append((served, _rolled_relation(source, roll, spans), [roll.sql(aggregates.columns[i]) for i in served]))
+        passes.append((served, _rolled_relation(source, roll, spans),
+                       [roll.sql(aggregates.columns[i]) for i in served]))
     if rest:
         passes.append((rest, _fact_relation(source, spans), [aggregates.columns[i].sql() for i in rest]))
     width = len(by)
@@ -412,7 +410,7 @@ def _run(cur, source: FactSource, scope: Scope, by, filters, relation: str, colu
 def _fact_scan(source: FactSource, part: int, shift: str, begin: datetime, stop: datetime) -> str:
     t = source.time_column
     return (f"SELECT {part} AS part, {shift} AS shift, * FROM {source.table} "
-            f"WHERE {t} >= {_ts(begin)} AND {t} < {_ts(stop)}")
+            f"WHERE {t} >= {timestamp_sql(begin)} AND {t} < {timestamp_sql(stop)}")
 
 
 def _fact_relation(source: FactSource, spans) -> str:
@@ -428,7 +426,7 @@ def _rolled_relation(source: FactSource, roll: rollup.Layout, spans) -> str:
         whole, partial = roll.grain.split(begin, stop)
         if whole is not None:
             scans.append(f"SELECT {i} AS part, {shift} AS shift, * FROM {roll.table} "
-                         f"WHERE {t} >= {_ts(whole[0])} AND {t} < {_ts(whole[1])}")
+                         f"WHERE {t} >= {timestamp_sql(whole[0])} AND {t} < {timestamp_sql(whole[1])}")
         for b, s in partial:
             scans.append(roll.select_sql(f"({_fact_scan(source, i, shift, b, s)})", extra="f.part, f.shift, "))
     return " UNION ALL ".join(scans)
@@ -525,8 +523,8 @@ def drill_down(*, store: Store, actor: Actor, metric: Metric, period: Period,
     sql = _Sql(source, scope, "INTERVAL 0 DAYS")
     where, params = sql.where(filters)
     t = f"f.{source.time_column}"
-    base = (f"FROM {source.table} f {' '.join(sql.joins)} WHERE {t} >= {_ts(period.begin)} AND {t} < "
-            f"{_ts(period.stop)} AND {where} AND {metric.rows(part)}")
+    base = (f"FROM {source.table} f {' '.join(sql.joins)} WHERE {t} >= {timestamp_sql(period.begin)} AND {t} < "
+            f"{timestamp_sql(period.stop)} AND {where} AND {metric.rows(part)}")
     with store.reader() as cur:
         total = cur.execute(f"SELECT count(*) {base}", sql.join_params + params).fetchone()[0]
         ids = [r[0] for r in cur.execute(f"SELECT f.id {base} ORDER BY {t} DESC, f.id DESC LIMIT ? OFFSET ?",
@@ -597,7 +595,7 @@ def record_fingerprints(*, store: Store, actor: Actor, source: FactSource, perio
     Python tuples at once."""
     scope = scope_for(store=store, actor=actor, org_unit_id=org_unit_id)
     t = f"f.{source.time_column}"
-    spans = " OR ".join(f"({t} >= {_ts(begin)} AND {t} < {_ts(stop)})"
+    spans = " OR ".join(f"({t} >= {timestamp_sql(begin)} AND {t} < {timestamp_sql(stop)})"
                         for begin, stop in sorted({(p.begin, p.stop) for p in periods}))
     where = f"f.org_unit_id IN (SELECT id FROM dim_org_unit WHERE starts_with(path, ?)) AND ({spans})"
     columns = [c for c, _ in source.columns if c not in FINGERPRINT_EXCLUDED]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import CompoundSelect, Select
@@ -90,6 +91,11 @@ def zone_target_case(column: str) -> str:
     """The response target in seconds of a zone class (城市中心区 3 分钟 …), from geo.models."""
     whens = " ".join(f"WHEN '{zone.value}' THEN {seconds}" for zone, seconds in ZONE_TARGET_SECONDS.items())
     return f"(CASE {column} {whens} END)"
+
+
+def timestamp_sql(moment: datetime) -> str:
+    """A naive local time as a DuckDB TIMESTAMP literal (a period's bounds in a fact query)."""
+    return f"TIMESTAMP '{moment.isoformat(sep=' ')}'"
 
 
 def _seconds(later: str, earlier: str = "received_at") -> str:

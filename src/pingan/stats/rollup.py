@@ -44,11 +44,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pingan.stats.facts import FactSource
+from pingan.stats.facts import FactSource, timestamp_sql
 from pingan.stats.metrics import METRICS, PERIOD_DIMENSIONS, Aggregate
 
 # See the module docstring: a roll-up row counts under the records' station.
-UNIT_JOIN = "LEFT JOIN dim_org_ancestor u_station ON u_station.id = f.org_unit_id AND u_station.ancestor_kind = 'station'"
+UNIT_JOIN = ("LEFT JOIN dim_org_ancestor u_station ON u_station.id = f.org_unit_id "
+             "AND u_station.ancestor_kind = 'station'")
 UNIT = "coalesce(u_station.ancestor_id, f.org_unit_id)"
 ORG_DIMENSIONS = frozenset({"branch", "station", "child"})
 STATE_DDL = "CREATE TABLE IF NOT EXISTS rollup_state (rollup VARCHAR PRIMARY KEY, layout VARCHAR)"
@@ -131,7 +132,8 @@ class Layout:
 
     def key_sql(self) -> list[str]:
         """The roll-up's keys as expressions over fact rows ``f`` (joined with ``UNIT_JOIN``)."""
-        return [f"CAST(date_trunc('{self.grain.unit}', f.{self.time}) AS TIMESTAMP)", UNIT, *(f"f.{k}" for k in self.keys)]
+        bucket = f"CAST(date_trunc('{self.grain.unit}', f.{self.time}) AS TIMESTAMP)"
+        return [bucket, UNIT, *(f"f.{k}" for k in self.keys)]
 
     def select_sql(self, relation: str, *, extra: str = "", where: str = "TRUE") -> str:
         """Roll-up rows from fact rows: ``relation`` (a table or subquery, aliased ``f``) where
@@ -252,7 +254,7 @@ def rebuild(con: Any, source: FactSource) -> None:
         month = MONTH.floor(first) if first is not None else None
         while month is not None and month <= last:
             after = MONTH.after(month)
-            where = f"f.{roll.time} >= {_ts(month)} AND f.{roll.time} < {_ts(after)}"
+            where = f"f.{roll.time} >= {timestamp_sql(month)} AND f.{roll.time} < {timestamp_sql(after)}"
             con.execute(f"INSERT INTO {roll.table} {roll.select_sql(source.table, where=where)}")
             month = after
         con.execute("INSERT INTO rollup_state VALUES (?, ?)", [roll.table, roll.hash])
@@ -290,8 +292,8 @@ def refresh_touched(con: Any, source: FactSource) -> None:
             con.execute(f"DELETE FROM {roll.table} WHERE ({stored}) IN {remembered}")
             # the buckets' range first, as constants, so that DuckDB skips the row groups outside it
             fresh = ", ".join(_matchable(e, roll, i) for i, e in enumerate(roll.key_sql()))
-            where = (f"f.{roll.time} >= {_ts(first)} AND f.{roll.time} < {_ts(roll.grain.after(last))} "
-                     f"AND ({fresh}) IN {remembered}")
+            where = (f"f.{roll.time} >= {timestamp_sql(first)} AND "
+                     f"f.{roll.time} < {timestamp_sql(roll.grain.after(last))} AND ({fresh}) IN {remembered}")
             con.execute(f"INSERT INTO {roll.table} {roll.select_sql(source.table, where=where)}")
         finally:
             con.execute(f"DROP TABLE IF EXISTS {touched}")
@@ -304,6 +306,3 @@ def _matchable(expr: str, roll: Layout, index: int) -> str:
     kind = "BIGINT" if index == 1 else dict(roll.source.columns)[roll.keys[index - 2]]
     return f"coalesce({expr}, {chr(39) * 2 if kind == 'VARCHAR' else '-1'})"
 
-
-def _ts(moment: datetime) -> str:
-    return f"TIMESTAMP '{moment.isoformat(sep=' ')}'"
