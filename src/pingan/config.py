@@ -34,6 +34,8 @@ class Settings:
     session_hours: int = 12
     login_max_failures: int = 5
     login_window_minutes: int = 15
+    # a session authenticated within this many seconds is not read again (auth.recent); 0: off
+    auth_cache_seconds: float = 5.0
     cookie_secure: bool = False
     # seconds within which an incident must be accepted (签收), by priority
     accept_target_seconds: dict[int, int] = field(
@@ -71,6 +73,7 @@ def get_settings() -> Settings:
         secret_key=_secret_key(),
         tile_url=os.environ.get("PINGAN_TILE_URL", ""),
         cookie_secure=os.environ.get("PINGAN_COOKIE_SECURE", "") == "1",
+        auth_cache_seconds=max(0.0, float(os.environ.get("PINGAN_AUTH_CACHE_SECONDS", "5"))),
         city_code=os.environ.get("PINGAN_CITY_CODE", "410700"),
         intake_concurrency=max(1, int(os.environ.get("PINGAN_INTAKE_CONCURRENCY", "2"))),
         stats_path=os.environ.get("PINGAN_STATS_PATH") or str(VAR_DIR / "stats.duckdb"),

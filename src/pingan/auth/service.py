@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from pingan.audit.mechanism import record_event
 from pingan.audit.models import AuditAction
+from pingan.auth import recent
 from pingan.auth.actor import Actor
 from pingan.auth.models import AuthSession, LoginAttempt
 from pingan.auth.security import new_token, token_hash, verify_password
@@ -84,12 +85,20 @@ _AUTHENTICATE = (
 
 
 def authenticate(*, db: Session, token: str) -> Actor:
-    row = db.connection().execute(_AUTHENTICATE, {"token_hash": token_hash(token)}).first()
-    if row is None or row.revoked or row.expires_at <= utcnow():
+    """The actor of a valid session: read from the database, or remembered from the last few
+    seconds (``auth.recent``, decision 0013)."""
+    key, now = token_hash(token), utcnow()
+    actor = recent.recall(key, now)
+    if actor is not None:
+        return actor
+    row = db.connection().execute(_AUTHENTICATE, {"token_hash": key}).first()
+    if row is None or row.revoked or row.expires_at <= now:
         raise NotAuthenticated("请先登录", "Please log in")
     if not row.is_active:
         raise NotAuthenticated("账号已停用", "Account disabled")
-    return Actor.for_user(row, org_repo.jurisdiction_path(row.path, row.kind, row.parent_id), row.csrf_token)
+    actor = Actor.for_user(row, org_repo.jurisdiction_path(row.path, row.kind, row.parent_id), row.csrf_token)
+    recent.remember(key, row.expires_at, actor)
+    return actor
 
 
 def logout(*, db: Session, token: str) -> None:
