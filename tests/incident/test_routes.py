@@ -53,6 +53,15 @@ def test_body_idempotency_key_and_a_disagreeing_header(client, world, login):
     assert resp.status_code == 422 and resp.json()["error"]["field"] == "idempotency_key"
 
 
+@pytest.mark.parametrize("key", ["", "k" * 81])
+def test_an_idempotency_key_header_out_of_bounds_is_422_naming_it(client, world, login, key):
+    resp = new_incident(client, {**login("dispatcher"), "Idempotency-Key": key}, world)
+    assert resp.status_code == 422, resp.text
+    error = resp.json()["error"]
+    assert [f["field"] for f in error["fields"]] == ["Idempotency-Key"]
+    assert "Idempotency-Key" in error["message_en"] and error["message"].startswith("输入有误")
+
+
 @pytest.mark.parametrize("field,value,zh", [
     ("caller_phone", "110", "报警人电话"),
     ("priority", 9, "数值过大"),

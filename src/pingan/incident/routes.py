@@ -46,7 +46,15 @@ from pingan.incident.schemas import (
 )
 from pingan.org.models import UnitKind
 from pingan.web.context import request_id_var
-from pingan.web.deps import Credentials, actor_from, credentials_for, current_actor, get_db, require
+from pingan.web.deps import (
+    Credentials,
+    OptionalHeader,
+    actor_from,
+    credentials_for,
+    current_actor,
+    get_db,
+    require,
+)
 from pingan.web.routing import api_router
 
 router = api_router(tags=["incidents"])
@@ -70,16 +78,21 @@ def _detail(db: Session, actor: Actor, incident) -> IncidentDetail:
     })
 
 
+_IDEMPOTENCY_KEY = OptionalHeader("Idempotency-Key", min_length=1, max_length=80)
+
+
 @router.post("/incidents", response_model=IncidentRead, status_code=201,
              responses={200: {"description": "idempotent replay: the incident created earlier with this key",
-                              "model": IncidentRead}, **_ERRORS})
+                              "model": IncidentRead}, **_ERRORS},
+             openapi_extra=_IDEMPOTENCY_KEY.openapi())
 async def create_incident(
+    request: Request,
     body: IncidentCreate,
-    idempotency_key: str | None = Header(None, alias="Idempotency-Key", min_length=1, max_length=80),
     credentials: Credentials = Depends(credentials_for(Perm.INCIDENT_CREATE)),
 ) -> Response:
     """Take a call (接警). Repeating a request with the same ``Idempotency-Key`` (header or body)
     returns the incident created the first time, with status 200."""
+    idempotency_key = _IDEMPOTENCY_KEY.read(request)
     if idempotency_key is not None:
         if body.idempotency_key is not None and body.idempotency_key != idempotency_key:
             raise ValidationFailed("请求头与请求体中的幂等键不一致", "The Idempotency-Key header and body disagree",

@@ -10,9 +10,12 @@ import dataclasses
 import hmac
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from pydantic import StringConstraints, TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
 from pingan.auth import service as auth_service
@@ -155,3 +158,29 @@ def require(perm: Perm):
 
     _dep.__name__ = f"require_{perm.value.replace('.', '_')}"
     return _dep
+
+
+class OptionalHeader:
+    """An optional request header read by the handler itself, for the hot path. FastAPI's
+    ``Header()`` parameter cost about 0.25 ms of event-loop CPU per request (taking a call, in
+    process, alternating A/B), a tenth of the whole call. Read here, it is validated as FastAPI
+    would (a 422 naming the header, through the same ``RequestValidationError``) and documented in
+    the OpenAPI document the same way (pass :meth:`openapi` as the route's ``openapi_extra``)."""
+
+    def __init__(self, name: str, *, min_length: int, max_length: int):
+        self.name = name
+        self._adapter = TypeAdapter(Annotated[str, StringConstraints(min_length=min_length, max_length=max_length)])
+
+    def read(self, request: Request) -> str | None:
+        raw = request.headers.get(self.name)
+        if raw is None:
+            return None
+        try:
+            return self._adapter.validate_python(raw)
+        except ValidationError as error:
+            raise RequestValidationError(
+                [{**e, "loc": ("header", self.name)} for e in error.errors(include_url=False)]) from None
+
+    def openapi(self) -> dict:
+        schema = {"anyOf": [self._adapter.json_schema(), {"type": "null"}], "title": self.name}
+        return {"parameters": [{"name": self.name, "in": "header", "required": False, "schema": schema}]}
