@@ -56,12 +56,23 @@ _ADDRESS_LOCATION_IN_SUBTREE = _ADDRESS_LOCATION.where(_IN_SUBTREE)
 _ADDRESS_LOCATION_IN_SUBTREE_OR_UNASSIGNED = _ADDRESS_LOCATION.where(or_(_IN_SUBTREE, Address.grid_id.is_(None)))
 
 
+def address_location_statement(actor: Actor) -> Select:
+    """The statement :func:`address_location` runs, for a caller that reads it together with
+    something else in one round trip; bound parameters ``address_id`` and ``org_path``
+    (:func:`address_location_params`)."""
+    return _ADDRESS_LOCATION_IN_SUBTREE_OR_UNASSIGNED if sees_unassigned(actor) else _ADDRESS_LOCATION_IN_SUBTREE
+
+
+def address_location_params(actor: Actor, address_id: int) -> dict:
+    return {"address_id": address_id, "org_path": actor.org_path}
+
+
 def address_location(*, db: Session, actor: Actor, address_id: int):
     """A standard address with its grid in one query (for taking a call), or None when the actor
     may not see it. Columns: id, full_text, lat, lon, division_code, grid_id, zone_class, org_unit_id
     (the last two from the grid; None for an address not yet in a grid)."""
-    stmt = _ADDRESS_LOCATION_IN_SUBTREE_OR_UNASSIGNED if sees_unassigned(actor) else _ADDRESS_LOCATION_IN_SUBTREE
-    return db.connection().execute(stmt, {"address_id": address_id, "org_path": actor.org_path}).first()
+    return db.connection().execute(address_location_statement(actor),
+                                   address_location_params(actor, address_id)).first()
 
 
 def list_addresses(*, db: Session, actor: Actor, q: str | None = None, grid_id: int | None = None,

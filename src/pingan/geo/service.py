@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -108,15 +110,21 @@ def _grid_fields(grid: Grid | None) -> dict:
 
 
 def locate(*, db: Session, actor: Actor, text: str | None = None, lat: float | None = None,
-           lon: float | None = None, address_id: int | None = None) -> Location:
+           lon: float | None = None, address_id: int | None = None,
+           read_address: Callable[..., Any] = repository.address_location) -> Location:
     """Locate from an address id (wins), else a point, else the best text match (定位).
 
     A text match is taken only at score ≥ 0.6; below that the location is empty but the
     candidates are still returned for the call-taker to choose from.
+
+    ``read_address(db=, actor=, address_id=)`` reads the chosen standard address, at most once,
+    as :func:`repository.address_location` does (the default). Taking a call passes one that
+    reads it together with the new incident's ids, in one round trip.
     """
     candidates = match_address(db=db, actor=actor, text=text) if text and text.strip() else []
     if address_id is not None:
-        found = _address_location(db, actor, address_id, text=text, score=1.0, candidates=candidates)
+        found = _address_location(db, actor, address_id, text=text, score=1.0, candidates=candidates,
+                                  read_address=read_address)
         if found is None:
             raise ValidationFailed("标准地址不存在或不在辖区内", "No such standard address in your jurisdiction",
                                    field="address_id")
@@ -132,7 +140,8 @@ def locate(*, db: Session, actor: Actor, text: str | None = None, lat: float | N
                         **_grid_fields(grid))
     if candidates and candidates[0].score >= ACCEPT_SCORE:
         top = candidates[0]
-        found = _address_location(db, actor, top.address_id, text=text, score=top.score, candidates=candidates)
+        found = _address_location(db, actor, top.address_id, text=text, score=top.score, candidates=candidates,
+                                  read_address=read_address)
         if found is not None:
             return found
     return Location(text=text, address_id=None, full_text=None, score=None, lat=None, lon=None, grid_id=None,
@@ -140,9 +149,9 @@ def locate(*, db: Session, actor: Actor, text: str | None = None, lat: float | N
 
 
 def _address_location(db: Session, actor: Actor, address_id: int, *, text: str | None, score: float,
-                      candidates: list[AddressCandidate]) -> Location | None:
+                      candidates: list[AddressCandidate], read_address: Callable[..., Any]) -> Location | None:
     """The location of a standard address the actor may see (its grid, else the grid at its point)."""
-    row = repository.address_location(db=db, actor=actor, address_id=address_id)
+    row = read_address(db=db, actor=actor, address_id=address_id)
     if row is None:
         return None
     if row.grid_id is not None:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import (ColumnElement, Integer, Select, and_, any_, cast, func, literal_column, or_, select, text,
-                        update)
+from sqlalchemy import (ColumnElement, Integer, Row, Select, and_, any_, cast, func, literal, literal_column, or_,
+                        select, text, true, update)
 from sqlalchemy.dialects.postgresql import ARRAY as PG_ARRAY
 from sqlalchemy.orm import Session, joinedload
 
@@ -24,6 +25,7 @@ from pingan.auth.actor import Actor
 from pingan.auth.permissions import Perm
 from pingan.db.types import utcnow
 from pingan.errors import NotFound, ValidationFailed
+from pingan.geo import repository as geo_repository
 from pingan.incident.models import (
     OPEN_STAGES,
     Assignment,
@@ -192,25 +194,43 @@ class NewIncidentIds(NamedTuple):
     event: int
 
 
-# One round trip for the three ids a new incident needs (its number is made from the first).
-_NEW_INCIDENT_IDS = {
-    "postgresql": text("SELECT nextval(pg_get_serial_sequence('incident', 'id')), "
-                       "nextval(pg_get_serial_sequence('call', 'id')), "
-                       "nextval(pg_get_serial_sequence('stage_event', 'id'))"),
-    "sqlite": text("SELECT (SELECT coalesce(max(id), 0) + 1 FROM incident), "
-                   "(SELECT coalesce(max(id), 0) + 1 FROM call), (SELECT coalesce(max(id), 0) + 1 FROM stage_event)"),
-}
+# The three ids a new incident needs (its number is made from the first).
+def _new_id_columns(dialect: str) -> list:
+    tables = (("incident_id", Incident), ("call_id", Call), ("event_id", StageEvent))
+    if dialect == "postgresql":
+        return [func.nextval(func.pg_get_serial_sequence(t.__tablename__, "id")).label(name) for name, t in tables]
+    return [select(func.coalesce(func.max(t.id), 0) + 1).scalar_subquery().label(name) for name, t in tables]
 
 
-def new_incident_ids(*, db: Session) -> NewIncidentIds:
+@lru_cache
+def _new_ids_statement(dialect: str) -> Select:
+    return select(*_new_id_columns(dialect))
+
+
+@lru_cache
+def _new_ids_and_address_statement(dialect: str, address_statement: Select) -> Select:
+    located = address_statement.subquery("located")
+    one = select(literal(1).label("one")).subquery("one")
+    return select(*_new_id_columns(dialect), *located.c).select_from(one).outerjoin(located, true())
+
+
+def new_incident_ids(*, db: Session, actor: Actor | None = None,
+                     address_id: int | None = None) -> tuple[NewIncidentIds, Row | None]:
     """Take the ids of a new incident, its first call and its ``received`` event before inserting
     them, so that the rows (the number included) and their audit rows go in whole, in one statement.
+    Given an address, read its location in the same round trip, as
+    :func:`pingan.geo.repository.address_location` does (None when the actor may not see it).
 
     PostgreSQL: from the tables' own sequences. SQLite: one past the highest ids — safe because
     every SQLite transaction here holds the write lock from BEGIN IMMEDIATE.
     """
     connection = db.connection()
-    return NewIncidentIds(*connection.execute(_NEW_INCIDENT_IDS[connection.dialect.name]).one())
+    dialect = connection.dialect.name
+    if address_id is None:
+        return NewIncidentIds(*connection.execute(_new_ids_statement(dialect)).one()), None
+    statement = _new_ids_and_address_statement(dialect, geo_repository.address_location_statement(actor))
+    row = connection.execute(statement, geo_repository.address_location_params(actor, address_id)).one()
+    return NewIncidentIds(*row[:3]), (row if row.id is not None else None)
 
 
 def insert_new_incident(*, db: Session, incident: Incident, call: Call, received: StageEvent) -> None:

@@ -155,9 +155,18 @@ def create_incident(*, db: Session, actor: Actor, data: IncidentCreate) -> tuple
         if taken:
             raise Conflict("该幂等键已用于其他单位的警情", "This idempotency key belongs to another incident",
                            field="idempotency_key")
+    # The new rows' ids are taken in the same round trip as the address is read, when one is.
+    taken: list[repository.NewIncidentIds] = []
+
+    def read_address_and_take_ids(*, db: Session, actor: Actor, address_id: int):
+        ids, row = repository.new_incident_ids(db=db, actor=actor, address_id=address_id)
+        taken.append(ids)
+        return row
+
     # A chosen standard address wins over the text, so the text is matched only without one.
     location = geo_service.locate(db=db, actor=actor, text=None if data.address_id else data.location_text,
-                                  lat=data.lat, lon=data.lon, address_id=data.address_id)
+                                  lat=data.lat, lon=data.lon, address_id=data.address_id,
+                                  read_address=read_address_and_take_ids)
     # A standard address comes back only if the actor may see it, so its grid is in the actor's
     # jurisdiction; a bare point's grid has to be checked.
     if location.address_id is not None and location.org_unit_id is not None:
@@ -166,7 +175,7 @@ def create_incident(*, db: Session, actor: Actor, data: IncidentCreate) -> tuple
         org_unit_id = _responsible_org_unit(db, actor, location.org_unit_id)
     now = utcnow()
     # The ids are taken first so that the rows go in whole, number included (no follow-up UPDATE).
-    ids = repository.new_incident_ids(db=db)
+    ids = taken[0] if taken else repository.new_incident_ids(db=db)[0]
     incident_id = ids.incident
     incident = Incident(
         id=incident_id, number=incident_number(incident_id, now), idempotency_key=key,
