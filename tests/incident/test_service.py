@@ -411,6 +411,35 @@ def test_priority_incidents_not_accepted_in_time_escalate_once(db, actors, make_
     assert IncidentRead.model_validate(accepted).overdue is False
 
 
+def _update_texts(db, entity_id: int) -> list[str]:
+    return list(db.execute(select(cast(AuditLog.changes, Text)).where(
+        AuditLog.entity == "incident", AuditLog.entity_id == str(entity_id),
+        AuditLog.action == AuditAction.UPDATE)).scalars())
+
+
+def test_escalation_in_one_update_audits_as_a_flush_would(db, actors, make_incident):
+    """The job stamps many incidents in one UPDATE, outside the flush: each gets the audit row
+    the flush writes for the same change, byte for byte, and its ``escalated`` event."""
+    by_job, by_flush = make_incident("a", priority=1), make_incident("a", priority=1)
+    now = by_job.received_at + timedelta(hours=1)
+    by_flush.escalated_at = now  # the same change through the ORM
+    db.flush()
+    assert service.escalate_overdue(db=db, now=now) == [by_job.id]
+    assert _update_texts(db, by_job.id) == _update_texts(db, by_flush.id) != []
+    assert by_job.escalated_at == now  # the loaded object follows the UPDATE
+    assert db.scalar(select(Incident.updated_at).where(Incident.id == by_job.id)) == now
+
+
+def test_escalation_takes_a_batch_at_a_time_oldest_first(db, actors, make_incident):
+    made = [make_incident("a", priority=1) for _ in range(5)]
+    now = made[-1].received_at + timedelta(hours=1)
+    assert service.escalate_overdue(db=db, now=now, limit=2) == [made[0].id, made[1].id]
+    assert service.escalate_overdue(db=db, now=now, limit=2) == [made[2].id, made[3].id]
+    assert service.escalate_overdue(db=db, now=now, limit=2) == [made[4].id]
+    assert service.escalate_overdue(db=db, now=now, limit=2) == []
+    assert all(stages_of(db, i.id).count("escalated") == 1 for i in made)
+
+
 def test_callback_after_close(db, world, actors, make_incident):
     incident = make_incident("a")
     service.close(db=db, actor=actors["dispatcher"], incident_id=incident.id, disposition="assistance_given")

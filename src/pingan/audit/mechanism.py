@@ -88,15 +88,26 @@ def _logged_columns(cls: type) -> tuple[tuple[str, object], ...]:
 
 
 def _row(session: Session, obj, action: AuditAction, changes: dict | None) -> dict:
+    return _log_row(session, obj.__tablename__, _entity_id(obj), action, changes)
+
+
+def _log_row(session: Session, entity: str, entity_id: str | None, action: AuditAction, changes: dict | None) -> dict:
     return {
         "at": utcnow(),
         "action": action,
-        "entity": obj.__tablename__,
-        "entity_id": _entity_id(obj),
+        "entity": entity,
+        "entity_id": entity_id,
         "changes": changes,
         "purpose": None,
         **_actor_fields(session),
     }
+
+
+def _changed(cls: type, key: str, old, new) -> tuple:
+    """A changed column's (before, after) as the log holds them: JSON values, personal ones masked."""
+    kind = getattr(cls, "__personal_fields__", {}).get(key)
+    mask = _MASKS[kind] if kind else (lambda v: v)
+    return mask(_jsonable(old)), mask(_jsonable(new))
 
 
 def _created(session: Session, obj) -> dict:
@@ -124,9 +135,7 @@ def _audit_after_flush(session: Session, _flush_context) -> None:
                 old = hist.deleted[0] if hist.deleted else None
                 new = hist.added[0] if hist.added else None
                 if old != new:
-                    kind = getattr(obj, "__personal_fields__", {}).get(key)
-                    mask = _MASKS[kind] if kind else (lambda v: v)
-                    before[key], after[key] = mask(_jsonable(old)), mask(_jsonable(new))
+                    before[key], after[key] = _changed(type(obj), key, old, new)
         if after:
             rows.append(_row(session, obj, AuditAction.UPDATE, {"before": before, "after": after}))
     for obj in session.deleted:
@@ -234,6 +243,18 @@ def insert_new(session: Session, objects: Iterable) -> None:
     for obj in objects:
         make_transient_to_detached(obj)
         session.add(obj)
+
+
+def record_updates(session: Session, cls: type, entity_ids: Iterable, before: dict, after: dict) -> None:
+    """The audit rows of rows changed by one UPDATE statement outside the flush (a job that flags
+    many incidents at once): for each id, the same ``{"before", "after"}`` row the flush hook
+    writes, of the logged columns in ``before``/``after``."""
+    logged = set(_columns_of(cls))
+    pairs = {key: _changed(cls, key, before.get(key), after.get(key)) for key in after if key in logged}
+    changes = {"before": {k: b for k, (b, _) in pairs.items()}, "after": {k: a for k, (_, a) in pairs.items()}}
+    rows = [_log_row(session, cls.__tablename__, str(entity_id), AuditAction.UPDATE, changes) for entity_id in entity_ids]
+    if rows:
+        session.connection().execute(_INSERT, rows)
 
 
 def record_read(

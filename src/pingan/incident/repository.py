@@ -19,7 +19,7 @@ from sqlalchemy import (ColumnElement, Integer, Row, Select, and_, any_, cast, f
 from sqlalchemy.dialects.postgresql import ARRAY as PG_ARRAY
 from sqlalchemy.orm import Session, joinedload
 
-from pingan.audit.mechanism import insert_new, record_event, record_read
+from pingan.audit.mechanism import insert_new, record_event, record_read, record_updates
 from pingan.audit.models import AuditAction
 from pingan.auth.actor import Actor
 from pingan.auth.permissions import Perm
@@ -447,15 +447,22 @@ def latest_event_id(*, db: Session) -> int:
     return db.scalar(select(func.max(StageEvent.id))) or 0
 
 
-def unaccepted_before(*, db: Session, cutoffs: dict[int, datetime]) -> list[Incident]:
-    """Bureau-wide, for the escalation job only: incidents still ``received``, not yet escalated,
-    received before the cutoff of their priority."""
+def flag_unaccepted(*, db: Session, cutoffs: dict[int, datetime], now: datetime, limit: int) -> list[Row]:
+    """Bureau-wide, for the escalation job only: stamp ``escalated_at`` on up to ``limit``
+    incidents still ``received``, not yet escalated, received before the cutoff of their priority,
+    in one UPDATE, with their audit rows; rows another job holds are skipped. Returns (id,
+    org_unit_id, priority) of each, in id order. Incidents loaded in the session get the stamp too."""
     if not cutoffs:
         return []
     by_priority = or_(*(and_(Incident.priority == p, Incident.received_at < cutoff) for p, cutoff in cutoffs.items()))
-    stmt = (select(Incident).where(Incident.stage == Stage.RECEIVED, Incident.escalated_at.is_(None), by_priority)
-            .order_by(Incident.id).with_for_update(skip_locked=True))
-    return list(db.scalars(stmt))
+    chosen = (select(Incident.id).where(Incident.stage == Stage.RECEIVED, Incident.escalated_at.is_(None), by_priority)
+              .order_by(Incident.id).limit(limit).with_for_update(skip_locked=True))
+    stmt = (update(Incident).where(Incident.id.in_(chosen.scalar_subquery()))
+            .values(escalated_at=now, updated_at=now)
+            .returning(Incident.id, Incident.org_unit_id, Incident.priority))
+    rows = sorted(db.execute(stmt, execution_options={"synchronize_session": "fetch"}).all())
+    record_updates(db, Incident, (row.id for row in rows), {"escalated_at": None}, {"escalated_at": now})
+    return rows
 
 
 # --- the one unmasked read of the caller ---------------------------------------------------

@@ -453,22 +453,25 @@ def record_callback(*, db: Session, actor: Actor, incident_id: int, satisfaction
 # --- the escalation job and unit positions -------------------------------------------------
 
 
-def escalate_overdue(*, db: Session, now: datetime) -> list[int]:
-    """Flag priority-1 and -2 incidents not accepted within their target (超时未签收预警), once each.
+# Incidents flagged per transaction of the escalation job (jobs.run_escalation).
+ESCALATION_BATCH = 200
+
+
+def escalate_overdue(*, db: Session, now: datetime, limit: int = ESCALATION_BATCH) -> list[int]:
+    """Flag priority-1 and -2 incidents not accepted within their target (超时未签收预警), once each:
+    at most ``limit`` of them, oldest first, in one UPDATE, each with its ``escalated`` event.
 
     Runs as the system (a job), bureau-wide. Returns the ids flagged.
     """
     targets = get_settings().accept_target_seconds
     cutoffs = {p: now - timedelta(seconds=targets[p]) for p in ESCALATED_PRIORITIES if p in targets}
-    flagged = []
-    for incident in repository.unaccepted_before(db=db, cutoffs=cutoffs):
-        incident.escalated_at = now
+    flagged = repository.flag_unaccepted(db=db, cutoffs=cutoffs, now=now, limit=limit)
+    for incident in flagged:  # a row with the incident's id and org unit, as _event reads them
         _event(db, incident, EVENT_ESCALATED, actor=None, at=now,
                note=f"超过 {targets[incident.priority]} 秒未签收 / not accepted within "
                     f"{targets[incident.priority]} s")
-        flagged.append(incident.id)
     db.flush()
-    return flagged
+    return [incident.id for incident in flagged]
 
 
 def update_unit_position(*, db: Session, actor: Actor, unit_id: int, lat: float, lon: float) -> DutyUnit:
