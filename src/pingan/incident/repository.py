@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from sqlalchemy import (ColumnElement, Integer, Row, Select, and_, any_, cast, func, literal, literal_column, or_,
-                        select, text, true, update)
+                        select, true, update)
 from sqlalchemy.dialects.postgresql import ARRAY as PG_ARRAY
 from sqlalchemy.orm import Session, joinedload
 
