@@ -126,8 +126,10 @@ def credentials_for(perm: Perm):
     :func:`actor_from` in the route's own thread-pool call (see ``incident.routes.create_incident``).
     A request without any credentials is refused here, before its body is read."""
 
-    async def _dep(credentials: Credentials = Depends(_credentials)) -> Credentials:
-        return dataclasses.replace(credentials, perm=perm)
+    # One level (the request itself), not ``Depends(_credentials)``: each level of FastAPI's
+    # dependency solving costs the hot path CPU.
+    async def _dep(request: Request) -> Credentials:
+        return dataclasses.replace(await _credentials(request), perm=perm)
 
     _dep.__name__ = f"credentials_for_{perm.value.replace('.', '_')}"
     return _dep
