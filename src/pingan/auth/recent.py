@@ -30,6 +30,7 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 from pingan.auth.actor import Actor
 from pingan.config import get_settings
+from pingan.db.session import flushed_any
 
 # Entries beyond this are dropped oldest first (a dict keeps insertion order).
 MAX_ENTRIES = 10_000
@@ -81,8 +82,7 @@ def _watched() -> tuple[type, ...]:
 def _note_flushed(session: Session, _context) -> None:
     if session.info.get(_CHANGED):
         return
-    watched = _watched()
-    if any(isinstance(obj, watched) for rows in (session.new, session.dirty, session.deleted) for obj in rows):
+    if flushed_any(session, _watched()):
         session.info[_CHANGED] = True
 
 

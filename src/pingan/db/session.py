@@ -91,6 +91,13 @@ def get_sessionmaker() -> sessionmaker[Session]:
     return sessionmaker(bind=get_engine(), expire_on_commit=False, autoflush=False)
 
 
+def flushed_any(session: Session, classes: type | tuple[type, ...]) -> bool:
+    """Whether the flush under way (an ``after_flush`` hook) wrote a row of one of ``classes``:
+    how in-process memories of those tables (address and grid indexes, remembered sessions)
+    learn that they are out of date."""
+    return any(isinstance(obj, classes) for rows in (session.new, session.dirty, session.deleted) for obj in rows)
+
+
 def reset_engine_cache() -> None:
     """Forget the cached engine (tests and CLI switch databases)."""
     if get_engine.cache_info().currsize:

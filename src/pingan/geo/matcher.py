@@ -35,6 +35,7 @@ import numpy as np
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from pingan.db.session import flushed_any
 from pingan.geo import repository
 from pingan.geo.divisions import DivisionIndex, clean_text, get_index
 from pingan.runtime import release_memory, settle_heap
@@ -937,10 +938,6 @@ def _mark_dirty_on_flush(session: Session, _ctx) -> None:
     global _dirty
     if _dirty:
         return
-    watched = _watched_classes()
-    for collection in (session.new, session.dirty, session.deleted):
-        for obj in collection:
-            if isinstance(obj, watched):
-                _dirty = True
-                return
+    if flushed_any(session, _watched_classes()):
+        _dirty = True
 

@@ -20,6 +20,7 @@ from shapely.geometry import shape
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from pingan.db.session import flushed_any
 from pingan.geo import repository
 
 log = logging.getLogger("pingan.geo")
@@ -148,8 +149,5 @@ def _mark_dirty_on_flush(session: Session, _ctx) -> None:
         return
     from pingan.geo.models import Grid
 
-    for collection in (session.new, session.dirty, session.deleted):
-        for obj in collection:
-            if isinstance(obj, Grid):
-                _dirty = True
-                return
+    if flushed_any(session, Grid):
+        _dirty = True

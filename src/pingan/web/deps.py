@@ -124,7 +124,7 @@ def actor_from(db: Session, credentials: Credentials) -> Actor:
 def credentials_for(perm: Perm):
     """Dependency factory: the request's credentials, to be checked — for ``perm`` — by
     :func:`actor_from` in the route's own thread-pool call (see ``incident.routes.create_incident``).
-    A request without any credentials is refused here, before its body is read."""
+    A request without any credentials is refused here, before its body is validated."""
 
     # One level (the request itself), not ``Depends(_credentials)``: each level of FastAPI's
     # dependency solving costs the hot path CPU.
