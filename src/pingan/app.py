@@ -88,51 +88,42 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"error": {"code": "internal", "message": zh, "message_en": en}}, status_code=500)
 
 
-async def _escalation_loop(interval: float) -> None:
-    from pingan.incident.jobs import run_escalation
+async def _job_loop(job) -> None:
+    """Run a module's scheduled job every ``job.interval_seconds()`` in a thread of the pool."""
+    from pingan.registry import resolve
 
+    run, interval = resolve(job.run), job.interval_seconds()
     while True:
         await asyncio.sleep(interval)
         try:
-            await asyncio.to_thread(run_escalation)
+            await asyncio.to_thread(run)
         except Exception:  # keep the loop alive; the error is logged
-            log.exception("escalation job failed")
+            log.exception("job %s failed", job.name)
 
 
 def create_app(*, background_jobs: bool = True) -> FastAPI:
-    from pingan.audit import pages as audit_pages
-    from pingan.audit import routes as audit_routes
-    from pingan.auth import pages as auth_pages
-    from pingan.auth import routes as auth_routes
-    from pingan.config import get_settings
-    from pingan.geo import matcher
-    from pingan.geo import pages as geo_pages
-    from pingan.geo import routes as geo_routes
-    from pingan.incident import pages as incident_pages
-    from pingan.incident import routes as incident_routes
-    from pingan.org import pages as org_pages
-    from pingan.org import routes as org_routes
-    from pingan.stats import pages as stats_pages
-    from pingan.stats import routes as stats_routes
-    from pingan.stats.store import close_store
+    from pingan.registry import installed, resolve
+
+    modules = installed()
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI):
-        tasks = []
+        # Each module's scheduled jobs run here, in every web worker (one supervised process for
+        # them is a later step of issue 14), and its in-process indexes are built off the
+        # request path.
+        tasks, warm_ups = [], [w for m in modules for w in m.warm_ups]
         if background_jobs:
-            settings = get_settings()
-            tasks.append(asyncio.create_task(_escalation_loop(settings.escalation_interval_seconds)))
-            # The statistics store is kept current by the statistics process (stats.server),
-            # not here: a web worker only holds its client.
-            # Build the address index off the request path and keep it current from a
-            # watcher thread, so that the first call taken after start-up does not wait.
-            matcher.warm_up()
+            tasks = [asyncio.create_task(_job_loop(job)) for m in modules for job in m.jobs]
+            for warm_up in warm_ups:
+                resolve(warm_up.start)()
         yield
-        if tasks:
+        if background_jobs:
             for task in tasks:
                 task.cancel()
-            await asyncio.to_thread(matcher.stop_watching)
-        await asyncio.to_thread(close_store)  # the statistics client's idle connections
+            for warm_up in warm_ups:
+                await asyncio.to_thread(resolve(warm_up.stop))
+        for release in (r for m in modules for r in m.on_shutdown):
+            await asyncio.to_thread(resolve(release))
 
     app = FastAPI(
         title="Ping'an 平安 API",
@@ -151,12 +142,12 @@ def create_app(*, background_jobs: bool = True) -> FastAPI:
     def healthz() -> dict:
         return {"status": "ok", "version": __version__}
 
-    # Routes are matched in order, router by router: the incident API (taking calls, the board)
-    # goes first. No two routers share a path, so the order changes nothing else.
-    for module in (incident_routes, auth_routes, org_routes, geo_routes, audit_routes, stats_routes):
-        app.include_router(module.router, prefix="/api/v1")
-    for module in (auth_pages, incident_pages, geo_pages, org_pages, audit_pages, stats_pages):
-        app.include_router(module.router, include_in_schema=False)
+    # Routes are matched in order, router by router, in the order of pingan.modules: the
+    # incident API (taking calls, the board) goes first. No two routers share a path.
+    for router in (r for m in modules for r in m.api_routers):
+        app.include_router(resolve(router), prefix="/api/v1")
+    for router in (r for m in modules for r in m.page_routers):
+        app.include_router(resolve(router), include_in_schema=False)
     STATIC_DIR.mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -1,4 +1,4 @@
-"""The `pingan` command line (Typer). Domain commands live next to their domain."""
+"""The `pingan` command line (Typer). Each installed module adds its commands (``pingan.modules``)."""
 
 from __future__ import annotations
 
@@ -91,16 +91,10 @@ def user_create(
     console.print(f"[green]created[/green] {username} ({role_value.value}) at {org}")
 
 
-def _register_domain_commands() -> None:
-    from pingan.demo.cli import register as register_demo
-    from pingan.geo.cli import register as register_geo
-    from pingan.org.cli import register as register_org
-    from pingan.stats.cli import register as register_stats
+def _register_module_commands() -> None:
+    from pingan.registry import register_commands
 
-    register_demo(app)
-    register_geo(app, import_app)
-    register_org(app, import_app)
-    register_stats(app)
+    register_commands(app, {"import_app": import_app, "user_app": user_app})
 
 
-_register_domain_commands()
+_register_module_commands()

@@ -16,6 +16,7 @@ from pingan.auth.actor import Actor
 from pingan.auth.permissions import Perm
 from pingan.config import get_settings
 from pingan.privacy import mask_name, mask_phone
+from pingan.registry import audit_entities
 from pingan.web.deps import get_db, require
 from pingan.web.templating import render
 from pingan.web.routing import api_router
@@ -33,23 +34,6 @@ ACTION_LABELS: dict[str, tuple[str, str]] = {
     AuditAction.LOGIN_FAILED: ("登录失败", "failed login"),
     AuditAction.LOGOUT: ("退出", "logout"),
 }
-
-# Record types as stored in the log (table names) with their names in the UI.
-ENTITY_LABELS: dict[str, tuple[str, str]] = {
-    "incident": ("警情", "incident"),
-    "call": ("来电", "call"),
-    "assignment": ("派警", "assignment"),
-    "callback": ("回访", "callback"),
-    "duty_unit": ("警力单元", "duty unit"),
-    "org_unit": ("机构", "org unit"),
-    "officer": ("民警", "officer"),
-    "app_user": ("用户", "user"),
-    "address": ("标准地址", "standard address"),
-    "grid": ("网格", "grid"),
-    "auth_session": ("登录会话", "session"),
-    "stats_report": ("工作综述", "work summary"),
-}
-
 
 def _day(value: str) -> date | None:
     try:
@@ -138,5 +122,5 @@ def audit_page(
     return render(request, "audit/log.html", {
         "entries": [{"e": e, "changes": _changes(e)} for e in rows], "total": total, "page": page,
         "pages": pages, "page_url": page_url, "filter_url": filter_url, "filters": filters, "problems": problems,
-        "action_labels": ACTION_LABELS, "entity_labels": ENTITY_LABELS,
+        "action_labels": ACTION_LABELS, "entity_labels": audit_entities(),
     })

@@ -16,13 +16,13 @@ def alembic_config() -> Config:
 
 
 def upgrade(engine: Engine) -> None:
-    """Migrate to head, then upsert reference data (idempotent)."""
+    """Migrate to head, then upsert every installed module's reference data (idempotent)."""
     from pingan.db.unit_of_work import unit_of_work_on
-    from pingan.incident.reference import sync_categories
+    from pingan.registry import sync_reference_data
 
     cfg = alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
     with unit_of_work_on(engine) as db:
-        sync_categories(db=db)
+        sync_reference_data(db)

@@ -48,6 +48,16 @@ templates.env.filters["duration"] = duration
 templates.env.globals["tile_url"] = lambda: get_settings().tile_url
 
 
+def main_menu(actor) -> list:
+    """The main menu's entries of every installed module that ``actor`` may open."""
+    from pingan.registry import navigation
+
+    return navigation(actor.permissions) if actor is not None else []
+
+
+templates.env.globals["main_menu"] = main_menu
+
+
 def render(request: Request, name: str, context: dict | None = None, status_code: int = 200):
     lang = request_language(request)
     ctx = {
