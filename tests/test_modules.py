@@ -85,3 +85,175 @@ def test_the_menu_of_each_role_is_what_it_was_and_only_what_the_role_may_open(cl
         assert english[0] == ({"href": "/incidents/new", "data-new-call": None, "title": "New call (Alt+N)"},
                               "Take call <kbd>Alt+N</kbd>")
         assert english[-1][1] == "Work summaries"
+
+
+SAMPLE = "tests._sample_module"  # a module defined in the test suite (tests/_sample_module/)
+
+
+# --- the list itself ------------------------------------------------------------------------
+
+def test_the_installed_modules_are_those_modules_py_names_in_its_order():
+    from pingan import modules
+    from pingan.registry import Module, installed
+
+    loaded = installed()
+    assert [m.name for m in loaded] == list(modules.INSTALLED)
+    assert all(isinstance(m, Module) for m in loaded)
+    assert installed(["geo", "org"]) == (loaded[2], loaded[1])
+
+
+def test_every_reference_a_module_declares_resolves_and_every_menu_permission_exists():
+    from pingan.auth.permissions import Perm
+    from pingan.registry import installed, resolve
+
+    for module in installed():
+        for reference in (*module.api_routers, *module.page_routers, *module.reference_data, *module.on_shutdown,
+                          *(j.run for j in module.jobs), *(w.start for w in module.warm_ups),
+                          *(w.stop for w in module.warm_ups), *([module.cli] if module.cli else [])):
+            assert resolve(reference) is not None, (module.name, reference)
+        for entry in module.navigation:
+            assert entry.permission in {p.value for p in Perm}, (module.name, entry)
+        assert all(isinstance(j.interval_seconds(), float) for j in module.jobs)
+
+
+def mounted(app) -> list[tuple[object, str, bool]]:
+    """(router, prefix, in the OpenAPI document) for every router the app includes, in order."""
+    return [(r.original_router, r.include_context.prefix, r.include_context.include_in_schema)
+            for r in app.routes if hasattr(r, "original_router")]
+
+
+def test_every_installed_modules_routers_are_mounted_in_module_order_the_incident_api_first(app):
+    from pingan.registry import installed, resolve
+
+    expected = [(resolve(r), "/api/v1", True) for m in installed() for r in m.api_routers]
+    expected += [(resolve(r), "", False) for m in installed() for r in m.page_routers]
+    assert mounted(app) == expected
+    assert mounted(app)[0][0] is resolve("pingan.incident.routes:router")
+    assert {m.name for m in installed() if m.api_routers} == {"incident", "org", "geo", "auth", "audit", "stats"}
+
+
+def test_the_tables_of_every_installed_module_are_on_the_metadata_alembic_migrates(engine):
+    from sqlalchemy import inspect
+
+    from pingan.db.base import Base
+    from pingan.models import Base as ModelsBase
+    from pingan.registry import installed
+
+    assert ModelsBase is Base
+    migrated = set(inspect(engine).get_table_names()) - {"alembic_version"}
+    assert set(Base.metadata.tables) == migrated
+    for module in installed():  # each module's tables were imported by pingan.models
+        if module.models:
+            assert any(getattr(mapper.class_, "__module__", None) == module.models
+                       for mapper in Base.registry.mappers), module.name
+
+
+def test_the_audit_page_names_the_tables_each_module_declares_in_module_order():
+    from pingan.registry import audit_entities
+
+    assert list(audit_entities().items()) == [
+        ("incident", ("警情", "incident")), ("call", ("来电", "call")), ("assignment", ("派警", "assignment")),
+        ("callback", ("回访", "callback")), ("duty_unit", ("警力单元", "duty unit")), ("org_unit", ("机构", "org unit")),
+        ("officer", ("民警", "officer")), ("app_user", ("用户", "user")), ("address", ("标准地址", "standard address")),
+        ("grid", ("网格", "grid")), ("auth_session", ("登录会话", "session")),
+        ("stats_report", ("工作综述", "work summary")),
+    ]
+
+
+def test_the_cli_has_each_modules_commands():
+    import typer.main
+
+    from pingan.cli import app
+
+    commands = typer.main.get_command(app).commands
+    assert {"serve", "db", "user", "import", "address", "demo", "stats", "report"} <= set(commands)
+    assert set(commands["import"].commands) == {"addresses", "units"}
+
+
+def test_db_upgrade_syncs_each_modules_reference_data(engine, monkeypatch):
+    from pingan import modules
+    from pingan.db.migrate import upgrade
+    from tests._sample_module import lifecycle
+
+    monkeypatch.setattr(modules, "INSTALLED", (*modules.INSTALLED, SAMPLE))
+    lifecycle.events.clear()
+    upgrade(engine)
+    assert lifecycle.events == ["sync in Session"]
+
+
+# --- a module defined in the test suite -----------------------------------------------------
+
+
+@pytest.fixture
+def sample_client(db, monkeypatch):
+    """A client of an app built with the sample module installed after the others."""
+    from fastapi.testclient import TestClient
+
+    from pingan import modules
+    from pingan.app import create_app
+
+    monkeypatch.setattr(modules, "INSTALLED", (*modules.INSTALLED, SAMPLE))
+    with TestClient(create_app(background_jobs=False), base_url="http://testserver") as client:
+        yield client
+
+
+def sign_in_as(client, username: str) -> None:
+    from tests.factories import PASSWORD
+
+    client.cookies.clear()
+    assert client.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD}).status_code == 200
+
+
+def test_a_module_added_to_the_list_is_in_the_api_and_its_openapi_document(sample_client, world, login):
+    from pingan.registry import installed, resolve
+
+    assert [m.name for m in installed()][-1] == "sample"
+    assert mounted(sample_client.app)[-1][0] is resolve(f"{SAMPLE}.pages:router")
+    headers = login("auditor")
+    resp = sample_client.get("/api/v1/sample/items", headers=headers)
+    assert resp.status_code == 200 and resp.json() == {"items": ["一", "二"], "reader": "auditor"}
+    assert sample_client.get("/api/v1/sample/items", headers=login("dispatcher")).status_code == 403
+    paths = sample_client.get("/openapi.json").json()["paths"]
+    assert "/api/v1/sample/items" in paths and "/sample" not in paths
+    assert "/api/v1/incidents" in paths  # the others stay
+
+
+def test_a_module_added_to_the_list_is_in_the_menu_of_the_roles_that_may_open_it_only(sample_client, world):
+    sample_link = ({"href": "/sample"}, "样例页")
+    sign_in_as(sample_client, "auditor")
+    page = sample_client.get("/audit")
+    assert main_nav(page.text) == [*NAV_BY_ROLE["auditor"][:-1], sample_link, NAV_BY_ROLE["auditor"][-1]]
+    assert sample_client.get("/sample").status_code == 200
+    sign_in_as(sample_client, "dispatcher")
+    assert main_nav(sample_client.get("/incidents").text) == NAV_BY_ROLE["dispatcher"]
+    assert sample_client.get("/sample").status_code == 403
+
+
+def test_a_module_added_to_the_list_names_its_audit_entities_on_the_audit_page(sample_client, world):
+    sign_in_as(sample_client, "auditor")
+    html = sample_client.get("/audit").text
+    assert '<option value="sample_item" >样例记录</option>' in html
+    sample_client.cookies.set("lang", "en")
+    assert '<option value="sample_item" >sample item</option>' in sample_client.get("/audit").text
+
+
+def test_the_server_runs_each_modules_jobs_warm_ups_and_shutdown(db, monkeypatch):
+    """Only the sample installed, with background jobs: its warm-up starts, its job runs,
+    and at shutdown the warm-up stops and what it holds is released."""
+    from fastapi.testclient import TestClient
+
+    from pingan import modules
+    from pingan.app import create_app
+    from tests._sample_module import lifecycle
+
+    monkeypatch.setattr(modules, "INSTALLED", (SAMPLE,))
+    lifecycle.events.clear()
+    lifecycle.job_ran.clear()
+    with TestClient(create_app(background_jobs=True), base_url="http://testserver"):
+        assert lifecycle.events == ["start"]
+        assert lifecycle.job_ran.wait(60)
+    assert lifecycle.events == ["start", "stop", "release"]
+    lifecycle.events.clear()
+    with TestClient(create_app(background_jobs=False), base_url="http://testserver"):
+        pass
+    assert lifecycle.events == ["release"]  # without jobs nothing is started, the client is still closed
