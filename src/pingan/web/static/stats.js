@@ -157,7 +157,8 @@
       layer.setStyle({ color: "#5b6b7f", weight: 0.6, fillColor: colour, fillOpacity: 0.8 });
       var text = f.properties.name + "：" + (v ? fmt(v[0], spec) : t("无数据", "no data"));
       if (v && v[1] !== null && v[1] !== undefined) { text += " · " + t("去年同期 ", "last year ") + fmt(v[1], spec); }
-      layer.bindTooltip(text, { sticky: true });
+      // an element, not a string: Leaflet would insert a string (a grid's name) as HTML
+      layer.bindTooltip(Pingan.textElement(text), { sticky: true });
     });
     legend(spec, cuts);
     document.getElementById("grid-map").dataset.kpi = spec.kpi;
