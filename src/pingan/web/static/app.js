@@ -74,26 +74,38 @@
 
   /* Pingan.live(onEvent, {onOpen}) : one EventSource on /api/v1/incidents/stream; the element
    * [data-live-status] shows whether the page is connected. onOpen runs on every (re)connect so a
-   * page can catch up on what happened while it was not listening. */
+   * page can catch up on what happened while it was not listening, and on a snapshot event (the
+   * server found this page too far behind to replay what it missed). A stream refused outright
+   * (too many open for this session: 429) is not retried by the browser: try again later. */
+  var LIVE_RETRY_MS = 30000;
   Pingan.live = function (onEvent, opts) {
     opts = opts || {};
     if (!window.EventSource) { return null; }
     var status = document.querySelector("[data-live-status]");
+    var es = null, retry = null, leaving = false;
     function show(state) {
       if (!status) { return; }
       status.dataset.state = state;
       status.textContent = state === "open" ? Pingan.t("实时", "Live") : Pingan.t("重连中…", "Reconnecting…");
     }
-    var es = new EventSource("/api/v1/incidents/stream");
-    es.addEventListener("open", function () { show("open"); if (opts.onOpen) { opts.onOpen(); } });
-    es.addEventListener("error", function () { show("closed"); });
-    es.addEventListener("stage", function (e) {
-      var data;
-      try { data = JSON.parse(e.data); } catch (err) { return; }
-      onEvent(data);
-    });
-    window.addEventListener("pagehide", function () { es.close(); });
-    return es;
+    function connect() {
+      retry = null;
+      es = new EventSource("/api/v1/incidents/stream");
+      es.addEventListener("open", function () { show("open"); if (opts.onOpen) { opts.onOpen(); } });
+      es.addEventListener("error", function () {
+        show("closed");
+        if (es.readyState === EventSource.CLOSED && !leaving && !retry) { retry = setTimeout(connect, LIVE_RETRY_MS); }
+      });
+      es.addEventListener("stage", function (e) {
+        var data;
+        try { data = JSON.parse(e.data); } catch (err) { return; }
+        onEvent(data);
+      });
+      es.addEventListener("snapshot", function () { if (opts.onOpen) { opts.onOpen(); } });
+    }
+    connect();
+    window.addEventListener("pagehide", function () { leaving = true; clearTimeout(retry); if (es) { es.close(); } });
+    return { close: function () { leaving = true; clearTimeout(retry); if (es) { es.close(); } } };
   };
 
   // --- elapsed-time counters and the accept-target flag -------------------------------------
