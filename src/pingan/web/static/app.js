@@ -60,11 +60,11 @@
       { code: "[5]..", swap: true, error: true }
     ];
     htmx.config.historyCacheSize = 0;
-    // Under the Content-Security-Policy (script-src 'self') nothing may be evaluated from markup:
-    // no hx-on / js: / trigger filters, and scripts in swapped fragments stay inert (a
-    // <script type="application/json"> block is data, read by the page's own code).
+    // Nothing is evaluated from markup (no hx-on, js: values or trigger filters): the
+    // Content-Security-Policy (script-src 'self') forbids it anyway. Script tags in swapped
+    // fragments stay allowed, as a part's <script type="application/json"> holds its figures;
+    // an inline script in one would be refused by the policy.
     htmx.config.allowEval = false;
-    htmx.config.allowScriptTags = false;
     document.addEventListener("htmx:configRequest", function (evt) {
       evt.detail.headers["X-CSRF-Token"] = Pingan.csrf();
     });
@@ -163,9 +163,11 @@
   var ZONE_COLOURS = { centre: "#c0392b", urban: "#e67e22", suburban: "#27ae60" };
   Pingan.PRIORITY_COLOURS = PRIORITY_COLOURS;
 
+  Pingan.maps = [];  // every map on the page (the browser tests open each layer's tooltip and popup)
   Pingan.map = function (el) {
     if (!window.L) { return null; }
     var map = L.map(el, { preferCanvas: true, zoomSnap: 0.25, attributionControl: false });
+    Pingan.maps.push(map);
     if (el.dataset.tileUrl) { L.tileLayer(el.dataset.tileUrl, { maxZoom: 19 }).addTo(map); }
     map.setView([parseFloat(el.dataset.lat || "35.30"), parseFloat(el.dataset.lon || "113.90")], 12);
     return map;

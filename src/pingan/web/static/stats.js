@@ -179,6 +179,7 @@
     if (el.dataset.tileUrl) { L.tileLayer(el.dataset.tileUrl, { maxZoom: 19 }).addTo(map); }
     map.setView([35.30, 113.90], 10);
     stats.map = map;
+    if (Pingan.maps) { Pingan.maps.push(map); }
     var select = document.querySelector("[data-map-select]");
     var polygons = fetch(el.dataset.geojson, { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); });
