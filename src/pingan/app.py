@@ -18,6 +18,7 @@ from pingan import __version__
 from pingan.errors import DomainError, NotAuthenticated
 from pingan.web.context import RequestIdMiddleware, request_id_var
 from pingan.web.routing import UnitOfWorkRoute
+from pingan.web.security_headers import SecurityHeadersMiddleware
 from pingan.web.validation import translate_errors
 
 log = logging.getLogger("pingan")
@@ -101,8 +102,22 @@ async def _job_loop(job) -> None:
             log.exception("job %s failed", job.name)
 
 
+class _App(FastAPI):
+    """FastAPI with the request id and the security headers outside every other layer, even
+    Starlette's ``ServerErrorMiddleware`` (which answers an unhandled exception through the
+    ``unexpected`` handler): a 500 carries its ``X-Request-ID``, names it, and has the headers."""
+
+    def build_middleware_stack(self):
+        from pingan.config import get_settings
+
+        inner = SecurityHeadersMiddleware(super().build_middleware_stack(), tile_url=get_settings().tile_url)
+        return RequestIdMiddleware(inner)
+
+
 def create_app(*, background_jobs: bool = True) -> FastAPI:
+    from pingan.config import get_settings
     from pingan.registry import installed, resolve
+    from pingan.web.docs import docs_router
 
     modules = installed()
 
@@ -125,17 +140,17 @@ def create_app(*, background_jobs: bool = True) -> FastAPI:
         for release in (r for m in modules for r in m.on_shutdown):
             await asyncio.to_thread(resolve(release))
 
-    app = FastAPI(
+    api_docs = get_settings().api_docs
+    app = _App(
         title="Ping'an 平安 API",
         version=__version__,
         description="公安业务平台 API — public-safety operations platform",
-        openapi_url="/openapi.json",
-        docs_url="/api/docs",
+        openapi_url=None if api_docs == "off" else "/openapi.json",
+        docs_url=None,  # web.docs: Swagger UI from our static files, by PINGAN_API_DOCS
         redoc_url=None,
         lifespan=lifespan,
     )
     app.router.route_class = UnitOfWorkRoute
-    app.add_middleware(RequestIdMiddleware)
     _install_error_handlers(app)
 
     @app.get("/healthz", tags=["system"])
@@ -148,6 +163,7 @@ def create_app(*, background_jobs: bool = True) -> FastAPI:
         app.include_router(resolve(router), prefix="/api/v1")
     for router in (r for m in modules for r in m.page_routers):
         app.include_router(resolve(router), include_in_schema=False)
+    app.include_router(docs_router(api_docs, app.openapi_url or ""))
     STATIC_DIR.mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

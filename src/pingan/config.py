@@ -37,6 +37,9 @@ class Settings:
     # a session authenticated within this many seconds is not read again (auth.recent); 0: off
     auth_cache_seconds: float = 5.0
     cookie_secure: bool = False
+    # who sees the API docs page /api/docs: login (signed-in users), public, or off (no page and
+    # no /openapi.json)
+    api_docs: str = "login"
     # seconds within which an incident must be accepted (签收), by priority
     accept_target_seconds: dict[int, int] = field(
         default_factory=lambda: {1: 30, 2: 60, 3: 120, 4: 300}
@@ -73,6 +76,7 @@ def get_settings() -> Settings:
         secret_key=_secret_key(),
         tile_url=os.environ.get("PINGAN_TILE_URL", ""),
         cookie_secure=os.environ.get("PINGAN_COOKIE_SECURE", "") == "1",
+        api_docs=_choice("PINGAN_API_DOCS", ("login", "public", "off")),
         auth_cache_seconds=max(0.0, float(os.environ.get("PINGAN_AUTH_CACHE_SECONDS", "5"))),
         city_code=os.environ.get("PINGAN_CITY_CODE", "410700"),
         intake_concurrency=max(1, int(os.environ.get("PINGAN_INTAKE_CONCURRENCY", "2"))),

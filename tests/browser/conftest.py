@@ -132,6 +132,17 @@ def live_server() -> Iterator[LiveServer]:
         drop()
 
 
+def wait_until(page, expression: str, timeout_ms: float = 20_000) -> None:
+    """Until ``expression`` is truthy in the page. ``page.wait_for_function`` compiles a string
+    with eval inside the page, which the Content-Security-Policy (no 'unsafe-eval') refuses;
+    ``page.evaluate`` goes through the DevTools protocol, which the policy does not govern."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {timeout_ms} ms: {expression}")
+        page.wait_for_timeout(100)
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator:
     from playwright.sync_api import sync_playwright

@@ -267,4 +267,5 @@ def test_intake_commits_before_the_201_is_sent(db, world, monkeypatch):
 
     entry = db.scalars(select(AuditLog).where(AuditLog.entity == "incident",
                                               AuditLog.entity_id == str(resp.json()["id"]))).one()
-    assert (entry.actor_name, entry.request_id) == ("dispatcher", "req-hot-1")
+    assert (entry.actor_name, entry.request_id, entry.client_request_id) == (
+        "dispatcher", resp.headers["x-request-id"], "req-hot-1")

@@ -2,7 +2,8 @@
 
 A session-level ``after_flush`` hook writes a row for every create, update or delete of a
 model whose class sets ``__auditable__ = True``: before/after values, actor and request id
-(taken from ``session.info``, set by whoever opened the unit of work). Handlers never call it.
+(taken from ``session.info``, set by whoever opened the unit of work; the client's own request id,
+if it sent one, from the request's context). Handlers never call it.
 Reads of personal data go through :func:`record_read`, called by the one repository function
 that returns unmasked data.
 """
@@ -23,6 +24,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from pingan.audit.models import AuditAction, AuditLog
 from pingan.db.types import utcnow
 from pingan.privacy import mask_name, mask_phone
+from pingan.web.context import client_request_id_var
 
 
 _PLAIN = frozenset((int, float, str, bool))
@@ -47,6 +49,9 @@ def _actor_fields(session: Session) -> dict:
         "actor_name": getattr(actor, "username", None),
         "actor_org_unit_id": getattr(actor, "org_unit_id", None),
         "request_id": session.info.get("request_id"),
+        # A request's session sets neither: the client's id is the request's context (copied into
+        # the thread a handler or the intake's unit of work runs in); CLI and jobs have none.
+        "client_request_id": session.info.get("client_request_id", client_request_id_var.get()),
     }
 
 

@@ -37,5 +37,7 @@ class AuditLog(IdMixin, Base):
     changes: Mapped[dict | None] = mapped_column(JSON)
     purpose: Mapped[str | None] = mapped_column(String(200))
     request_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    # the client's own X-Request-ID, kept beside ours (web.context.RequestIdMiddleware)
+    client_request_id: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id"),)

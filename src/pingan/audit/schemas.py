@@ -20,6 +20,7 @@ class AuditLogRead(BaseModel):
     changes: dict | None
     purpose: str | None
     request_id: str | None
+    client_request_id: str | None = None  # the client's own X-Request-ID, beside ours
 
 
 class AuditPage(BaseModel):

@@ -154,7 +154,8 @@ def list_categories(actor: Actor = Depends(require(Perm.INCIDENT_READ)), db: Ses
 
 
 @router.get("/incidents/stream", response_class=StreamingResponse,
-            responses={200: {"content": {"text/event-stream": {}}, "description": "server-sent events"}})
+            responses={200: {"content": {"text/event-stream": {}}, "description": "server-sent events"},
+                       429: {"description": "too many live streams open for this session"}})
 async def stream_events(
     request: Request,
     last_event_id: int | None = Query(None, ge=0, description="resume after this event id"),
@@ -162,16 +163,13 @@ async def stream_events(
     last_event_id_header: str | None = Header(None, alias="Last-Event-ID"),
     actor: Actor = Depends(require(Perm.INCIDENT_READ)),
 ):
-    """Stage events as they happen (server-sent events, ``event: stage``)."""
+    """Stage events as they happen (server-sent events, ``event: stage``); ``event: snapshot`` when
+    the resume point is too far behind to replay (reload the list). At most three streams at once
+    per session (429 beyond)."""
     resume = last_event_id
-    if last_event_id_header and last_event_id_header.strip().isdigit():
+    if last_event_id_header and last_event_id_header.strip().isascii() and last_event_id_header.strip().isdigit():
         resume = int(last_event_id_header.strip())
-    return StreamingResponse(
-        stream.stage_events(actor, last_event_id=resume, is_disconnected=request.is_disconnected,
-                            max_seconds=max_seconds),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
-    )
+    return stream.open_stream(request, actor, last_event_id=resume, max_seconds=max_seconds)
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentDetail, responses=_ERRORS)

@@ -40,6 +40,14 @@
     };
   };
 
+  /* Text for a map tooltip, popup or label: Leaflet inserts a string as HTML, an element as it
+   * is. Every text that reaches a map goes through here, so a caller's words stay words. */
+  Pingan.textElement = function (text, tag) {
+    var el = document.createElement(tag || "span");
+    el.textContent = text == null ? "" : String(text);
+    return el;
+  };
+
   Pingan.lang = function () { return document.documentElement.lang === "en" ? "en" : "zh"; };
   Pingan.t = function (zh, en) { return Pingan.lang() === "en" ? en : zh; };
 
@@ -52,6 +60,11 @@
       { code: "[5]..", swap: true, error: true }
     ];
     htmx.config.historyCacheSize = 0;
+    // Nothing is evaluated from markup (no hx-on, js: values or trigger filters): the
+    // Content-Security-Policy (script-src 'self') forbids it anyway. Script tags in swapped
+    // fragments stay allowed, as a part's <script type="application/json"> holds its figures;
+    // an inline script in one would be refused by the policy.
+    htmx.config.allowEval = false;
     document.addEventListener("htmx:configRequest", function (evt) {
       evt.detail.headers["X-CSRF-Token"] = Pingan.csrf();
     });
@@ -61,26 +74,38 @@
 
   /* Pingan.live(onEvent, {onOpen}) : one EventSource on /api/v1/incidents/stream; the element
    * [data-live-status] shows whether the page is connected. onOpen runs on every (re)connect so a
-   * page can catch up on what happened while it was not listening. */
+   * page can catch up on what happened while it was not listening, and on a snapshot event (the
+   * server found this page too far behind to replay what it missed). A stream refused outright
+   * (too many open for this session: 429) is not retried by the browser: try again later. */
+  var LIVE_RETRY_MS = 30000;
   Pingan.live = function (onEvent, opts) {
     opts = opts || {};
     if (!window.EventSource) { return null; }
     var status = document.querySelector("[data-live-status]");
+    var es = null, retry = null, leaving = false;
     function show(state) {
       if (!status) { return; }
       status.dataset.state = state;
       status.textContent = state === "open" ? Pingan.t("实时", "Live") : Pingan.t("重连中…", "Reconnecting…");
     }
-    var es = new EventSource("/api/v1/incidents/stream");
-    es.addEventListener("open", function () { show("open"); if (opts.onOpen) { opts.onOpen(); } });
-    es.addEventListener("error", function () { show("closed"); });
-    es.addEventListener("stage", function (e) {
-      var data;
-      try { data = JSON.parse(e.data); } catch (err) { return; }
-      onEvent(data);
-    });
-    window.addEventListener("pagehide", function () { es.close(); });
-    return es;
+    function connect() {
+      retry = null;
+      es = new EventSource("/api/v1/incidents/stream");
+      es.addEventListener("open", function () { show("open"); if (opts.onOpen) { opts.onOpen(); } });
+      es.addEventListener("error", function () {
+        show("closed");
+        if (es.readyState === EventSource.CLOSED && !leaving && !retry) { retry = setTimeout(connect, LIVE_RETRY_MS); }
+      });
+      es.addEventListener("stage", function (e) {
+        var data;
+        try { data = JSON.parse(e.data); } catch (err) { return; }
+        onEvent(data);
+      });
+      es.addEventListener("snapshot", function () { if (opts.onOpen) { opts.onOpen(); } });
+    }
+    connect();
+    window.addEventListener("pagehide", function () { leaving = true; clearTimeout(retry); if (es) { es.close(); } });
+    return { close: function () { leaving = true; clearTimeout(retry); if (es) { es.close(); } } };
   };
 
   // --- elapsed-time counters and the accept-target flag -------------------------------------
@@ -138,9 +163,11 @@
   var ZONE_COLOURS = { centre: "#c0392b", urban: "#e67e22", suburban: "#27ae60" };
   Pingan.PRIORITY_COLOURS = PRIORITY_COLOURS;
 
+  Pingan.maps = [];  // every map on the page (the browser tests open each layer's tooltip and popup)
   Pingan.map = function (el) {
     if (!window.L) { return null; }
     var map = L.map(el, { preferCanvas: true, zoomSnap: 0.25, attributionControl: false });
+    Pingan.maps.push(map);
     if (el.dataset.tileUrl) { L.tileLayer(el.dataset.tileUrl, { maxZoom: 19 }).addTo(map); }
     map.setView([parseFloat(el.dataset.lat || "35.30"), parseFloat(el.dataset.lon || "113.90")], 12);
     return map;
@@ -153,12 +180,42 @@
           var c = ZONE_COLOURS[f.properties.zone_class] || "#78909c";
           return { color: c, weight: 1, opacity: 0.7, fillColor: c, fillOpacity: 0.06 };
         },
-        onEachFeature: function (f, l) { l.bindTooltip(f.properties.name + " · " + f.properties.code); }
+        onEachFeature: function (f, l) { l.bindTooltip(Pingan.textElement(f.properties.name + " · " + f.properties.code)); }
       }).addTo(map);
       layer.bringToBack();
       return layer;
     });
   };
+
+  // --- the grid map page (geo/grids.html): grids coloured by zone class, a popup per grid ------
+
+  function initGridMap(el) {
+    var map = Pingan.map(el);
+    if (!map) { return; }
+    var zones = {};
+    var data = document.getElementById("zone-data");
+    (data ? JSON.parse(data.textContent) : []).forEach(function (z) { zones[z.value] = z; });
+    map.setView([parseFloat(el.dataset.lat || "35.30"), parseFloat(el.dataset.lon || "113.90")], 11);
+    Pingan.getJSON(el.dataset.geojson).then(function (geojson) {
+      var layer = L.geoJSON(geojson, {
+        style: function (f) {
+          var z = zones[f.properties.zone_class];
+          var c = z ? z.colour : "#555";
+          return { color: c, weight: 1, fillColor: c, fillOpacity: 0.35 };
+        },
+        onEachFeature: function (f, l) {
+          var z = zones[f.properties.zone_class];
+          var div = document.createElement("div");
+          div.appendChild(Pingan.textElement(f.properties.name, "strong"));
+          div.appendChild(document.createElement("br"));
+          div.appendChild(document.createTextNode(f.properties.code + " · " + (z ? Pingan.t(z.zh, z.en) : "")));
+          l.bindPopup(div);
+        }
+      }).addTo(map);
+      if (layer.getLayers().length) { map.fitBounds(layer.getBounds()); }
+      el.dataset.rendered = "1";
+    }).catch(function () { el.dataset.rendered = "error"; });
+  }
 
   // --- the dispatcher's board ----------------------------------------------------------------
 
@@ -184,7 +241,7 @@
           radius: p === "1" ? 9 : 7, color: "#fff", weight: 2, fillColor: PRIORITY_COLOURS[p] || "#555",
           fillOpacity: 0.95
         });
-        marker.bindTooltip(tr.dataset.number + " · " + tr.dataset.label);
+        marker.bindTooltip(Pingan.textElement(tr.dataset.number + " · " + tr.dataset.label));
         marker.on("click", function () { window.location.href = tr.dataset.href; });
         marker.addTo(incidentLayer);
         bounds.push([lat, lon]);
@@ -203,7 +260,7 @@
             radius: 5, color: free ? "#1b5e20" : "#6d4c41", weight: 2, fillColor: free ? "#66bb6a" : "#ffb74d",
             fillOpacity: 1
           });
-          m.bindTooltip(u.call_sign + (free ? Pingan.t(" · 空闲", " · available") : Pingan.t(" · 执行任务", " · on a task")));
+          m.bindTooltip(Pingan.textElement(u.call_sign + (free ? Pingan.t(" · 空闲", " · available") : Pingan.t(" · 执行任务", " · on a task"))));
           m.addTo(unitLayer);
         });
       }).catch(function () { /* units are optional on the map */ });
@@ -255,9 +312,10 @@
     function refresh() {
       var panel = document.getElementById("incident-panel");
       if (!panel) { return; }
-      // keep refusal messages where they were: a live refresh must not wipe them
+      // keep refusal messages where they were: a live refresh must not wipe them (the nodes
+      // themselves are put back, never their markup re-parsed)
       var flashes = {};
-      panel.querySelectorAll("[data-flash]").forEach(function (el) { flashes[el.dataset.flash] = el.outerHTML; });
+      panel.querySelectorAll("[data-flash]").forEach(function (el) { flashes[el.dataset.flash] = el; });
       var onlyLive = actionsBusy();
       htmx.ajax("GET", panelUrl, onlyLive
         ? { target: "#incident-live", select: "#incident-live", swap: "outerHTML" }
@@ -265,7 +323,7 @@
       ).then(function () {
         Object.keys(flashes).forEach(function (section) {
           var slot = document.querySelector('[data-flash-slot="' + section + '"]');
-          if (slot && !slot.querySelector("[data-flash]")) { slot.insertAdjacentHTML("afterbegin", flashes[section]); }
+          if (slot && !slot.querySelector("[data-flash]")) { slot.prepend(flashes[section]); }
         });
       });
     }
@@ -334,7 +392,7 @@
     // two-level category: the sub-category list follows the top category
     function fillSub(keep) {
       var code = top.value, current = keep || sub.value;
-      sub.innerHTML = "";
+      sub.replaceChildren();
       var group = cats.filter(function (c) { return c.code === code; })[0];
       if (!group) {
         var none = document.createElement("option");
@@ -406,7 +464,7 @@
     }
     function render(cands) {
       items = cands;
-      list.innerHTML = "";
+      list.replaceChildren();
       if (!cands.length) {
         var li = document.createElement("li");
         li.className = "empty"; li.textContent = Pingan.t("辖区内没有匹配的标准地址", "No matching standard address in your jurisdiction");
@@ -446,7 +504,7 @@
         addressId.value = ""; chosen.hidden = true;
         form.querySelector("#pick_lat").value = ""; form.querySelector("#pick_lon").value = "";
         form.querySelector("#chosen_text").value = "";
-        if (nearby) { nearby.innerHTML = ""; }
+        if (nearby) { nearby.replaceChildren(); }
       }
       search();
     });
@@ -477,6 +535,7 @@
     if (best) { best.setAttribute("aria-current", "page"); }
     if ((el = document.getElementById("call-form"))) { initCallForm(el); }
     if ((el = document.querySelector("[data-board]"))) { initBoard(el); }
+    if ((el = document.querySelector("[data-grid-map]"))) { initGridMap(el); }
     if ((el = document.querySelector("[data-incident-id]"))) { initIncident(el); }
     if ((el = document.querySelector("[data-patrol]"))) { initPatrol(el); }
   });

@@ -157,7 +157,8 @@
       layer.setStyle({ color: "#5b6b7f", weight: 0.6, fillColor: colour, fillOpacity: 0.8 });
       var text = f.properties.name + "：" + (v ? fmt(v[0], spec) : t("无数据", "no data"));
       if (v && v[1] !== null && v[1] !== undefined) { text += " · " + t("去年同期 ", "last year ") + fmt(v[1], spec); }
-      layer.bindTooltip(text, { sticky: true });
+      // an element, not a string: Leaflet would insert a string (a grid's name) as HTML
+      layer.bindTooltip(Pingan.textElement(text), { sticky: true });
     });
     legend(spec, cuts);
     document.getElementById("grid-map").dataset.kpi = spec.kpi;
@@ -178,6 +179,7 @@
     if (el.dataset.tileUrl) { L.tileLayer(el.dataset.tileUrl, { maxZoom: 19 }).addTo(map); }
     map.setView([35.30, 113.90], 10);
     stats.map = map;
+    if (Pingan.maps) { Pingan.maps.push(map); }
     var select = document.querySelector("[data-map-select]");
     var polygons = fetch(el.dataset.geojson, { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); });
