@@ -1,7 +1,7 @@
 """Every table, imported in one place so Alembic and create_all see them all."""
 
 from pingan.audit.models import AuditAction, AuditLog  # noqa: F401
-from pingan.auth.models import AuthSession, LoginAttempt  # noqa: F401
+from pingan.auth.models import AuthSession, LoginAttempt, LoginLock  # noqa: F401
 from pingan.db.base import Base  # noqa: F401
 from pingan.geo.models import Address, Division, Grid, ZoneClass  # noqa: F401
 from pingan.incident.models import (  # noqa: F401
