@@ -72,6 +72,7 @@ def test_disable_ends_sessions_and_refuses_login_until_enabled(client, world, lo
     admin = login("admin")
     victim = login("chief_b")
     uid = world.users["chief_b"].id
+    assert client.get(f"{V}/auth/me", headers=victim).status_code == 200  # remembered now (auth.recent)
     assert client.post(f"{V}/users/{uid}/disable", headers=admin).json()["is_active"] is False
     assert client.get(f"{V}/auth/me", headers=victim).status_code == 401
     assert client.post(f"{V}/auth/login", json={"username": "chief_b", "password": PASSWORD}).status_code == 401
@@ -84,6 +85,7 @@ def test_end_sessions_assign_role_and_unit(client, world, login, db):
     admin = login("admin")
     victim = login("community_a")
     uid = world.users["community_a"].id
+    assert client.get(f"{V}/auth/me", headers=victim).status_code == 200  # remembered now (auth.recent)
     assert client.post(f"{V}/users/{uid}/end-sessions", headers=admin).json()["sessions_ended"] >= 1
     assert client.get(f"{V}/auth/me", headers=victim).status_code == 401
     resp = client.patch(f"{V}/users/{uid}", json={"role": "patrol", "org_unit_id": world.org["station_a"].id},
@@ -180,3 +182,13 @@ def test_cli_user_commands(world, db):
     assert "cli_user" in run("list").output
     db.expire_all()
     assert db.scalar(select(User.role).where(User.username == "cli_user")) == Role.COMMUNITY
+
+
+def test_nul_and_control_characters_are_refused_or_ignored_not_a_500(client, world, login):
+    admin = login("admin")
+    base = {"username": "nul_user", "role": "patrol", "org_unit_id": world.org["station_a"].id}
+    resp = client.post(f"{V}/users", json={**base, "display_name": "a\x00b"}, headers=admin)
+    assert resp.status_code == 422 and resp.json()["error"]["field"] == "display_name"
+    assert client.get(f"{V}/users", params={"q": "pat\x00rol"}, headers=admin).status_code == 200
+    assert client.post(f"{V}/auth/login", json={"username": "ad\x00min", "password": "x"}).status_code == 401
+    assert client.post(f"{V}/users/{world.users['admin'].id}/reset-password", headers=admin).status_code == 409

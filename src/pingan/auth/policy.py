@@ -33,7 +33,7 @@ def common_passwords() -> frozenset[str]:
 def normalise_username(username: str) -> str:
     """The stored form of a username: stripped and lower case (the throttle counts this form,
     cut to the column, so that long or case-varied names count against the same account)."""
-    return (username or "").strip().lower()
+    return (username or "").replace("\x00", "").strip().lower()
 
 
 def throttle_key(username: str) -> str:

@@ -259,8 +259,6 @@ def user_edit(
 ):
     """分配角色和单位."""
     def run():
-        if len(display_name.strip()) > 40:
-            raise ValidationFailed("姓名最多 40 个字符", "The display name is at most 40 characters", field="display_name")
         if role and role not in {r.value for r in Role}:
             raise ValidationFailed("角色无效", "Unknown role", field="role")
         unit = int(org_unit_id) if org_unit_id.isascii() and org_unit_id.isdigit() and int(org_unit_id) <= MAX_ID else None

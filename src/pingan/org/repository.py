@@ -193,7 +193,7 @@ def list_users(
     stmt = (readable_users(actor).add_columns(OrgUnit.name).join(OrgUnit, OrgUnit.id == User.org_unit_id)
             .order_by(User.username).limit(limit))
     if q:
-        like = f"%{q.strip().lower()}%"
+        like = f"%{q.replace(chr(0), '').strip().lower()}%"
         stmt = stmt.where(func.lower(User.username).like(like) | func.lower(User.display_name).like(like))
     if org_unit_id is not None:
         stmt = stmt.where(User.org_unit_id == org_unit_id)

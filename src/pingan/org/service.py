@@ -37,9 +37,7 @@ def create_user(
     against the policy (auth.policy); every path that creates a user comes through here."""
     username = policy.check_username(username)
     policy.check_password(password, username=username)
-    display_name = (display_name or username).strip()
-    if len(display_name) > 40:
-        raise ValidationFailed("姓名最多 40 个字符", "The display name is at most 40 characters", field="display_name")
+    display_name = _display_name(display_name or username)
     if repository.get_user_by_username(db=db, username=username):
         raise Conflict(f"用户名 {username} 已存在", f"Username {username} already exists", field="username")
     user = User(username=username, password_hash=hash_password(password), display_name=display_name,
@@ -48,6 +46,15 @@ def create_user(
     db.add(user)
     db.flush()
     return user
+
+
+def _display_name(value: str) -> str:
+    value = value.strip()
+    if not value or len(value) > 40 or any(ord(c) < 32 for c in value):
+        raise ValidationFailed("姓名须为 1–40 个字符，且不含控制字符",
+                               "The display name must be 1-40 characters without control characters",
+                               field="display_name")
+    return value
 
 
 def create_unit(
@@ -123,7 +130,7 @@ def update_user(
         _not_self(actor, user, "不能修改自己的所属单位", "You cannot move yourself to another unit")
         user.org_unit_id = _org_unit_in(db, actor, org_unit_id).id
     if display_name is not None:
-        user.display_name = display_name.strip() or user.display_name
+        user.display_name = _display_name(display_name)
     db.flush()
     return user
 
@@ -154,6 +161,7 @@ def reset_password(*, db: Session, actor: Actor, user_id: int) -> tuple[User, st
     """重置密码: a one-time password (returned once, to be shown to the admin once), to be changed
     at the next login; every session of the user ends."""
     user = _user_in(db, actor, user_id)
+    _not_self(actor, user, "不能重置自己的密码，请使用“修改密码”", "Change your own password at /account/password instead")
     password = one_time_password()
     auth_service.set_password(db=db, user=user, password=password, must_change=True)
     auth_service.end_sessions(db=db, user_id=user.id)
