@@ -20,7 +20,7 @@ import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from pingan.auth.actor import Actor
-from pingan.auth.models import AuthSession
+from pingan.auth.models import AuthSession, LoginLock
 from pingan.auth.security import hash_password, new_token, token_hash
 from pingan.db.types import utcnow
 from pingan.incident import service as incident_service
@@ -47,6 +47,7 @@ ORG_READ = {"admin", "dispatcher", "chief_a", "chief_b", "auditor"}
 AUDIT_READ = {"admin", "auditor"}
 STATS_READ = {"admin", "dispatcher", "chief_a", "chief_b", "auditor"}
 STATS_REPORT = {"admin", "chief_a", "chief_b"}  # issue a work summary
+USER_MANAGE = {"admin"}  # user management (its jurisdiction: tests/org/test_users.py, a branch's admin)
 
 # --- who may see (by jurisdiction) ------------------------------------------------------------
 BUREAU_WIDE = {"admin", "dispatcher", "auditor"}  # the command centre serves the whole bureau
@@ -94,6 +95,28 @@ MATRIX: dict[tuple[str, str], Endpoint] = {
         "url": f"{V}/auth/login", "json": {"username": role, "password": PASSWORD}, "anonymous": True}),
     ("POST", f"{V}/auth/logout"): Endpoint(EVERYONE, 204, post(f"{V}/auth/logout")),
     ("GET", f"{V}/auth/me"): Endpoint(EVERYONE, 200, get(f"{V}/auth/me")),
+    ("POST", f"{V}/auth/password"): Endpoint(EVERYONE, 204, post(f"{V}/auth/password", {
+        "current_password": PASSWORD, "new_password": "Matrix-new-pass-2"})),
+    # users (the target: station A's or B's patrol officer)
+    ("GET", f"{V}/users"): Endpoint(USER_MANAGE, 200, get(f"{V}/users")),
+    ("POST", f"{V}/users"): Endpoint(USER_MANAGE, 201, post(f"{V}/users", lambda r, side: {
+        "username": f"new_{side}", "display_name": "新人", "role": "patrol", "org_unit_id": r.ids[side]["station"]}),
+        "station"),
+    ("GET", f"{V}/users/{{user_id}}"): Endpoint(USER_MANAGE, 200, get(f"{V}/users/{{patrol}}"), "station"),
+    ("PATCH", f"{V}/users/{{user_id}}"): Endpoint(
+        USER_MANAGE, 200, lambda r, side, role: {"url": f"{V}/users/{r.ids[side]['patrol']}",
+                                                 "json": {"display_name": "改名"}}, "station"),
+    ("POST", f"{V}/users/{{user_id}}/disable"): Endpoint(USER_MANAGE, 200, post(f"{V}/users/{{patrol}}/disable"),
+                                                          "station"),
+    ("POST", f"{V}/users/{{user_id}}/enable"): Endpoint(USER_MANAGE, 200, post(f"{V}/users/{{patrol}}/enable"),
+                                                         "station"),
+    ("POST", f"{V}/users/{{user_id}}/reset-password"): Endpoint(
+        USER_MANAGE, 200, post(f"{V}/users/{{patrol}}/reset-password"), "station"),
+    ("POST", f"{V}/users/{{user_id}}/end-sessions"): Endpoint(
+        USER_MANAGE, 200, post(f"{V}/users/{{patrol}}/end-sessions"), "station"),
+    ("GET", f"{V}/login-locks"): Endpoint(USER_MANAGE, 200, get(f"{V}/login-locks")),
+    ("POST", f"{V}/login-locks/lift"): Endpoint(USER_MANAGE, 204, post(f"{V}/login-locks/lift", lambda r, side: {
+        "username": f"locked_{side}"})),
     # org
     ("GET", f"{V}/org-units"): Endpoint(ORG_READ, 200, get(f"{V}/org-units")),
     ("GET", f"{V}/org-units/{{org_unit_id}}"): Endpoint(ORG_READ, 200, get(f"{V}/org-units/{{station}}"), "station"),
@@ -227,7 +250,12 @@ def build_records(db, world) -> Records:
         address = world.addresses[0] if side == "a" else world.addresses[2]
         ids[side] = {"received": received, "accepted": accepted, "closed": closed, "assignment": assignment.id,
                      "own_unit": world.units[own_unit].id, "station": world.org[station].id,
+                     "patrol": world.users[f"patrol_{side}"].id,
                      "grid": world.grids[side].id, "address_id": address.id}
+    for side in SIDES:  # an account lock for each side's lift (unknown usernames: the root admin's)
+        db.add(LoginLock(username=f"locked_{side}", failures=50, addresses=5,
+                         expires_at=utcnow() + timedelta(hours=1)))
+    db.flush()
     return Records(
         ids=ids,
         address={s: {"id": a.id, "text": a.full_text} for s, a in (("a", world.addresses[0]),

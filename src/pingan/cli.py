@@ -56,41 +56,6 @@ def db_upgrade() -> None:
     console.print(f"[green]database at head[/green]: {get_settings().database_url}")
 
 
-@user_app.command("create")
-def user_create(
-    username: str,
-    role: str = typer.Option(..., help="admin|dispatcher|station_chief|patrol|community|auditor"),
-    org: str = typer.Option(..., help="org unit code / 机构代码"),
-    display_name: str = typer.Option(None, help="display name / 姓名"),
-    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
-) -> None:
-    """Create a user. / 新建用户"""
-    from sqlalchemy import select
-
-    from pingan.db.unit_of_work import unit_of_work
-    from pingan.errors import DomainError
-    from pingan.org import service
-    from pingan.org.models import OrgUnit, Role
-
-    try:
-        role_value = Role(role)
-    except ValueError:
-        console.print(f"[red]角色无效 / invalid role[/red]: {role}")
-        raise typer.Exit(2)
-    try:
-        with unit_of_work(request_id="cli:user-create") as db:
-            unit = db.scalar(select(OrgUnit).where(OrgUnit.code == org))
-            if unit is None:
-                console.print(f"[red]机构不存在 / no such org unit[/red]: {org}")
-                raise typer.Exit(2)
-            service.create_user(db=db, username=username, password=password,
-                                display_name=display_name or username, role=role_value, org_unit_id=unit.id)
-    except DomainError as exc:
-        console.print(f"[red]{exc.zh}[/red] / {exc.en}")
-        raise typer.Exit(2)
-    console.print(f"[green]created[/green] {username} ({role_value.value}) at {org}")
-
-
 def _register_module_commands() -> None:
     from pingan.registry import register_commands
 

@@ -34,6 +34,15 @@ class Settings:
     session_hours: int = 12
     login_max_failures: int = 5
     login_window_minutes: int = 15
+    # 'development' or 'production'; production refuses the demo's shared password (auth.policy)
+    env: str = "development"
+    # proxies whose X-Forwarded-For is believed (IPs or CIDRs); empty: the socket peer is the client
+    trusted_proxies: tuple[str, ...] = ()
+    # the last-resort account lock (auth.throttle): this many failures for one username from at
+    # least this many addresses within the window lock it for everyone without a known device
+    login_account_lock_failures: int = 50
+    login_account_lock_ips: int = 5
+    login_account_lock_minutes: int = 60
     # a session authenticated within this many seconds is not read again (auth.recent); 0: off
     auth_cache_seconds: float = 5.0
     cookie_secure: bool = False
@@ -77,6 +86,8 @@ def get_settings() -> Settings:
         tile_url=os.environ.get("PINGAN_TILE_URL", ""),
         cookie_secure=os.environ.get("PINGAN_COOKIE_SECURE", "") == "1",
         api_docs=_choice("PINGAN_API_DOCS", ("login", "public", "off")),
+        env=_choice("PINGAN_ENV", ("development", "production")),
+        trusted_proxies=tuple(p.strip() for p in os.environ.get("PINGAN_TRUSTED_PROXIES", "").split(",") if p.strip()),
         auth_cache_seconds=max(0.0, float(os.environ.get("PINGAN_AUTH_CACHE_SECONDS", "5"))),
         city_code=os.environ.get("PINGAN_CITY_CODE", "410700"),
         intake_concurrency=max(1, int(os.environ.get("PINGAN_INTAKE_CONCURRENCY", "2"))),

@@ -9,6 +9,15 @@ from pingan.errors import Forbidden
 from pingan.org.models import Role
 
 
+class PasswordChangeRequired(Forbidden):
+    """An admin reset this user's password: nothing but changing it is allowed (/account/password)."""
+
+    code = "password_change_required"
+
+    def __init__(self) -> None:
+        super().__init__("请先修改密码（/account/password）", "Change your password first (/account/password)")
+
+
 @dataclass(frozen=True)
 class Actor:
     user_id: int | None
@@ -20,9 +29,12 @@ class Actor:
     language: str = "zh"
     csrf_token: str = ""
     permissions: frozenset[Perm] = field(default=frozenset())
+    # a password reset by an admin: until it is changed the actor holds no permission at all
+    must_change_password: bool = False
 
     @classmethod
     def for_user(cls, user, org_path: str, csrf_token: str = "") -> Actor:
+        must_change = bool(getattr(user, "must_change_password", False))
         return cls(
             user_id=user.id,
             username=user.username,
@@ -32,7 +44,8 @@ class Actor:
             org_path=org_path,
             language=user.language or "zh",
             csrf_token=csrf_token,
-            permissions=ROLE_PERMISSIONS[Role(user.role)],
+            permissions=frozenset() if must_change else ROLE_PERMISSIONS[Role(user.role)],
+            must_change_password=must_change,
         )
 
     @classmethod
@@ -47,6 +60,8 @@ class Actor:
         return perm in self.permissions
 
     def require(self, perm: Perm) -> None:
+        if self.must_change_password:
+            raise PasswordChangeRequired()
         if perm not in self.permissions:
             raise Forbidden(
                 f"当前角色无权执行此操作（{perm}）",

@@ -8,5 +8,5 @@ MODULE = Module(
     api_routers=("pingan.auth.routes:router",),
     page_routers=("pingan.auth.pages:router",),
     models="pingan.auth.models",
-    audit_entities={"auth_session": ("登录会话", "session")},
+    audit_entities={"auth_session": ("登录会话", "session"), "login_lock": ("登录锁定", "login lock")},
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 
@@ -20,6 +21,19 @@ def verify_password(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash of a random password, made once per process with the same parameters as real ones."""
+    return _hasher.hash(secrets.token_urlsafe(24))
+
+
+def verify_dummy(password: str) -> bool:
+    """Spend what verifying a real user's password costs, for a username that does not exist, so
+    that the time of an answer tells nothing about whether the account exists. Always False."""
+    verify_password(_dummy_hash(), password)
+    return False
 
 
 def needs_rehash(password_hash: str) -> bool:

@@ -1,64 +1,55 @@
-"""Login, sessions and the login rate limit."""
+"""Login, sessions, one's own password, and the login throttle's account locks."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from pingan.audit.mechanism import record_event
 from pingan.audit.models import AuditAction
-from pingan.auth import recent
+from pingan.auth import policy, recent, throttle
 from pingan.auth.actor import Actor
-from pingan.auth.models import AuthSession, LoginAttempt
-from pingan.auth.security import new_token, token_hash, verify_password
+from pingan.auth.models import AuthSession, LoginLock
+from pingan.auth.security import hash_password, new_token, token_hash, verify_dummy, verify_password
 from pingan.config import get_settings
 from pingan.db.types import utcnow
-from pingan.errors import NotAuthenticated, TooManyRequests
+from pingan.errors import Forbidden, NotAuthenticated, NotFound, ValidationFailed
 from pingan.org import repository as org_repo
 from pingan.org.models import OrgUnit, User
-
-
-def _recent_failures(db: Session, *, username: str, ip: str) -> tuple[int, int]:
-    since = utcnow() - timedelta(minutes=get_settings().login_window_minutes)
-    by_user = db.scalar(
-        select(func.count()).where(LoginAttempt.username == username, LoginAttempt.at >= since,
-                                   LoginAttempt.success.is_(False))
-    )
-    by_ip = db.scalar(
-        select(func.count()).where(LoginAttempt.ip == ip, LoginAttempt.at >= since,
-                                   LoginAttempt.success.is_(False))
-    )
-    return by_user or 0, by_ip or 0
-
 
 LOGIN_FAILED = NotAuthenticated("用户名或密码错误", "Wrong username or password")
 
 
 def login(
-    *, db: Session, username: str, password: str, ip: str
+    *, db: Session, username: str, password: str, ip: str, device: str | None = None
 ) -> tuple[str, AuthSession, Actor] | None:
     """Check the password; return (token, session row, actor), or None when it is wrong.
 
-    A failure returns (not raises) so that the caller's unit of work commits the failed
-    attempt, which the rate limit counts. Too many failures raise TooManyRequests.
+    ``device`` is the id of the browser's known-device cookie for this username, if it presented
+    a valid one (``auth.throttle``). A failure returns (not raises) so that the caller's unit of
+    work commits the failed attempt, which the throttle counts; an attempt that must wait raises
+    TooManyRequests. An unknown username costs the same argon2 verification as a known one and
+    gets the same answer as a wrong password.
     """
     settings = get_settings()
-    by_user, by_ip = _recent_failures(db, username=username, ip=ip)
-    if by_user >= settings.login_max_failures or by_ip >= settings.login_max_failures * 4:
-        raise TooManyRequests(
-            f"登录失败次数过多，请 {settings.login_window_minutes} 分钟后再试",
-            f"Too many failed logins; try again in {settings.login_window_minutes} minutes",
-        )
-    user = org_repo.get_user_by_username(db=db, username=username)
-    ok = user is not None and user.is_active and verify_password(user.password_hash, password)
-    db.add(LoginAttempt(username=username[:40], ip=ip, success=ok))
+    key = policy.throttle_key(username)
+    device = throttle.check(db=db, username=key, ip=ip, device=device)
+    user = org_repo.get_user_by_username(db=db, username=key) if key else None
+    ok = verify_password(user.password_hash, password) if user is not None else verify_dummy(password)
+    throttle.record(db=db, username=key, ip=ip, device=device, success=ok)
     if not ok:
         record_event(db, action=AuditAction.LOGIN_FAILED, entity="app_user",
-                     entity_id=user.id if user else None, detail={"username": username[:40], "ip": ip})
+                     entity_id=user.id if user else None, detail={"username": key, "ip": ip})
         db.flush()
         return None
+    if not user.is_active:
+        # said only to whoever knows the password
+        raise NotAuthenticated("账号已停用，请联系管理员", "This account is disabled; ask an administrator")
+    if policy.is_demo_password_refused(password):
+        raise Forbidden("生产环境不能使用演示密码登录，请联系管理员重置密码",
+                        "The demo password cannot log in in production; ask an administrator to reset it")
     token = new_token()
     session_row = AuthSession(
         token_hash=token_hash(token), user_id=user.id, csrf_token=new_token(),
@@ -77,7 +68,7 @@ def login(
 _AUTHENTICATE = (
     select(AuthSession.csrf_token, AuthSession.expires_at, AuthSession.revoked, User.id, User.username,
            User.display_name, User.role, User.org_unit_id, User.language, User.is_active,
-           OrgUnit.path, OrgUnit.kind, OrgUnit.parent_id)
+           User.must_change_password, OrgUnit.path, OrgUnit.kind, OrgUnit.parent_id)
     .join(User, User.id == AuthSession.user_id)
     .join(OrgUnit, OrgUnit.id == User.org_unit_id)
     .where(AuthSession.token_hash == bindparam("token_hash"))
@@ -104,3 +95,73 @@ def authenticate(*, db: Session, token: str) -> Actor:
 def logout(*, db: Session, token: str) -> None:
     db.execute(update(AuthSession).where(AuthSession.token_hash == token_hash(token)).values(revoked=True))
     record_event(db, action=AuditAction.LOGOUT, entity="auth_session", entity_id=None)
+
+
+def end_sessions(*, db: Session, user_id: int, keep_token: str | None = None) -> int:
+    """Revoke every live session of a user (but ``keep_token``'s); audited. The remembered
+    sessions of this process are forgotten at the commit (``auth.recent``)."""
+    stmt = update(AuthSession).where(AuthSession.user_id == user_id, AuthSession.revoked.is_(False))
+    if keep_token:
+        stmt = stmt.where(AuthSession.token_hash != token_hash(keep_token))
+    ended = db.execute(stmt.values(revoked=True)).rowcount or 0
+    record_event(db, action=AuditAction.LOGOUT, entity="app_user", entity_id=user_id,
+                 detail={"sessions_ended": ended, "kept_current": bool(keep_token)})
+    return ended
+
+
+def set_password(*, db: Session, user: User, password: str, must_change: bool) -> None:
+    """Store a new password (checked against the policy by the caller) and its change-flag."""
+    user.password_hash = hash_password(password)
+    user.must_change_password = must_change
+    user.password_changed_at = utcnow()
+    db.flush()
+
+
+WRONG_CURRENT_PASSWORD = ValidationFailed("当前密码不正确", "The current password is wrong", field="current_password")
+
+
+def change_own_password(*, db: Session, actor: Actor, current: str, new: str, token: str, ip: str) -> bool:
+    """A user changes their own password: the current one is required (and throttled like a login);
+    every other session of theirs ends. A wrong current password returns False (not raised, so
+    that the failed attempt is committed and counted, as a login's); a refused new one raises."""
+    user = org_repo.get_user(db=db, user_id=actor.user_id) if actor.user_id else None
+    if user is None:
+        raise NotFound("用户不存在", "No such user")
+    key = policy.throttle_key(user.username)
+    throttle.check(db=db, username=key, ip=ip, device=None)
+    ok = verify_password(user.password_hash, current)
+    throttle.record(db=db, username=key, ip=ip, device=None, success=ok)
+    if not ok:
+        record_event(db, action=AuditAction.LOGIN_FAILED, entity="app_user", entity_id=user.id,
+                     detail={"username": key, "ip": ip, "during": "password_change"})
+        db.flush()
+        return False
+    if new == current:
+        raise ValidationFailed("新密码不能与当前密码相同", "The new password must differ from the current one",
+                               field="new_password")
+    policy.check_password(new, username=user.username, field="new_password")
+    set_password(db=db, user=user, password=new, must_change=False)
+    end_sessions(db=db, user_id=user.id, keep_token=token)
+    return True
+
+
+# --- account locks (the throttle's last resort), for the admin ----------------------------------
+
+
+def list_locks(*, db: Session, actor: Actor) -> list[LoginLock]:
+    """The active account locks the actor may see: of users in their jurisdiction, and — for an
+    admin of the whole tree — of usernames that belong to no account."""
+    return throttle.active_locks(db=db, actor=actor)
+
+
+def lift_lock(*, db: Session, actor: Actor, username: str) -> int:
+    """Lift the active locks of a username (audited through login_lock's own rows)."""
+    locks = [lock for lock in throttle.active_locks(db=db, actor=actor) if lock.username == username]
+    if not locks:
+        raise NotFound("该用户名没有生效的锁定", "No active lock for this username in your jurisdiction",
+                       field="username")
+    for lock in locks:
+        lock.lifted_at = utcnow()
+        lock.lifted_by_id = actor.user_id
+    db.flush()
+    return len(locks)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pingan.db.base import Base
@@ -94,6 +94,10 @@ class User(IdMixin, TimestampMixin, Base):
     officer_id: Mapped[int | None] = mapped_column(ForeignKey("officer.id"))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     language: Mapped[str] = mapped_column(String(5), default="zh")
+    # set by an admin's password reset: the user can do nothing but change it (auth.actor)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     org_unit: Mapped[OrgUnit] = relationship(lazy="raise")
 

@@ -1,14 +1,25 @@
-"""HTML: the duty-unit list (警力) and the organisation tree (机构), within the actor's subtree."""
+"""HTML: the duty-unit list (警力), the organisation tree (机构) and user management (用户管理), within the
+actor's subtree."""
 
 from __future__ import annotations
 
-from fastapi import Depends, Query, Request
+from typing import Annotated
+
+from fastapi import Depends, Form, Query, Request
+from fastapi import Path as PathParam
+from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
+from pingan.auth import policy
+from pingan.auth import service as auth_service
 from pingan.auth.actor import Actor
+from pingan.auth.models import USERNAME_LENGTH
+from pingan.auth.permissions import ROLE_LABELS as _ROLE_LABELS
 from pingan.auth.permissions import Perm
-from pingan.org import repository
-from pingan.org.models import OrgKind, UnitKind, UnitStatus
+from pingan.db.types import MAX_ID
+from pingan.errors import DomainError, NotFound, ValidationFailed
+from pingan.org import repository, service
+from pingan.org.models import OrgKind, Role, UnitKind, UnitStatus
 from pingan.web.deps import get_db, require
 from pingan.web.templating import render
 from pingan.web.routing import api_router
@@ -97,3 +108,163 @@ def org_page(request: Request, actor: Actor = Depends(require(Perm.ORG_READ)), d
     return render(request, "org/tree.html", {
         "nodes": nodes, "org_kind_labels": ORG_KIND_LABELS, "status_labels": UNIT_STATUS_LABELS,
     })
+
+
+# --- users (用户管理): an admin, inside their jurisdiction ----------------------------------------
+
+ROLE_LABELS: dict[str, tuple[str, str]] = {str(role): pair for role, pair in _ROLE_LABELS.items()}
+
+
+@router.get("/org/users")
+def users_page(
+    request: Request,
+    q: str = Query("", max_length=40),
+    org: str = Query("", max_length=12),
+    actor: Actor = Depends(require(Perm.USER_MANAGE)),
+    db: Session = Depends(get_db),
+):
+    """用户管理：辖区内的用户、状态，以及被锁定的账号。"""
+    org_unit_id = int(org) if org.isascii() and org.isdigit() and int(org) <= MAX_ID else None
+    rows = repository.list_users(db=db, actor=actor, q=q or None, org_unit_id=org_unit_id)
+    locks = auth_service.list_locks(db=db, actor=actor)
+    return render(request, "org/users.html", {
+        "rows": rows, "locks": locks, "locked": {lk.username for lk in locks},
+        "orgs": repository.list_org_units(db=db, actor=actor), "role_labels": ROLE_LABELS,
+        "filters": {"q": q, "org": org_unit_id}, "lifted": request.query_params.get("lifted"),
+    })
+
+
+@router.post("/org/users/locks/lift")
+def lift_lock_submit(request: Request, username: str = Form("", max_length=USERNAME_LENGTH),
+                     actor: Actor = Depends(require(Perm.USER_MANAGE)), db: Session = Depends(get_db)):
+    """解除锁定."""
+    try:
+        auth_service.lift_lock(db=db, actor=actor, username=policy.throttle_key(username))
+    except DomainError as exc:
+        db.rollback()
+        return render(request, "error.html", {"zh": exc.zh, "en": exc.en, "status": exc.status_code},
+                      exc.status_code)
+    return RedirectResponse("/org/users?lifted=1", status_code=303)
+
+
+@router.get("/org/users/new")
+def user_new_form(request: Request, actor: Actor = Depends(require(Perm.USER_MANAGE)), db: Session = Depends(get_db)):
+    return _user_new(request, db, actor)
+
+
+def _user_new(request: Request, db: Session, actor: Actor, *, form: dict | None = None,
+              error: DomainError | None = None, status: int = 200):
+    return render(request, "org/user_new.html", {
+        "orgs": repository.list_org_units(db=db, actor=actor), "role_labels": ROLE_LABELS,
+        "form": form or {}, "error": error,
+    }, status_code=status)
+
+
+@router.post("/org/users/new")
+def user_new_submit(
+    request: Request,
+    username: str = Form("", max_length=200),
+    display_name: str = Form("", max_length=200),
+    role: str = Form("", max_length=24),
+    org_unit_id: str = Form("", max_length=12),
+    actor: Actor = Depends(require(Perm.USER_MANAGE)),
+    db: Session = Depends(get_db),
+):
+    """新建用户：生成一次性密码，只显示一次，首次登录须修改。"""
+    form = {"username": username, "display_name": display_name, "role": role, "org_unit_id": org_unit_id}
+    try:
+        if len(username.strip()) > USERNAME_LENGTH:
+            raise ValidationFailed(f"用户名最多 {USERNAME_LENGTH} 个字符", f"The username is at most {USERNAME_LENGTH} characters",
+                                   field="username")
+        if role not in {r.value for r in Role}:
+            raise ValidationFailed("请选择角色", "Choose a role", field="role")
+        unit = int(org_unit_id) if org_unit_id.isascii() and org_unit_id.isdigit() and int(org_unit_id) <= MAX_ID else None
+        if unit is None:
+            raise ValidationFailed("请选择所属单位", "Choose an org unit", field="org_unit_id")
+        user, password = service.add_user(db=db, actor=actor, username=username, display_name=display_name,
+                                          role=Role(role), org_unit_id=unit)
+    except DomainError as exc:
+        db.rollback()
+        return _user_new(request, db, actor, form=form, error=exc, status=exc.status_code)
+    return _user_detail(request, db, actor, user.id, one_time_password=password, done="created")
+
+
+def _user_detail(request: Request, db: Session, actor: Actor, user_id: int, *, one_time_password: str | None = None,
+                 done: str | None = None, error: DomainError | None = None, status: int = 200):
+    user = service.get_user(db=db, actor=actor, user_id=user_id)
+    locks = [lk for lk in auth_service.list_locks(db=db, actor=actor) if lk.username == user.username]
+    return render(request, "org/user.html", {
+        "user": user, "locks": locks, "orgs": repository.list_org_units(db=db, actor=actor),
+        "role_labels": ROLE_LABELS, "one_time_password": one_time_password, "done": done, "error": error,
+    }, status_code=status)
+
+
+@router.get("/org/users/{user_id:int}")
+def user_page(request: Request, user_id: Annotated[int, PathParam(ge=1, le=MAX_ID)],
+              actor: Actor = Depends(require(Perm.USER_MANAGE)), db: Session = Depends(get_db)):
+    return _user_detail(request, db, actor, user_id, done=request.query_params.get("done"))
+
+
+def _user_action(request: Request, db: Session, actor: Actor, user_id: int, done: str, action):
+    """Run one action on a user; redirect back to the user's page, or show the refusal there."""
+    try:
+        result = action()
+    except DomainError as exc:
+        db.rollback()
+        if isinstance(exc, NotFound):
+            raise
+        return _user_detail(request, db, actor, user_id, error=exc, status=exc.status_code)
+    if done == "reset":  # the one-time password is shown once, on this answer only
+        return _user_detail(request, db, actor, user_id, one_time_password=result[1], done=done)
+    return RedirectResponse(f"/org/users/{user_id}?done={done}", status_code=303)
+
+
+@router.post("/org/users/{user_id:int}/disable")
+def user_disable(request: Request, user_id: Annotated[int, PathParam(ge=1, le=MAX_ID)],
+                 actor: Actor = Depends(require(Perm.USER_MANAGE)), db: Session = Depends(get_db)):
+    return _user_action(request, db, actor, user_id, "disabled",
+                        lambda: service.disable_user(db=db, actor=actor, user_id=user_id))
+
+
+@router.post("/org/users/{user_id:int}/enable")
+def user_enable(request: Request, user_id: Annotated[int, PathParam(ge=1, le=MAX_ID)],
+                actor: Actor = Depends(require(Perm.USER_MANAGE)), db: Session = Depends(get_db)):
+    return _user_action(request, db, actor, user_id, "enabled",
+                        lambda: service.enable_user(db=db, actor=actor, user_id=user_id))
+
+
+@router.post("/org/users/{user_id:int}/reset-password")
+def user_reset_password(request: Request, user_id: Annotated[int, PathParam(ge=1, le=MAX_ID)],
+                        actor: Actor = Depends(require(Perm.USER_MANAGE)), db: Session = Depends(get_db)):
+    return _user_action(request, db, actor, user_id, "reset",
+                        lambda: service.reset_password(db=db, actor=actor, user_id=user_id))
+
+
+@router.post("/org/users/{user_id:int}/end-sessions")
+def user_end_sessions(request: Request, user_id: Annotated[int, PathParam(ge=1, le=MAX_ID)],
+                      actor: Actor = Depends(require(Perm.USER_MANAGE)), db: Session = Depends(get_db)):
+    return _user_action(request, db, actor, user_id, "sessions_ended",
+                        lambda: service.end_user_sessions(db=db, actor=actor, user_id=user_id))
+
+
+@router.post("/org/users/{user_id:int}/edit")
+def user_edit(
+    request: Request,
+    user_id: Annotated[int, PathParam(ge=1, le=MAX_ID)],
+    display_name: str = Form("", max_length=200),
+    role: str = Form("", max_length=24),
+    org_unit_id: str = Form("", max_length=12),
+    actor: Actor = Depends(require(Perm.USER_MANAGE)),
+    db: Session = Depends(get_db),
+):
+    """分配角色和单位."""
+    def run():
+        if role and role not in {r.value for r in Role}:
+            raise ValidationFailed("角色无效", "Unknown role", field="role")
+        unit = int(org_unit_id) if org_unit_id.isascii() and org_unit_id.isdigit() and int(org_unit_id) <= MAX_ID else None
+        if org_unit_id and unit is None:
+            raise ValidationFailed("所属单位无效", "Unknown org unit", field="org_unit_id")
+        return service.update_user(db=db, actor=actor, user_id=user_id, display_name=display_name or None,
+                                   role=Role(role) if role else None, org_unit_id=unit)
+
+    return _user_action(request, db, actor, user_id, "updated", run)

@@ -171,3 +171,32 @@ def user_display_names(*, db: Session, user_ids: Iterable[int | None]) -> dict[i
     if not ids:
         return {}
     return dict(db.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
+
+
+# --- users, for their management (用户管理) -----------------------------------------------------
+
+
+def readable_users(actor: Actor) -> Select:
+    """The users of the actor's subtree: every user-management read builds on this."""
+    return select(User).where(User.org_unit_id.in_(subtree_ids(actor)))
+
+
+def get_user_in(*, db: Session, actor: Actor, user_id: int) -> User | None:
+    return db.scalar(readable_users(actor).where(User.id == user_id))
+
+
+def list_users(
+    *, db: Session, actor: Actor, q: str | None = None, org_unit_id: int | None = None,
+    active: bool | None = None, limit: int = 500,
+) -> list[tuple[User, str]]:
+    """(user, org unit name) of the actor's subtree, by username."""
+    stmt = (readable_users(actor).add_columns(OrgUnit.name).join(OrgUnit, OrgUnit.id == User.org_unit_id)
+            .order_by(User.username).limit(limit))
+    if q:
+        like = f"%{q.replace(chr(0), '').strip().lower()}%"
+        stmt = stmt.where(func.lower(User.username).like(like) | func.lower(User.display_name).like(like))
+    if org_unit_id is not None:
+        stmt = stmt.where(User.org_unit_id == org_unit_id)
+    if active is not None:
+        stmt = stmt.where(User.is_active.is_(active))
+    return [(user, name) for user, name in db.execute(stmt)]
