@@ -181,3 +181,32 @@ def test_a_local_store_stops_a_statement_at_the_request_deadline(store):
         deadline_var.reset(token)
     with store.reader() as cur:  # outside a request: no budget, and the store serves on
         assert cur.execute("SELECT count(*) FROM range(10)").fetchone() == (10,)
+
+
+# --- how far ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("period", "by"), [
+    ("2006-01-01..2025-12-31", ""),  # twenty years
+    ("1900", ""), ("3000-01", ""),  # before or after any record
+    ("2016-01-01..2025-12-31", "day"),  # 3,653 days
+])
+def test_a_period_too_long_or_cut_into_too_many_buckets_is_422(api, client, login, period, by):
+    resp = client.get(f"{V}/kpis/incidents_received", headers=login("admin"),
+                      params={"period": period, "by": by} if by else {"period": period})
+    assert resp.status_code == 422, resp.text
+    assert _error(resp)["field"] == ("by" if by else "period")
+    if by:
+        assert _error(resp)["message_en"] == (f"by: {period} by day is 3653 buckets, at most 1100; shorten the "
+                                              "period or cut by a longer unit")
+
+
+@pytest.mark.parametrize(("period", "by", "buckets"), [
+    ("2023-01-01..2025-12-31", "day", 1096),  # three years by day
+    ("2016-01-01..2025-12-31", "month", 120),  # ten years by month
+    ("2016-01-01..2025-12-31", "week", 523),
+])
+def test_the_longest_cuts_allowed_are_answered(api, client, login, period, by, buckets):
+    resp = client.get(f"{V}/kpis/incidents_received", headers=login("admin"), params={"period": period, "by": by})
+    assert resp.status_code == 200, resp.text
+    assert len(resp.json()["cells"]) == buckets

@@ -444,6 +444,10 @@ def process(operational):
 def test_the_process_syncs_from_the_database_and_computes_what_a_local_store_computes(operational, process):
     client, _, first = process
     assert first.mode == {"incident": "full"} and first.rows == {"incident": 4}
+    # its files are its own user's only (pingan.files), though this test's umask is the usual one
+    made = {name: os.stat(os.path.join(operational.folder, name)).st_mode & 0o777
+            for name in os.listdir(operational.folder) if name.startswith("stats.")}
+    assert made and set(made.values()) == {0o600}, made
     local = StatsStore(path=None, memory_limit="64MB", threads=1)
     try:
         eng = create_engine(operational.url)
