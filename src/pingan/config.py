@@ -8,21 +8,19 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from pingan.files import write_private_once
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 VAR_DIR = Path(os.environ.get("PINGAN_VAR_DIR", PROJECT_ROOT / "var"))
 
 
 def _secret_key() -> str:
-    """The signing key: from PINGAN_SECRET_KEY, else generated once into var/ (never in the repo)."""
+    """The signing key: from PINGAN_SECRET_KEY, else generated once into var/ (never in the repo),
+    0600 in a 0700 var dir, the same for every process of the deployment (``pingan.files``)."""
     env = os.environ.get("PINGAN_SECRET_KEY")
     if env:
         return env
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
-    path = VAR_DIR / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    return write_private_once(VAR_DIR / "secret_key", secrets.token_urlsafe(48))
 
 
 @dataclass(frozen=True)
@@ -75,6 +73,15 @@ class Settings:
     # The statistics process runs at this nice value (0: normal priority), so that its full load
     # yields the CPU to the web workers building their address index at start-up.
     stats_nice: int = 10
+    # Bounds on one statistics request from the web (stats.limits): its time budget in the
+    # statistics process (after it: 503, the statement interrupted; 0: none), how many run at
+    # once per user in a worker (a dashboard loads its page, then three parts at once), and
+    # how many distinct KPIs, cuts (``by``) and filters one request may name (422 beyond).
+    stats_request_timeout_seconds: float = 10.0
+    stats_concurrency_per_user: int = 4
+    stats_max_kpis: int = 30
+    stats_max_cuts: int = 3
+    stats_max_filters: int = 10
 
 
 @lru_cache
@@ -99,6 +106,11 @@ def get_settings() -> Settings:
         stats_service=_choice("PINGAN_STATS_SERVICE", ("auto", "required", "local")),
         stats_query_timeout_seconds=float(os.environ.get("PINGAN_STATS_QUERY_TIMEOUT", "120")),
         stats_nice=int(os.environ.get("PINGAN_STATS_NICE", "10")),
+        stats_request_timeout_seconds=max(0.0, float(os.environ.get("PINGAN_STATS_REQUEST_TIMEOUT_SECONDS", "10"))),
+        stats_concurrency_per_user=max(1, int(os.environ.get("PINGAN_STATS_CONCURRENCY_PER_USER", "4"))),
+        stats_max_kpis=max(1, int(os.environ.get("PINGAN_STATS_MAX_KPIS", "30"))),
+        stats_max_cuts=max(1, int(os.environ.get("PINGAN_STATS_MAX_CUTS", "3"))),
+        stats_max_filters=max(1, int(os.environ.get("PINGAN_STATS_MAX_FILTERS", "10"))),
     )
 
 

@@ -33,7 +33,7 @@ from pingan.stats.client import StatementRefused, StatsClient, StatsError, answe
 from pingan.stats.metrics import METRICS
 from pingan.stats.period import parse_period
 from pingan.stats.server import StatsProcess, StatsServer, Syncer
-from pingan.stats.store import StatsStore
+from pingan.stats.store import StatsStore, deadline_var
 from tests.conftest import _create_database
 from tests.stats.conftest import make_incident
 from tests.stats.test_wire import same
@@ -51,9 +51,9 @@ def socket_dir():
 
 
 class ThreadServer:
-    def __init__(self, path: str, store: StatsStore):
+    def __init__(self, path: str, store: StatsStore, server_class: type[StatsServer] = StatsServer):
         self.path = path
-        self.server = StatsServer(path, store, Syncer(store))
+        self.server = server_class(path, store, Syncer(store))
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
 
@@ -252,6 +252,98 @@ def test_a_stopped_server_is_unavailable_and_a_new_one_is_found(july, store, soc
         server.stop()
 
 
+# --- a request's time budget ------------------------------------------------------------------------
+
+ENDLESS = "SELECT count(*) FROM range(1000000000000000) t(i) WHERE i % 7 = 3"  # years, on any machine
+
+
+@pytest.fixture
+def budget():
+    """budget(seconds): the statistics reads of this thread end then, as in a web request."""
+    tokens = []
+
+    def _set(seconds: float) -> None:
+        tokens.append(deadline_var.set(time.monotonic() + seconds))
+
+    yield _set
+    for token in reversed(tokens):
+        deadline_var.reset(token)
+
+
+def test_a_statement_past_the_budget_is_stopped_by_the_process_and_answered_503(july, served, budget):
+    budget(0.3)
+    with served.reader() as cur:
+        with pytest.raises(Unavailable) as raised:
+            cur.execute(ENDLESS)
+    assert raised.value.status_code == 503 and raised.value.retry_after == 5
+    assert (raised.value.zh, raised.value.en) == (
+        "统计查询超时，已取消：请缩小统计范围（周期、维度）或稍后重试",
+        "The statistics query ran out of time and was cancelled; narrow it (period, cuts) or try again shortly")
+    # The process interrupted the statement and answered (the connection went back to the pool,
+    # not dropped for want of an answer): its thread and its cursor are free again.
+    assert len(served._idle) == 1
+    budget(30)
+    with served.reader() as cur:
+        assert cur.execute("SELECT count(*) FROM fact_incident").fetchone() == (5,)
+
+
+def test_without_a_budget_nothing_is_sent_with_a_timeout(july, served):
+    sent = []
+    original = served._request
+
+    def spy(lease, message, **kwargs):
+        sent.append(message)
+        return original(lease, message, **kwargs)
+
+    served._request = spy
+    with served.reader() as cur:
+        assert cur.execute("SELECT count(*) FROM fact_incident").fetchone() == (5,)
+    assert "timeout" not in sent[0]
+
+
+class StuckServer(StatsServer):
+    """A statistics process whose every statement first runs one that never ends (on any machine)."""
+
+    def _query(self, cur, sql, params):
+        cur.execute(ENDLESS)
+        return super()._query(cur, sql, params)
+
+
+@pytest.fixture
+def stuck_stats_process(monkeypatch, socket_dir, store):
+    """The app as a web worker sees it, its statistics process stuck, its budget 0.3 s."""
+    from pingan.config import get_settings
+    from pingan.stats.store import close_store
+
+    path = os.path.join(socket_dir, "stats.sock")
+    server = ThreadServer(path, store, StuckServer)
+    for name, value in (("PINGAN_STATS_SERVICE", "required"), ("PINGAN_STATS_SOCKET", path),
+                        ("PINGAN_STATS_REQUEST_TIMEOUT_SECONDS", "0.3")):
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    close_store()
+    yield
+    close_store()
+    monkeypatch.undo()
+    get_settings.cache_clear()
+    server.stop()
+
+
+def test_a_web_request_past_its_budget_is_503_with_retry_after(app, client, login, world, stuck_stats_process):
+    headers = login("admin")
+    for url in ("/api/v1/stats/values?period=2026-07&by=station", "/stats?period=2026-07"):
+        resp = client.get(url, headers=headers)
+        assert resp.status_code == 503, (url, resp.text)
+        assert resp.headers["retry-after"] == "5"
+        assert "统计查询超时" in resp.text and "ran out of time" in resp.text
+        if url.startswith("/api/"):
+            assert resp.json() == {"error": {
+                "code": "unavailable", "message": "统计查询超时，已取消：请缩小统计范围（周期、维度）或稍后重试",
+                "message_en": "The statistics query ran out of time and was cancelled; narrow it (period, cuts) "
+                              "or try again shortly"}}
+    assert client.get("/api/v1/incidents", headers=headers).status_code == 200
+
+
 def test_a_second_server_on_the_same_socket_is_refused(store, served):
     with pytest.raises(SystemExit, match="already answers"):
         StatsServer(served.socket_path, store, Syncer(store))
@@ -352,6 +444,10 @@ def process(operational):
 def test_the_process_syncs_from_the_database_and_computes_what_a_local_store_computes(operational, process):
     client, _, first = process
     assert first.mode == {"incident": "full"} and first.rows == {"incident": 4}
+    # its files are its own user's only (pingan.files), though this test's umask is the usual one
+    made = {name: os.stat(os.path.join(operational.folder, name)).st_mode & 0o777
+            for name in os.listdir(operational.folder) if name.startswith("stats.")}
+    assert made and set(made.values()) == {0o600}, made
     local = StatsStore(path=None, memory_limit="64MB", threads=1)
     try:
         eng = create_engine(operational.url)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from functools import lru_cache
-from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -12,6 +11,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pingan.config import get_settings
+from pingan.files import create_private
 
 
 def _sqlite_pragmas(dbapi_connection, _record):
@@ -26,8 +26,9 @@ def _sqlite_pragmas(dbapi_connection, _record):
 def make_engine(url: str, **kwargs) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+            # created 0600 in a 0700 dir; SQLite gives its -wal and -shm the database file's mode
+            create_private(parsed.database)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
 
         @event.listens_for(engine, "connect")

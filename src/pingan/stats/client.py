@@ -12,6 +12,12 @@ statement sent again (every statement is a read, so that is safe). When the proc
 reached, or does not answer within ``timeout``, the call raises
 :class:`~pingan.errors.Unavailable` (503, 统计服务暂不可用, ``Retry-After``), which the app renders like
 any domain error; nothing else in the app depends on the statistics process.
+
+Within a web request (``stats.limits``) every statement carries what is left of the request's
+time budget (``store.deadline_var``): the statistics process interrupts a statement still
+running when it is spent (DuckDB's ``interrupt()``, so it stops burning CPU) and answers
+``timeout``, and the request gets a 503 (统计查询超时, ``Retry-After``). Should the answer not
+come even a little after that, the client gives up the connection and answers the same.
 """
 
 from __future__ import annotations
@@ -24,11 +30,12 @@ from typing import Any
 
 from pingan.errors import Unavailable
 from pingan.stats import wire
-from pingan.stats.store import SyncReport
+from pingan.stats.store import SyncReport, remaining, too_slow
 
 CONNECT_TIMEOUT = 2.0
 SYNC_TIMEOUT = 3600.0  # a full load at province scale takes minutes, not hours
 MAX_IDLE = 8
+BUDGET_GRACE = 2.0  # seconds the client waits past a request's budget for the process's answer
 
 
 class StatsError(RuntimeError):
@@ -61,8 +68,9 @@ class _Connection:
         self.used = False  # has answered before: may have gone stale in the pool
         self.broken = False
 
-    def request(self, message: dict) -> dict:
+    def request(self, message: dict, timeout: float) -> dict:
         try:
+            self.sock.settimeout(timeout)
             wire.send(self.sock, message)
             answer = wire.receive(self.sock, limit=wire.MAX_ANSWER)
         except BaseException:
@@ -87,8 +95,13 @@ class RemoteCursor:
         self.description: list[tuple] | None = None
 
     def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> RemoteCursor:
-        answer = self._client._request(self._lease, {"op": "query", "sql": sql,
-                                                     "params": wire.encode(list(parameters or []))})
+        message = {"op": "query", "sql": sql, "params": wire.encode(list(parameters or []))}
+        left = remaining()  # a web request's budget: the statistics process stops the statement then
+        if left is not None:
+            if left <= 0:
+                raise too_slow()
+            message["timeout"] = left
+        answer = self._client._request(self._lease, message, budget=left)
         self._rows = wire.decode_rows(answer["rows"], [kind for _, kind in answer["columns"]])
         self._position = 0
         self.description = [(name, kind, None, None, None, None, None) for name, kind in answer["columns"]]
@@ -144,21 +157,31 @@ class StatsClient:
                     return
         conn.close()
 
-    def _request(self, lease: list[_Connection], message: dict) -> dict:
-        """Send ``message`` on the leased connection (replacing a stale pooled one once)."""
+    def _request(self, lease: list[_Connection], message: dict, *, budget: float | None = None,
+                 timeout: float | None = None) -> dict:
+        """Send ``message`` on the leased connection (replacing a stale pooled one once) and wait
+        for the answer ``timeout`` seconds (default: the client's), or — with a ``budget``, which
+        the statistics process keeps itself — a little longer than the budget."""
+        wait = self.timeout if timeout is None else timeout
+        if budget is not None:
+            wait = min(wait, budget + BUDGET_GRACE)
         conn = lease[0]
         try:
-            answer = conn.request(message)
+            answer = conn.request(message, wait)
         except (ConnectionError, wire.ConnectionClosed) as exc:
             if not conn.used:
                 raise unavailable() from exc
             conn.close()
             lease[0] = conn = self._connect()  # the process was restarted since: once more, afresh
             try:
-                answer = conn.request(message)
+                answer = conn.request(message, wait)
+            except TimeoutError as again:
+                raise (too_slow() if budget is not None else unavailable()) from again
             except (OSError, ValueError) as again:
                 raise unavailable() from again
-        except (OSError, ValueError) as exc:  # a timeout, an oversized or garbled answer
+        except TimeoutError as exc:  # no answer in time: the connection is dropped (``broken``)
+            raise (too_slow() if budget is not None else unavailable()) from exc
+        except (OSError, ValueError) as exc:  # an oversized or garbled answer
             raise unavailable() from exc
         return _checked(answer)
 
@@ -189,7 +212,7 @@ class StatsClient:
         """Ask the statistics process to sync its store now (it serialises syncs) and wait."""
         conn = self._connect(timeout=max(self.timeout, SYNC_TIMEOUT))
         try:
-            answer = self._request([conn], {"op": "sync", "full": full})
+            answer = self._request([conn], {"op": "sync", "full": full}, timeout=max(self.timeout, SYNC_TIMEOUT))
         finally:
             conn.close()
         report = answer["report"]
@@ -203,6 +226,8 @@ def _checked(answer: dict) -> dict:
     kind, message = error.get("kind"), error.get("message", "")
     if kind == "refused":
         raise StatementRefused(message)
+    if kind == "timeout":  # the statement ran past the request's budget and was interrupted
+        raise too_slow()
     raise StatsError(f"statistics process: {message}")
 
 
@@ -213,7 +238,7 @@ def answers(socket_path: str, *, timeout: float = 1.0) -> bool:
     except OSError:
         return False
     try:
-        return bool(conn.request({"op": "ping"}).get("ok"))
+        return bool(conn.request({"op": "ping"}, timeout).get("ok"))
     except (OSError, ValueError):
         return False
     finally:

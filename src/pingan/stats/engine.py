@@ -134,6 +134,22 @@ def _check_dimensions(metrics: Sequence[Metric], names: Sequence[str], field_nam
                 f"{field_name}: dimension {name!r} is not allowed for {', '.join(refused)}", field=field_name)
 
 
+# A period cut gives at most this many buckets: days of three years, weeks or months of any
+# period (a custom range is under ten years, ``stats.period``). The pages and the work summary cut
+# by day for two months at most.
+MAX_BUCKETS = 1100
+
+
+def _check_buckets(by: Sequence[str], period: Period) -> None:
+    for name in by:
+        if name in _BUCKETS and (count := len(_buckets_of(name, period))) > MAX_BUCKETS:
+            zh = DIMENSION_LABELS.get(name, (name,))[0]
+            raise ValidationFailed(
+                f"by：{period.label} 按{zh}有 {count} 段，最多 {MAX_BUCKETS} 段：请缩短统计周期或按更长的时间单位统计",
+                f"by: {period.label} by {name} is {count} buckets, at most {MAX_BUCKETS}; shorten the period "
+                "or cut by a longer unit", field="by")
+
+
 class _Sql:
     """The pieces of one query over a fact table: dimension expressions, joins and parameters."""
 
@@ -310,6 +326,7 @@ def compute(*, store: Store, actor: Actor, metrics: Sequence[Metric], period: Pe
     filters = dict(filters or {})
     _check_dimensions(metrics, by, "by")
     _check_dimensions(metrics, list(filters), "filter")
+    _check_buckets(by, period)
     scope = scope_for(store=store, actor=actor, org_unit_id=org_unit_id)
     periods = [(CURRENT, period)]
     if compare:

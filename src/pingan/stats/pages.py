@@ -39,6 +39,7 @@ from pingan.stats.engine import DIMENSION_LABELS, dimensions_of
 from pingan.stats.metrics import METRICS, Kind, Metric
 from pingan.stats.period import Period, PeriodKind, parse_period, year
 from pingan.stats.report import Snapshot
+from pingan.stats.limits import REPORT_STORE, STATISTICS_STORE
 from pingan.stats.routes import current_store, parse_filters
 from pingan.stats.store import Store
 from pingan.web.deps import get_db, require
@@ -91,7 +92,7 @@ def reports_page(request: Request, page: int = Query(1, ge=1, le=100_000),
 @router.post("/stats/reports")
 def issue_report_page(request: Request, period: str = Form("", max_length=40), org: str = Form("", max_length=12),
                       actor: Actor = Depends(require(Perm.STATS_REPORT)), db: Session = Depends(get_db),
-                      store: Store = Depends(current_store)):
+                      store: Store = REPORT_STORE):
     """签发：冻结数据、生成文档，然后打开这份综述。"""
     values = {"period": period.strip(), "org": org.strip()}
     try:
@@ -144,7 +145,7 @@ def report_page(request: Request, report_id: ReportId, actor: Actor = Depends(re
 @router.get("/stats/reports/{report_id}/amendments")
 def report_amendments_fragment(request: Request, report_id: ReportId,
                                actor: Actor = Depends(require(Perm.STATS_READ)), db: Session = Depends(get_db),
-                               store: Store = Depends(current_store)):
+                               store: Store = STATISTICS_STORE):
     """签发后的数据更正：计入本综述的记录有哪些变更，哪些数据现在会不同（现算现比，可能需数秒）。"""
     row = report_service.get(db=db, actor=actor, report_id=report_id, load=("figures", "records"))
     found = report_service.amendments(store=store, actor=actor, report=row)
@@ -345,7 +346,7 @@ def charts_fragment(
     period: str = Query(..., min_length=4, max_length=30), until: str = Query("", max_length=16),
     org: OrgParam = None, chart: SlugParam = "",
     actor: Actor = Depends(require(Perm.STATS_READ)), db: Session = Depends(get_db),
-    store: Store = Depends(current_store),
+    store: Store = STATISTICS_STORE,
 ):
     """看板图表（随页面加载）：趋势，或按区域类别、时段、警情大类的分布 — 图表框、数据表和图表数据。"""
     where = Where.now(store, dashboard.parse_until(until, parse_period(period)), org)
@@ -381,7 +382,7 @@ def leadership_dashboard(
     org: OrgParam = None, chart: SlugParam = "", map: SlugParam = "", rank: SlugParam = "",
     level: str = Query("", max_length=10),
     actor: Actor = Depends(require(Perm.STATS_READ)), db: Session = Depends(get_db),
-    store: Store = Depends(current_store),
+    store: Store = STATISTICS_STORE,
 ):
     """统计看板：辖区（或所选单位）的指标卡、趋势、下级单位对比、分布、网格地图和排名。"""
     asked = period_from(period=period, kind=kind, year_text=year_text, quarter=quarter, month=month, week=week,
@@ -429,7 +430,7 @@ def grid_values(
     request: Request, kpi: SlugParam, period: str = Query(..., min_length=4, max_length=30),
     until: str = Query("", max_length=16), org: OrgParam = None,
     actor: Actor = Depends(require(Perm.STATS_READ)), db: Session = Depends(get_db),
-    store: Store = Depends(current_store),
+    store: Store = STATISTICS_STORE,
 ):
     """One KPI for every grid of the scope, for the map's KPI select (JSON, the shape it embeds)."""
     where = Where.now(store, dashboard.parse_until(until, parse_period(period)), org)
@@ -453,7 +454,7 @@ def station_dashboard(
     start: str = Query("", alias="from", max_length=10), end: str = Query("", alias="to", max_length=10),
     chart: SlugParam = "", map: SlugParam = "",
     actor: Actor = Depends(require(Perm.STATS_READ)), db: Session = Depends(get_db),
-    store: Store = Depends(current_store),
+    store: Store = STATISTICS_STORE,
 ):
     """派出所看板：本所指标、趋势、分布、网格（表格和地图），以及在分局和全局派出所中的排名。"""
     asked = period_from(period=period, kind=kind, year_text=year_text, quarter=quarter, month=month, week=week,
@@ -546,7 +547,7 @@ def figure_records(
     part: str = Query("numerator", pattern="^(numerator|denominator)$"), org: OrgParam = None,
     page: int = Query(1, ge=1, le=100_000),
     actor: Actor = Depends(require(Perm.STATS_READ)), db: Session = Depends(get_db),
-    store: Store = Depends(current_store),
+    store: Store = STATISTICS_STORE,
 ):
     """指标明细：构成一个数字的全部记录（已脱敏，分页），总数即该数字。"""
     metric = engine.get_metric(kpi)

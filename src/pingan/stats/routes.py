@@ -14,11 +14,12 @@ from pingan.auth.actor import Actor
 from pingan.auth.permissions import Perm
 from pingan.db.types import MAX_ID
 from pingan.errors import ValidationFailed
-from pingan.stats import engine, ranking
+from pingan.stats import engine, limits, ranking
 from pingan.stats.metrics import METRICS
 from pingan.stats.period import parse_period
 from pingan.stats.schemas import KpiRead, KpiValues, PeriodRead, RankingRead, RecordsRead
-from pingan.stats.store import Store, get_store
+from pingan.stats.limits import REPORT_STORE, STATISTICS_STORE, current_store  # noqa: F401 (tests override it)
+from pingan.stats.store import Store
 from pingan.web.deps import get_db, require
 from pingan.web.routing import api_router
 
@@ -26,8 +27,10 @@ router = api_router(tags=["stats"])
 
 _ERRORS = {403: {"description": "role may not read statistics"},
            404: {"description": "org unit not found or outside jurisdiction"},
-           422: {"description": "invalid period, KPI, dimension or filter"},
-           503: {"description": "statistics service (the statistics process) unavailable"}}
+           422: {"description": "invalid period, KPI, dimension or filter, or more of them than allowed"},
+           429: {"description": "too many statistics requests of this user at once (Retry-After)"},
+           503: {"description": "statistics service (the statistics process) unavailable, or the request "
+                                "ran out of its time budget (Retry-After)"}}
 
 Slug = Annotated[str, Path(min_length=1, max_length=60, pattern=r"^[a-z0-9_]+$")]
 PeriodParam = Annotated[str, Query(min_length=4, max_length=30, description=(
@@ -38,19 +41,19 @@ FilterParam = Annotated[list[str] | None, Query(alias="filter", description=(
 OrgParam = Annotated[int | None, Query(ge=1, le=MAX_ID, description="restrict to this org unit's subtree")]
 
 
-def current_store() -> Store:
-    """The statistics store — in a web worker, the client of the statistics process, whose
-    absence is a 503 (``errors.Unavailable``) — as a dependency, so that tests can give their own."""
-    return get_store()
-
-
 def _by(values: list[str] | None) -> list[str]:
     return [v.strip() for value in values or [] for v in value.split(",") if v.strip()]
 
 
+def _cuts(values: list[str] | None) -> list[str]:
+    """The ``by`` dimensions (a repeated one counts once; at most ``PINGAN_STATS_MAX_CUTS``)."""
+    return limits.cut_names(_by(values))
+
+
 def parse_filters(values: list[str] | None) -> dict[str, str | None]:
+    """``dimension:value`` pairs (a repeated one counts once; at most ``PINGAN_STATS_MAX_FILTERS``)."""
     out: dict[str, str | None] = {}
-    for value in values or []:
+    for value in limits.filter_texts(values or []):
         name, sep, key = value.partition(":")
         if not sep or not name.strip():
             raise ValidationFailed("filter：应为「维度:取值」", "filter: use dimension:value", field="filter")
@@ -70,11 +73,11 @@ def kpi_values(
     kpi: Annotated[list[str] | None, Query(description="KPI slugs (all when none)")] = None,
     by: ByParam = None, filters: FilterParam = None, org: OrgParam = None,
     compare: bool = Query(True, description="with 环比 (previous period) and 同比 (same period last year)"),
-    actor: Actor = Depends(require(Perm.STATS_READ)), store: Store = Depends(current_store),
+    actor: Actor = Depends(require(Perm.STATS_READ)), store: Store = STATISTICS_STORE,
 ) -> list[KpiValues]:
     """KPIs for a period, cut by dimensions, with 环比 and 同比 (one grouped query per fact source)."""
-    metrics = [engine.get_metric(s) for s in _by(kpi)] or list(METRICS.values())
-    results = engine.compute(store=store, actor=actor, metrics=metrics, period=parse_period(period), by=_by(by),
+    metrics = [engine.get_metric(s) for s in limits.kpi_slugs(_by(kpi))] or list(METRICS.values())
+    results = engine.compute(store=store, actor=actor, metrics=metrics, period=parse_period(period), by=_cuts(by),
                              compare=compare, org_unit_id=org, filters=parse_filters(filters))
     return [KpiValues.build(r) for r in results]
 
@@ -83,11 +86,11 @@ def kpi_values(
 def kpi_value(
     slug: Slug, period: PeriodParam, by: ByParam = None, filters: FilterParam = None, org: OrgParam = None,
     compare: bool = Query(True), actor: Actor = Depends(require(Perm.STATS_READ)),
-    store: Store = Depends(current_store),
+    store: Store = STATISTICS_STORE,
 ) -> KpiValues:
     """One KPI for a period, cut by dimensions, with 环比 and 同比."""
     metric = engine.get_metric(slug, field_name="slug")
-    result = engine.compute(store=store, actor=actor, metrics=[metric], period=parse_period(period), by=_by(by),
+    result = engine.compute(store=store, actor=actor, metrics=[metric], period=parse_period(period), by=_cuts(by),
                             compare=compare, org_unit_id=org, filters=parse_filters(filters))[0]
     return KpiValues.build(result)
 
@@ -99,7 +102,7 @@ def kpi_records(
                       description="for a rate: the numerator's records or the denominator's"),
     limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=10_000_000),
     actor: Actor = Depends(require(Perm.STATS_READ)), db: Session = Depends(get_db),
-    store: Store = Depends(current_store),
+    store: Store = STATISTICS_STORE,
 ) -> RecordsRead:
     """The records behind one figure (明细), filtered exactly as counted: ``total`` is the figure."""
     metric = engine.get_metric(slug, field_name="slug")
@@ -117,7 +120,7 @@ def kpi_ranking(
     slug: Slug, period: PeriodParam,
     level: str = Query("station", description="branch | station | grid"),
     bottom: int = Query(3, ge=0, le=50, description="how many of the last to name"), org: OrgParam = None,
-    actor: Actor = Depends(require(Perm.STATS_READ)), store: Store = Depends(current_store),
+    actor: Actor = Depends(require(Perm.STATS_READ)), store: Store = STATISTICS_STORE,
 ) -> RankingRead:
     """Branches, stations or grids ranked on a KPI, with the change in rank since the previous period."""
     result = ranking.rank(store=store, actor=actor, metric=engine.get_metric(slug, field_name="slug"), period=parse_period(period),
@@ -140,6 +143,7 @@ ReportId = Annotated[int, Path(ge=1, le=MAX_ID, description="issued report id")]
 _REPORT_ERRORS = {403: {"description": "role may not read statistics / issue reports"},
                   404: {"description": "report or org unit not found or outside jurisdiction"},
                   422: {"description": "invalid period, org unit or parameter"}}
+_REPORT_STORE_ERRORS = {**_REPORT_ERRORS, 429: _ERRORS[429], 503: _ERRORS[503]}  # those that read the store
 
 
 def _download(data: bytes, media_type: str, report, suffix: str) -> Response:
@@ -152,9 +156,9 @@ def _download(data: bytes, media_type: str, report, suffix: str) -> Response:
     return Response(content=data, media_type=media_type, headers=headers)
 
 
-@router.post("/stats/reports", status_code=201, response_model=ReportRead, responses=_REPORT_ERRORS)
+@router.post("/stats/reports", status_code=201, response_model=ReportRead, responses=_REPORT_STORE_ERRORS)
 def issue_report(body: ReportCreate, actor: Actor = Depends(require(Perm.STATS_REPORT)),
-                 db: Session = Depends(get_db), store: Store = Depends(current_store)) -> ReportRead:
+                 db: Session = Depends(get_db), store: Store = REPORT_STORE) -> ReportRead:
     """Issue the work summary of an org unit for a period, and freeze it (签发): the .docx, every
     figure and the records counted are kept as issued. A period not yet ended is counted to now."""
     row = service.issue(db=db, store=store, actor=actor, period=body.period, org_unit_id=body.org)
@@ -169,9 +173,9 @@ def list_reports(org: OrgParam = None, limit: int = Query(50, ge=1, le=200), off
     return ReportListRead(total=total, items=[ReportSummaryRead.build(r) for r in rows])
 
 
-@router.get("/stats/reports/{report_id}", response_model=ReportRead, responses=_REPORT_ERRORS)
+@router.get("/stats/reports/{report_id}", response_model=ReportRead, responses=_REPORT_STORE_ERRORS)
 def read_report(report_id: ReportId, actor: Actor = Depends(require(Perm.STATS_READ)),
-                db: Session = Depends(get_db), store: Store = Depends(current_store)) -> ReportRead:
+                db: Session = Depends(get_db), store: Store = STATISTICS_STORE) -> ReportRead:
     """An issued report: every figure as frozen, its definitions, and its amendments — the records
     counted in it amended or added since, and the figures that would change now."""
     row = service.get(db=db, actor=actor, report_id=report_id, load=("figures", "definitions", "records"))
@@ -179,13 +183,13 @@ def read_report(report_id: ReportId, actor: Actor = Depends(require(Perm.STATS_R
     return ReportRead.build_full(row, Snapshot.from_json(row.figures), found)
 
 
-@router.get("/stats/reports/{report_id}/records", response_model=ReportRecordsRead, responses=_REPORT_ERRORS)
+@router.get("/stats/reports/{report_id}/records", response_model=ReportRecordsRead, responses=_REPORT_STORE_ERRORS)
 def report_amended_records(
     report_id: ReportId, change: str = Query("changed", pattern="^(added|removed|changed)$"),
     source: str = Query("incident", min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$"),
     limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=10_000_000),
     actor: Actor = Depends(require(Perm.STATS_READ)), db: Session = Depends(get_db),
-    store: Store = Depends(current_store),
+    store: Store = STATISTICS_STORE,
 ) -> ReportRecordsRead:
     """The records counted in a report and amended since issue ('changed'), counted now but not
     then ('added'), or then but not now ('removed'), newest id first."""

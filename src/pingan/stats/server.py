@@ -5,7 +5,10 @@ process that does —, keeps it current from the operational database (``stats.j
 load at first, then incremental every ``PINGAN_STATS_SYNC_SECONDS``), and answers on a Unix
 socket in the var dir (``PINGAN_STATS_SOCKET``, mode 0600, peers of the same user only) the
 statements that web workers and CLI commands build with the engine (``stats.client``), one
-thread and one DuckDB cursor per connection. Messages are ``stats.wire``'s.
+thread and one DuckDB cursor per connection. Messages are ``stats.wire``'s. A statement sent with
+a ``timeout`` (what is left of a web request's time budget) is interrupted when that has passed
+(DuckDB's ``interrupt()``: it stops computing at once) and answered ``timeout``. The process's
+files — the store, its WAL, spill files, the socket — are created 0600 (umask 077).
 
 It runs **read statements only**: a single SELECT (or WITH … SELECT), as DuckDB's own parser
 classifies it, whose tables are the store's own (plain names in its main schema — no other
@@ -27,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import re
 import signal
@@ -45,7 +49,9 @@ from typing import TYPE_CHECKING, Any
 from pingan.runtime import settle_heap
 from pingan.stats import wire
 from pingan.stats.client import answers
-from pingan.stats.store import StatsStore, SyncReport
+from pingan.errors import Unavailable
+from pingan.files import PRIVATE_UMASK, private_dir
+from pingan.stats.store import StatsStore, SyncReport, interrupted_at
 
 if TYPE_CHECKING:
     import duckdb
@@ -212,7 +218,15 @@ class StatsServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
         op = message.get("op") if isinstance(message, dict) else None
         try:
             if op == "query":
-                return self._query(cur, message.get("sql"), message.get("params") or [])
+                timeout = message.get("timeout")
+                if timeout is not None and not (isinstance(timeout, int | float) and math.isfinite(timeout)):
+                    return _error("protocol", "timeout: seconds, a number")
+                deadline = None if timeout is None else time.monotonic() + timeout
+                try:
+                    with interrupted_at(cur, deadline):
+                        return self._query(cur, message.get("sql"), message.get("params") or [])
+                except Unavailable:  # interrupted at the deadline: it stopped computing
+                    return _error("timeout", f"the statement ran longer than its {timeout:.1f} s and was stopped")
             if op == "ping":
                 synced = self.syncer.synced_at
                 return {"ok": True, "pid": os.getpid(), "syncing": self.syncer.syncing,
@@ -272,7 +286,7 @@ def _prepare_socket_path(path: str) -> None:
         if answers(path):
             raise SystemExit(f"a statistics process already answers on {path}")
         os.unlink(path)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    private_dir(Path(path).parent)
 
 
 def _lower_priority(nice: int) -> None:
@@ -314,6 +328,9 @@ def serve(*, sync_interval: float | None = None, parent_pid: int | None = None) 
     settings = get_settings()
     interval = settings.stats_sync_interval_seconds if sync_interval is None else sync_interval
     _lower_priority(settings.stats_nice)  # before DuckDB starts its threads
+    # Every file this process makes is private: the store, the WAL DuckDB makes again after each
+    # checkpoint, its spill files, the socket (pingan.files).
+    os.umask(os.umask(PRIVATE_UMASK) | PRIVATE_UMASK)
     try:
         store = StatsStore(path=settings.stats_path, memory_limit=settings.stats_memory_limit,
                            threads=settings.stats_threads, timezone=settings.timezone)

@@ -38,12 +38,16 @@ worker (which only ever holds the client) never loads it.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import importlib.util
+import itertools
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
@@ -55,6 +59,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from pingan.errors import Unavailable
+from pingan.files import private_dir, private_umask
 from pingan.stats import repository, rollup
 from pingan.stats.facts import SOURCES, FactSource
 
@@ -83,6 +89,114 @@ class Cursor(Protocol):
     def fetchone(self) -> tuple | None: ...
 
     def fetchall(self) -> list[tuple]: ...
+
+
+# --- the time budget of a web request's reads ------------------------------------------------------
+
+# When the statistics reads of the current web request must have ended (``time.monotonic()``);
+# None: no budget (the CLI, jobs, issuing a report). Set by ``stats.limits`` for a web request;
+# every cursor reads it — the statistics client's, whose statistics process then interrupts a
+# statement still running at that moment, and a local store's, which does the same here.
+deadline_var: ContextVar[float | None] = ContextVar("stats_deadline", default=None)
+TOO_SLOW_RETRY_AFTER = 5  # seconds
+
+
+def too_slow() -> Unavailable:
+    """The 503 of a request whose statistics ran out of time (their statement is cancelled)."""
+    error = Unavailable("统计查询超时，已取消：请缩小统计范围（周期、维度）或稍后重试",
+                        "The statistics query ran out of time and was cancelled; narrow it (period, cuts) "
+                        "or try again shortly")
+    error.retry_after = TOO_SLOW_RETRY_AFTER
+    return error
+
+
+def remaining() -> float | None:
+    """Seconds left of the current request's budget (≤ 0: none left); None without a budget."""
+    deadline = deadline_var.get()
+    return None if deadline is None else deadline - time.monotonic()
+
+
+class _Watchdog:
+    """One thread that interrupts DuckDB statements still running at their deadline."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, list]] = []
+        self._count = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, cur: Any, deadline: float) -> list:
+        entry = [cur, True, False]  # cursor, still running, interrupted
+        with self._cond:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="stats-watchdog", daemon=True)
+                self._thread.start()
+            heapq.heappush(self._heap, (deadline, next(self._count), entry))
+            self._cond.notify()
+        return entry
+
+    def done(self, entry: list) -> bool:
+        """The statement ended (or raised): forget it. Whether it was interrupted."""
+        with self._cond:
+            entry[1] = False
+            return entry[2]
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                while self._heap and not self._heap[0][2][1]:
+                    heapq.heappop(self._heap)  # ended before its deadline
+                if not self._heap:
+                    self._cond.wait()
+                    continue
+                wait = self._heap[0][0] - time.monotonic()
+                if wait > 0:
+                    self._cond.wait(wait)
+                    continue
+                _, _, entry = heapq.heappop(self._heap)
+                entry[1], entry[2] = False, True
+                try:
+                    entry[0].interrupt()
+                except Exception:  # a cursor closed meanwhile: nothing left to stop
+                    log.debug("stats: interrupting a statement failed", exc_info=True)
+
+
+_watchdog = _Watchdog()
+
+
+@contextmanager
+def interrupted_at(cur: Any, deadline: float | None) -> Iterator[None]:
+    """Run the block's statements on the DuckDB cursor ``cur`` until ``deadline`` (monotonic), when
+    the statement still running is interrupted (DuckDB's ``interrupt()``: it stops computing) and
+    the block raises :func:`too_slow`'s error. No deadline: the block runs as it is."""
+    if deadline is None:
+        yield
+        return
+    if deadline <= time.monotonic():
+        raise too_slow()
+    entry = _watchdog.watch(cur, deadline)
+    try:
+        yield
+    except _duckdb().InterruptException as exc:
+        raise too_slow() from exc
+    finally:
+        _watchdog.done(entry)
+
+
+class _BudgetedCursor:
+    """A local store's cursor inside a web request's time budget (``deadline_var``)."""
+
+    def __init__(self, cur: duckdb.DuckDBPyConnection, deadline: float):
+        self._cur = cur
+        self._deadline = deadline
+
+    def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> _BudgetedCursor:
+        with interrupted_at(self._cur, self._deadline):
+            self._cur.execute(sql, parameters)
+        return self
+
+    def __getattr__(self, name: str) -> Any:  # fetchone, fetchall, description …
+        return getattr(self._cur, name)
 
 
 class Store(Protocol):
@@ -150,12 +264,13 @@ class StatsStore:
         if ext:
             config["extension_directory"] = ext
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._con = _duckdb().connect(self.path, config=config)
-        self._con.execute("SET TimeZone = 'UTC'")
-        self._write = threading.Lock()
-        self._dimension_fingerprint: tuple | None = None
-        self._create_schema()
+            private_dir(Path(self.path).parent)
+        with private_umask():  # the file, and its WAL while the schema is written: 0600
+            self._con = _duckdb().connect(self.path, config=config)
+            self._con.execute("SET TimeZone = 'UTC'")
+            self._write = threading.Lock()
+            self._dimension_fingerprint: tuple | None = None
+            self._create_schema()
 
     # --- connections -------------------------------------------------------------------------
 
@@ -165,7 +280,8 @@ class StatsStore:
         cur = self._con.cursor()
         try:
             cur.execute("SET TimeZone = 'UTC'")
-            yield cur
+            deadline = deadline_var.get()
+            yield cur if deadline is None else _BudgetedCursor(cur, deadline)
         finally:
             cur.close()
 
@@ -219,7 +335,7 @@ class StatsStore:
         started = datetime.now(UTC)
         modes: dict[str, str] = {}
         counts: dict[str, int] = {}
-        with self._write:
+        with self._write, private_umask():  # DuckDB (re)creates its WAL as it writes: 0600
             # a roll-up row counts under a record's station: when the org tree changed, each
             # roll-up is rebuilt (stats.rollup)
             regrouped = self._sync_dimensions(db=db, force=full)
