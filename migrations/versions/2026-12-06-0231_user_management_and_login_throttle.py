@@ -5,7 +5,7 @@ password_changed_at, disabled_at. login_attempt.device: the known-device cookie 
 presented. login_lock: the last-resort account lock, visible to and liftable by the admin.
 
 Revision ID: 7a41c2e9b5d3
-Revises: ad2de23e2a24
+Revises: 5c1e7a9d3b20
 Create Date: 2026-12-06 02:30:00.000000+00:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import pingan.db.types
 
 revision = '7a41c2e9b5d3'
-down_revision = 'ad2de23e2a24'
+down_revision = '5c1e7a9d3b20'
 branch_labels = None
 depends_on = None
 
