@@ -226,7 +226,7 @@ def test_a_module_added_to_the_list_is_in_the_api_and_its_openapi_document(sampl
     from pingan.registry import installed, resolve
 
     assert [m.name for m in installed()][-1] == "sample"
-    assert mounted(sample_client.app)[-1][0] is resolve(f"{SAMPLE}.pages:router")
+    assert mounted(sample_client.app)[-2][0] is resolve(f"{SAMPLE}.pages:router")  # then the API docs page
     headers = login("auditor")
     resp = sample_client.get("/api/v1/sample/items", headers=headers)
     assert resp.status_code == 200 and resp.json() == {"items": ["一", "二"], "reader": "auditor"}
