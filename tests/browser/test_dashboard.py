@@ -25,7 +25,7 @@ CHARTS = ("trend", "units", "distribution", "zone", "hours", "categories")
 
 
 def api_headers(base: str, username: str) -> dict:
-    token = httpx.post(base + "/api/v1/auth/login", json={"username": username, "password": PASSWORD}).json()
+    token = httpx.post(timeout=60, url=base + "/api/v1/auth/login", json={"username": username, "password": PASSWORD}).json()
     return {"Authorization": f"Bearer {token['token']}"}
 
 
@@ -36,13 +36,13 @@ def seed(base: str) -> int:
     for location, category, priority in [("红旗区平原路123号", "2001", 2), ("红旗区平原路125号", "1001", 1),
                                          ("卫滨区胜利路8号", "3001", 3), ("红旗区平原路123号门口", "5003", 4),
                                          ("卫滨区胜利路8号北", "2001", 2)]:
-        resp = httpx.post(base + "/api/v1/incidents", headers=headers, json={
+        resp = httpx.post(timeout=60, url=base + "/api/v1/incidents", headers=headers, json={
             "caller_phone": "13700001111", "caller_name": "赵先生", "location_text": location,
             "category_code": category, "priority": priority, "description": "统计看板测试"})
         assert resp.status_code == 201, resp.text
         made += 1
         if made % 2:
-            assert httpx.post(base + f"/api/v1/incidents/{resp.json()['id']}/accept", headers=headers).status_code == 200
+            assert httpx.post(timeout=60, url=base + f"/api/v1/incidents/{resp.json()['id']}/accept", headers=headers).status_code == 200
     return made
 
 
@@ -54,7 +54,7 @@ def wait_synced(base: str, at_least: int, seconds: float = 100.0) -> None:
     year = time.strftime("%Y")
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        body = httpx.get(base + "/api/v1/stats/kpis/incidents_received", params={"period": year},
+        body = httpx.get(timeout=60, url=base + "/api/v1/stats/kpis/incidents_received", params={"period": year},
                          headers=headers).json()
         if body["cells"] and body["cells"][0]["value"] >= at_least:
             return

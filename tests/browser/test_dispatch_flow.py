@@ -57,7 +57,7 @@ def not_reloaded(page) -> bool:
 
 def seed_incidents(base: str) -> list[dict]:
     """A few open incidents for the board, taken over the API by the dispatcher."""
-    token = httpx.post(base + "/api/v1/auth/login", json={"username": "dispatcher", "password": PASSWORD}).json()
+    token = httpx.post(timeout=60, url=base + "/api/v1/auth/login", json={"username": "dispatcher", "password": PASSWORD}).json()
     headers = {"Authorization": f"Bearer {token['token']}"}
     made = []
     for location, category, priority, description in [
@@ -65,7 +65,7 @@ def seed_incidents(base: str) -> list[dict]:
         ("卫滨区胜利路8号", "3001", 2, "两车追尾，无人受伤"),
         ("红旗区平原路123号门口", "5003", 4, "钥匙锁在屋里"),
     ]:
-        resp = httpx.post(base + "/api/v1/incidents", headers=headers, json={
+        resp = httpx.post(timeout=60, url=base + "/api/v1/incidents", headers=headers, json={
             "caller_phone": "13600001111", "caller_name": "刘女士", "location_text": location,
             "category_code": category, "priority": priority, "description": description})
         assert resp.status_code == 201, resp.text

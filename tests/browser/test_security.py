@@ -62,12 +62,12 @@ OPEN_MAP_TEXTS = """
 
 
 def api(base: str, username: str) -> dict:
-    token = httpx.post(base + "/api/v1/auth/login", json={"username": username, "password": PASSWORD}).json()
+    token = httpx.post(timeout=60, url=base + "/api/v1/auth/login", json={"username": username, "password": PASSWORD}).json()
     return {"Authorization": f"Bearer {token['token']}"}
 
 
 def post(base: str, headers: dict, path: str, body: dict, status: int = 200) -> dict:
-    resp = httpx.post(base + path, headers=headers, json=body)
+    resp = httpx.post(timeout=60, url=base + path, headers=headers, json=body)
     assert resp.status_code == status, resp.text
     return resp.json()
 
@@ -144,7 +144,7 @@ def wait_for_statistics(base: str, seconds: float = 100.0) -> None:
     headers = api(base, "admin")
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if httpx.get(base + "/api/v1/stats/kpis/incidents_received", params={"period": time.strftime("%Y")},
+        if httpx.get(timeout=60, url=base + "/api/v1/stats/kpis/incidents_received", params={"period": time.strftime("%Y")},
                      headers=headers).status_code == 200:
             return
         time.sleep(0.5)
