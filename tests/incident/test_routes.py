@@ -295,3 +295,12 @@ def test_intake_commits_before_the_201_is_sent(db, world, monkeypatch):
     entry = db.scalars(select(AuditLog).where(AuditLog.entity == "incident",
                                               AuditLog.entity_id == str(resp.json()["id"]))).one()
     assert (entry.actor_name, entry.request_id) == ("dispatcher", "req-hot-1")
+
+
+@pytest.mark.parametrize("field,value", [("lat", True), ("lon", False), ("lat", "35.3"), ("lon", 181)])
+def test_a_point_is_a_number_within_the_globe_never_a_boolean(client, world, login, field, value):
+    resp = new_incident(client, login("dispatcher"), world, **{field: value})
+    assert resp.status_code == 422, resp.text
+    assert [f["field"] for f in resp.json()["error"]["fields"]] == [field]
+    documented = client.get("/openapi.json").json()["components"]["schemas"]["IncidentCreate"]["properties"][field]
+    assert {"type": "number", "minimum": -90 if field == "lat" else -180} .items() <= documented["anyOf"][0].items()

@@ -19,7 +19,7 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import Path
-from pydantic import AfterValidator
+from pydantic import AfterValidator, Field
 
 from pingan.db.types import MAX_ID
 
@@ -77,3 +77,9 @@ Moment = Annotated[datetime, AfterValidator(_moment)]
 def day_start(day: date) -> datetime:
     """The first moment of a local day, in the bureau's time zone."""
     return datetime.combine(day, time.min, tzinfo=_bureau_zone())
+
+
+# A point in a JSON request: a number, never a boolean or a string ("strict": pydantic's lax mode
+# took `true` as 1.0), within the globe — as the OpenAPI document says ("type": "number").
+Latitude = Annotated[float, Field(ge=-90, le=90, strict=True, description="纬度 / latitude (WGS-84)")]
+Longitude = Annotated[float, Field(ge=-180, le=180, strict=True, description="经度 / longitude (WGS-84)")]
