@@ -53,8 +53,14 @@ class ImportReport:
                 "errors": [e.__dict__ for e in self.errors]}
 
 
-def read_rows(path: str | Path, *, required: list[str] | None = None) -> Iterator[tuple[int, dict[str, str]]]:
-    """Yield (row number, {header: text}) from a .csv (UTF-8, with or without BOM, or GB18030) or .xlsx."""
+def read_rows(path: str | Path, *, required: list[str] | None = None,
+              report: ImportReport | None = None) -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield (row number, {header: text}) from a .csv (UTF-8, with or without BOM, or GB18030) or .xlsx.
+
+    A header naming a column twice is refused. A row the file format cannot give (a CSV cell over
+    the csv module's field limit) or a cell with a NUL character is a row error in ``report``
+    (without one, a :class:`FileFormatError` naming the row); after a CSV row that cannot be
+    read, reading stops, as the rest of the file cannot be trusted to line up."""
     path = Path(path)
     if not path.exists():
         raise FileFormatError(f"文件不存在：{path}", f"File not found: {path}", field="file")
@@ -70,12 +76,25 @@ def read_rows(path: str | Path, *, required: list[str] | None = None) -> Iterato
         header = next(rows)
     except StopIteration:
         raise FileFormatError("文件为空", "The file is empty", field="file") from None
-    header = [(h or "").strip() for h in header]
+    header = [("" if h is None else str(h)).strip() for h in header]
+    repeated = sorted({h for h in header if h and header.count(h) > 1})
+    if repeated:
+        raise FileFormatError(f"列名重复：{', '.join(repeated)}", f"Duplicate columns: {', '.join(repeated)}",
+                              field="header")
     missing = [c for c in (required or []) if c not in header]
     if missing:
         raise FileFormatError(f"缺少列：{', '.join(missing)}", f"Missing columns: {', '.join(missing)}",
                               field="header")
-    for number, values in enumerate(rows, start=2):
+    number = 1
+    while True:
+        number += 1
+        try:
+            values = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # a cell over the field limit, a broken quote …
+            _row_error(report, number, "file", f"无法读取此行（{exc}）", f"cannot read this row ({exc})")
+            return
         if values is None or all((v is None or str(v).strip() == "") for v in values):
             continue
         record = {}
@@ -84,7 +103,18 @@ def read_rows(path: str | Path, *, required: list[str] | None = None) -> Iterato
                 continue
             value = values[i] if i < len(values) else None
             record[name] = "" if value is None else str(value).strip()
+        nul = [name for name, value in record.items() if "\x00" in value]
+        if nul:
+            _row_error(report, number, nul[0], "不能包含空字符（NUL）", "must not contain NUL characters")
+            continue
         yield number, record
+
+
+def _row_error(report: ImportReport | None, number: int, column: str, zh: str, en: str) -> None:
+    if report is None:
+        raise FileFormatError(f"第 {number} 行 [{column}]：{zh}", f"row {number} [{column}]: {en}", field=column)
+    report.total += 1
+    report.add(number, column, zh, en)
 
 
 def _csv_rows(path: Path) -> Iterator[list[str]]:

@@ -24,7 +24,7 @@ GOOD = [
      "101室", "35.3055", "113.9055"],
     ["N004", f"{WEIBIN}李庄村3号", "410703", "410703001001", "", "3号", "李庄村", "", "", "", "35.3050",
      "113.8650"],  # just east of grid b: nearest grid
-    ["N005", "河南省新乡市远处1号", "410702", "410702001001", "远路", "1号", "", "", "", "", "36.5", "115.0"],
+    ["N005", "河南省新乡市远处1号", "410702", "410702001001", "远路", "1号", "", "", "", "", "35.3600", "113.9600"],
 ]
 
 
@@ -52,7 +52,7 @@ def test_a_good_file_imports_with_grids_and_parents(db, world, tmp_path):
     rows = {a.code: a for a in db.scalars(select(Address).where(Address.code.like("N%")))}
     assert rows["N001"].grid_id == world.grids["a"].id and rows["N001"].level == 1
     assert rows["N004"].grid_id == world.grids["b"].id  # nearest within 3 km
-    assert rows["N005"].grid_id is None  # far from every grid
+    assert rows["N005"].grid_id is None  # far from every grid, inside the area
     assert rows["N002"].parent_id == rows["N001"].id and rows["N002"].level == 2
     assert rows["N003"].parent_id == rows["N002"].id and rows["N003"].level == 4
 
@@ -153,3 +153,28 @@ def test_cli_address_parse(db, registry, cli):
     assert body["candidates"][0]["address_id"] == registry["5-2-301"].id
     table = cli("address", "parse", "湖北襄樊")
     assert table.exit_code == 0 and "襄阳市" in table.output and "420600" in table.output
+
+
+def test_a_header_naming_a_column_twice_is_refused(db, world, tmp_path):
+    path = write_csv(tmp_path / "dup.csv", [GOOD[0] + ["35.3"]], columns=COLUMNS + ["lat"])
+    with pytest.raises(FileFormatError) as caught:
+        import_addresses(db=db, actor=system(world), path=path)
+    assert caught.value.zh == "列名重复：lat" and caught.value.en == "Duplicate columns: lat"
+
+
+def test_a_point_outside_the_bureaus_area_is_a_row_error(db, world, tmp_path):
+    swapped = GOOD[0][:10] + ["113.9055", "35.3055"]  # latitude and longitude swapped
+    far = ["N099"] + GOOD[1][1:10] + ["39.9", "116.4"]  # Beijing
+    report = import_addresses(db=db, actor=system(world), path=write_csv(tmp_path / "far.csv", [swapped, far]))
+    assert {(e.row, e.column) for e in report.errors} == {(2, "lat"), (3, "lat")}
+    beijing = report.errors[1]
+    assert "不在本局辖区范围内" in beijing.message and "outside the bureau's area" in beijing.message_en
+
+
+def test_a_csv_cell_over_the_field_limit_or_with_nul_is_a_row_error(db, world, tmp_path):
+    huge = GOOD[1][:1] + ["x" * (csv.field_size_limit() + 10)] + GOOD[1][2:]
+    nul = ["N098", "东街\x00", *GOOD[2][2:]]
+    report = import_addresses(db=db, actor=system(world), path=write_csv(tmp_path / "big.csv", [GOOD[0], nul, huge]))
+    assert not report.ok and report.imported == 0
+    assert [(e.row, e.column) for e in report.errors] == [(3, "full_text"), (4, "file")]
+    assert "NUL" in report.errors[0].message_en and "field larger than field limit" in report.errors[1].message_en

@@ -53,6 +53,33 @@ def test_body_idempotency_key_and_a_disagreeing_header(client, world, login):
     assert resp.status_code == 422 and resp.json()["error"]["field"] == "idempotency_key"
 
 
+def test_an_idempotency_key_reused_with_a_different_body_is_422(client, world, login, db):
+    headers = {**login("dispatcher"), "Idempotency-Key": "same-key"}
+    first = new_incident(client, headers, world)
+    assert first.status_code == 201
+    resp = new_incident(client, headers, world, description="另一起：有人持刀")
+    assert resp.status_code == 422, resp.text
+    error = resp.json()["error"]
+    assert error["field"] == "idempotency_key"
+    assert error["message_en"] == "Idempotency-Key reused with a different request" and "幂等键" in error["message"]
+    assert new_incident(client, headers, world, priority=1).status_code == 422
+    # The same request again — spelled differently, meaning the same, the key in the body — is a replay.
+    again = new_incident(client, login("dispatcher"), world, caller_phone="138-1234-5678 ",
+                         idempotency_key="same-key")
+    assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+    assert client.get("/api/v1/incidents", headers=headers).json()["total"] == 1
+
+
+def test_an_incident_taken_before_the_hash_was_kept_still_replays(client, world, login, db):
+    from pingan.incident.models import Incident
+
+    headers = {**login("dispatcher"), "Idempotency-Key": "old-key"}
+    first = new_incident(client, headers, world)
+    db.get(Incident, first.json()["id"]).idempotency_hash = None
+    db.flush()
+    assert new_incident(client, headers, world, description="whatever").status_code == 200
+
+
 @pytest.mark.parametrize("key", ["", "k" * 81])
 def test_an_idempotency_key_header_out_of_bounds_is_422_naming_it(client, world, login, key):
     resp = new_incident(client, {**login("dispatcher"), "Idempotency-Key": key}, world)
@@ -269,3 +296,12 @@ def test_intake_commits_before_the_201_is_sent(db, world, monkeypatch):
                                               AuditLog.entity_id == str(resp.json()["id"]))).one()
     assert (entry.actor_name, entry.request_id, entry.client_request_id) == (
         "dispatcher", resp.headers["x-request-id"], "req-hot-1")
+
+
+@pytest.mark.parametrize("field,value", [("lat", True), ("lon", False), ("lat", "35.3"), ("lon", 181)])
+def test_a_point_is_a_number_within_the_globe_never_a_boolean(client, world, login, field, value):
+    resp = new_incident(client, login("dispatcher"), world, **{field: value})
+    assert resp.status_code == 422, resp.text
+    assert [f["field"] for f in resp.json()["error"]["fields"]] == [field]
+    documented = client.get("/openapi.json").json()["components"]["schemas"]["IncidentCreate"]["properties"][field]
+    assert {"type": "number", "minimum": -90 if field == "lat" else -180} .items() <= documented["anyOf"][0].items()

@@ -169,3 +169,12 @@ def test_cli_refuses_a_bad_file_and_lists_each_row(db, world, tmp_path, cli):
     assert count(db) == before
     missing = cli("import", "units", str(tmp_path / "nope.csv"))
     assert missing.exit_code == 2 and "文件不存在" in missing.output
+
+
+def test_duplicate_columns_and_points_outside_the_area_are_refused(db, world, tmp_path):
+    with pytest.raises(FileFormatError) as caught:
+        import_units(db=db, actor=system(world), path=write_csv(tmp_path / "dup.csv", GOOD, columns=COLUMNS[:-1] + ["kind"]))
+    assert "kind" in caught.value.zh and "Duplicate columns: kind" == caught.value.en
+    outside = [GOOD[0][:3] + ["113.9013", "35.3012", ""]]  # latitude and longitude swapped
+    report = import_units(db=db, actor=system(world), path=write_csv(tmp_path / "far.csv", outside))
+    assert [(e.row, e.column) for e in report.errors] == [(2, "lat")] and report.imported == 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,7 @@ from pingan.config import get_settings
 from pingan.privacy import mask_name, mask_phone
 from pingan.registry import audit_entities
 from pingan.web.deps import get_db, require
+from pingan.web.params import local_day
 from pingan.web.templating import render
 from pingan.web.routing import api_router
 
@@ -35,11 +36,6 @@ ACTION_LABELS: dict[str, tuple[str, str]] = {
     AuditAction.LOGOUT: ("退出", "logout"),
 }
 
-def _day(value: str) -> date | None:
-    try:
-        return date.fromisoformat(value.strip()) if value and value.strip() else None
-    except ValueError:
-        return None
 
 
 # Fields of citizens' personal data: always masked on this page (an unmasked read goes through the
@@ -95,11 +91,11 @@ def audit_page(
     """审计日志：按操作、对象、操作人、日期、请求号筛选；修改前后逐字段显示。"""
     problems = []
     chosen_action = AuditAction(action) if action in {a.value for a in AuditAction} else None
-    since_day, until_day = _day(since), _day(until)
+    since_day, until_day = local_day(since), local_day(until)
     if since and since_day is None:
-        problems.append(("起始日期格式应为 年-月-日", "The from date must be YYYY-MM-DD"))
+        problems.append(("起始日期格式应为 年-月-日（1900–2200 年）", "The from date must be YYYY-MM-DD, years 1900–2200"))
     if until and until_day is None:
-        problems.append(("截止日期格式应为 年-月-日", "The to date must be YYYY-MM-DD"))
+        problems.append(("截止日期格式应为 年-月-日（1900–2200 年）", "The to date must be YYYY-MM-DD, years 1900–2200"))
     zone = ZoneInfo(get_settings().timezone)
     since_at = datetime.combine(since_day, time.min, tzinfo=zone) if since_day else None
     until_at = datetime.combine(until_day + timedelta(days=1), time.min, tzinfo=zone) if until_day else None

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import Depends, Query
 from sqlalchemy.orm import Session
 
@@ -13,6 +11,7 @@ from pingan.audit.schemas import AuditLogRead, AuditPage
 from pingan.auth.actor import Actor
 from pingan.auth.permissions import Perm
 from pingan.web.deps import get_db, require
+from pingan.web.params import Moment
 from pingan.web.routing import api_router
 
 router = api_router(prefix="/audit", tags=["audit"])
@@ -24,8 +23,8 @@ def list_audit(
     entity: str | None = Query(None, max_length=40),
     entity_id: str | None = Query(None, max_length=40),
     actor_name: str | None = Query(None, max_length=40),
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Moment | None = Query(None, description="ISO 8601; without a time zone, the bureau's local time; years 1900–2200"),
+    until: Moment | None = Query(None, description="ISO 8601; without a time zone, the bureau's local time; years 1900–2200"),
     request_id: str | None = Query(None, max_length=40),
     limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0, le=10_000_000),

@@ -74,7 +74,7 @@ def login_submit(
         return resp
 
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    if not cookie or not hmac.compare_digest(cookie, csrf_token):
+    if not cookie or not hmac.compare_digest(cookie.encode(), csrf_token.encode()):
         return again("表单已失效，请重新登录", "The form expired; please log in again", 403)
     if not username or not password:
         return again("请输入用户名和密码", "Enter username and password", 422)

@@ -18,7 +18,7 @@ from pingan.auth.actor import Actor
 from pingan.geo import matcher, repository
 from pingan.geo.models import Address
 from pingan.geo.schemas import AddressImportRow
-from pingan.geo.spatial import get_grid_index
+from pingan.geo.spatial import GridIndex, get_grid_index
 from pingan.tabular import ImportReport, read_rows, validate_row
 
 REQUIRED_COLUMNS = ["code", "full_text", "county_code", "division_code", "lat", "lon"]
@@ -42,13 +42,22 @@ def _parent_identity(row: AddressImportRow) -> tuple | None:
     return None
 
 
+def check_in_area(report: ImportReport, grids: GridIndex, number: int, lat: float, lon: float) -> None:
+    """A row error when a row's point lies outside the bureau's area (its grids' extent, with a
+    margin: ``GridIndex.in_area``) — a swapped latitude and longitude, another city's file."""
+    if not grids.in_area(lat, lon):
+        report.add(number, "lat", f"坐标（{lat}, {lon}）不在本局辖区范围内",
+                   f"the point ({lat}, {lon}) lies outside the bureau's area")
+
+
 def import_addresses(*, db: Session, actor: Actor, path: str | Path,
                      progress: Progress | None = None) -> ImportReport:
     """Validate every row, then write all of them or none. Flushes, never commits."""
     report = ImportReport()
     valid: list[tuple[int, AddressImportRow]] = []
     first_row_of: dict[str, int] = {}
-    for number, record in read_rows(path, required=REQUIRED_COLUMNS):
+    grids = get_grid_index(db)
+    for number, record in read_rows(path, required=REQUIRED_COLUMNS, report=report):
         report.total += 1
         row = validate_row(AddressImportRow, number, record, report)
         if progress and report.total % 500 == 0:
@@ -57,6 +66,7 @@ def import_addresses(*, db: Session, actor: Actor, path: str | Path,
             continue
         for column, zh, en in row.problems():
             report.add(number, column, zh, en)
+        check_in_area(report, grids, number, row.lat, row.lon)
         if row.code in first_row_of:
             first = first_row_of[row.code]
             report.add(number, "code", f"编码 {row.code} 与第 {first} 行重复",
@@ -76,7 +86,6 @@ def import_addresses(*, db: Session, actor: Actor, path: str | Path,
         report.errors.sort(key=lambda e: e.row)
         return report
 
-    grids = get_grid_index(db)
     by_identity: dict[tuple, Address] = {}
     pending: list[tuple[AddressImportRow, Address]] = []
     for done, (_number, row) in enumerate(valid, start=1):

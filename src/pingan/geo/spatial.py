@@ -76,6 +76,20 @@ class GridIndex:
     def __len__(self) -> int:
         return len(self.ids)
 
+    # The bureau's area: the bounding box of all its grids, widened by this much (about 11 km
+    # north–south) so that a point just over the edge of the outermost grid is still taken.
+    AREA_MARGIN_DEG = 0.1
+
+    def in_area(self, lat: float, lon: float) -> bool:
+        """Whether a point lies within the bureau's area (True when no grid is known yet)."""
+        if self.tree is None:
+            return True
+        if not hasattr(self, "_extent"):
+            self._extent = tuple(float(v) for v in shapely.total_bounds(self.geoms))
+        min_lon, min_lat, max_lon, max_lat = self._extent
+        m = self.AREA_MARGIN_DEG
+        return min_lat - m <= lat <= max_lat + m and min_lon - m <= lon <= max_lon + m
+
     def containing(self, lat: float, lon: float) -> int | None:
         """The grid whose polygon covers the point (the smallest one if polygons overlap)."""
         if self.tree is None:

@@ -104,11 +104,14 @@ class Incident(IdMixin, TimestampMixin, Base):
 
     __tablename__ = "incident"
     __auditable__ = True
-    __audit_exclude__ = ("updated_at", "version")
+    __audit_exclude__ = ("updated_at", "version", "idempotency_hash")
     __personal_fields__ = {"caller_phone": "phone", "caller_name": "name"}
 
     number: Mapped[str | None] = mapped_column(String(24), unique=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    # SHA-256 of the request that used the key (incident.service.request_hash): the same key with
+    # another request is refused. None for rows taken before it was kept.
+    idempotency_hash: Mapped[str | None] = mapped_column(String(64))
     category_code: Mapped[str] = mapped_column(ForeignKey("incident_category.code"), index=True)
     priority: Mapped[int] = mapped_column(Integer)
     stage: Mapped[Stage] = mapped_column(enum_column_type(Stage), default=Stage.RECEIVED)

@@ -9,7 +9,7 @@ English, and the request's transaction is rolled back.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -43,6 +43,7 @@ from pingan.incident.schemas import (
 from pingan.org import repository as org_repository
 from pingan.org.pages import UNIT_KIND_LABELS, UNIT_STATUS_LABELS
 from pingan.web.deps import get_db, require
+from pingan.web.params import PathId, ascii_id, local_day
 from pingan.web.templating import render
 from pingan.web.validation import translate_errors
 from pingan.web.routing import api_router
@@ -155,9 +156,7 @@ def _float(value: str | None) -> float | None:
     return result if result is not None and -180 <= result <= 180 else None
 
 
-def _int(value: str | None) -> int | None:
-    value = (value or "").strip()
-    return int(value) if value.isdigit() and len(value) < 18 else None
+_int = ascii_id  # an id typed into a form: ASCII digits, within the database's integer
 
 
 def _field_errors(exc: ValidationError) -> dict[str, tuple[str, str]]:
@@ -298,13 +297,6 @@ def board_rows(request: Request, actor: Actor = Depends(require(Perm.INCIDENT_RE
 # --- the incident list (警情列表) -----------------------------------------------------------
 
 
-def _local_day(value: str) -> date | None:
-    try:
-        return date.fromisoformat(value.strip()) if value and value.strip() else None
-    except ValueError:
-        return None
-
-
 @router.get("/incidents")
 def incident_list(
     request: Request,
@@ -317,11 +309,11 @@ def incident_list(
     problems = []
     stages = [Stage(stage)] if stage in {s.value for s in Stage} else None
     prio = int(priority) if priority in ("1", "2", "3", "4") else None
-    since_day, until_day = _local_day(since), _local_day(until)
+    since_day, until_day = local_day(since), local_day(until)
     if since and since_day is None:
-        problems.append(("起始日期格式应为 年-月-日", "The from date must be YYYY-MM-DD"))
+        problems.append(("起始日期格式应为 年-月-日（1900–2200 年）", "The from date must be YYYY-MM-DD, years 1900–2200"))
     if until and until_day is None:
-        problems.append(("截止日期格式应为 年-月-日", "The to date must be YYYY-MM-DD"))
+        problems.append(("截止日期格式应为 年-月-日（1900–2200 年）", "The to date must be YYYY-MM-DD, years 1900–2200"))
     if since_day and until_day and since_day > until_day:
         problems.append(("起始日期晚于截止日期", "The from date is after the to date"))
     zone = _zone()
@@ -410,7 +402,7 @@ def _panel_context(db: Session, actor: Actor, incident: Incident, *, error: Doma
     }
 
 
-def _detail_response(request: Request, db: Session, actor: Actor, incident_id: int, *,
+def _detail_response(request: Request, db: Session, actor: Actor, incident_id: PathId, *,
                      error: DomainError | None = None, section: str | None = None, contact=None,
                      contact_error: DomainError | None = None):
     incident = _load(db, actor, incident_id)
@@ -423,7 +415,7 @@ def _detail_response(request: Request, db: Session, actor: Actor, incident_id: i
 
 
 @router.get("/incidents/{incident_id:int}")
-def incident_detail(request: Request, incident_id: int, actor: Actor = Depends(require(Perm.INCIDENT_READ)),
+def incident_detail(request: Request, incident_id: PathId, actor: Actor = Depends(require(Perm.INCIDENT_READ)),
                     db: Session = Depends(get_db)):
     """警情详情：时间轴、派警、处置、结警、回访。"""
     incident = _load(db, actor, incident_id)
@@ -433,14 +425,14 @@ def incident_detail(request: Request, incident_id: int, actor: Actor = Depends(r
 
 
 @router.get("/incidents/{incident_id:int}/panel")
-def incident_panel(request: Request, incident_id: int, actor: Actor = Depends(require(Perm.INCIDENT_READ)),
+def incident_panel(request: Request, incident_id: PathId, actor: Actor = Depends(require(Perm.INCIDENT_READ)),
                    db: Session = Depends(get_db)):
     """The live part of the detail page (htmx fragment), fetched again on the incident's stage events."""
     incident = _load(db, actor, incident_id)
     return _page(request, "incident/_panel.html", _panel_context(db, actor, incident))
 
 
-def _act(request: Request, db: Session, actor: Actor, incident_id: int, section: str, action):
+def _act(request: Request, db: Session, actor: Actor, incident_id: PathId, section: str, action):
     """Run one action; on success show the panel again (htmx) or redirect to the page; on a
     refusal roll back and show it in the section it came from."""
     try:
@@ -455,14 +447,14 @@ def _act(request: Request, db: Session, actor: Actor, incident_id: int, section:
 
 
 @router.post("/incidents/{incident_id:int}/accept")
-def accept(request: Request, incident_id: int, actor: Actor = Depends(require(Perm.INCIDENT_DISPATCH)),
+def accept(request: Request, incident_id: PathId, actor: Actor = Depends(require(Perm.INCIDENT_DISPATCH)),
            db: Session = Depends(get_db)):
     return _act(request, db, actor, incident_id, "accept",
                 lambda: service.accept(db=db, actor=actor, incident_id=incident_id))
 
 
 @router.post("/incidents/{incident_id:int}/assign")
-def assign(request: Request, incident_id: int, unit_id: str = Form(""),
+def assign(request: Request, incident_id: PathId, unit_id: str = Form(""),
            actor: Actor = Depends(require(Perm.INCIDENT_DISPATCH)), db: Session = Depends(get_db)):
     def run():
         unit = _int(unit_id)
@@ -474,7 +466,7 @@ def assign(request: Request, incident_id: int, unit_id: str = Form(""),
 
 
 @router.post("/incidents/{incident_id:int}/assignments/{assignment_id:int}/advance")
-def advance(request: Request, incident_id: int, assignment_id: int, to: str = Form(""),
+def advance(request: Request, incident_id: PathId, assignment_id: PathId, to: str = Form(""),
             actor: Actor = Depends(require(Perm.INCIDENT_DISPATCH)), db: Session = Depends(get_db)):
     """A dispatcher moves or recalls (撤回) an assignment of this incident."""
     return _act(request, db, actor, incident_id, "assignments",
@@ -482,14 +474,14 @@ def advance(request: Request, incident_id: int, assignment_id: int, to: str = Fo
 
 
 @router.post("/incidents/{incident_id:int}/resolve")
-def resolve(request: Request, incident_id: int, note: str = Form(""),
+def resolve(request: Request, incident_id: PathId, note: str = Form(""),
             actor: Actor = Depends(require(Perm.INCIDENT_CLOSE)), db: Session = Depends(get_db)):
     return _act(request, db, actor, incident_id, "resolve",
                 lambda: service.resolve(db=db, actor=actor, incident_id=incident_id, note=note.strip()[:255] or None))
 
 
 @router.post("/incidents/{incident_id:int}/close")
-def close(request: Request, incident_id: int, disposition: str = Form(""), note: str = Form(""),
+def close(request: Request, incident_id: PathId, disposition: str = Form(""), note: str = Form(""),
           actor: Actor = Depends(require(Perm.INCIDENT_CLOSE)), db: Session = Depends(get_db)):
     def run():
         if len(note) > 2000:
@@ -500,7 +492,7 @@ def close(request: Request, incident_id: int, disposition: str = Form(""), note:
 
 
 @router.post("/incidents/{incident_id:int}/callback")
-def callback(request: Request, incident_id: int, satisfaction: str = Form(""), note: str = Form(""),
+def callback(request: Request, incident_id: PathId, satisfaction: str = Form(""), note: str = Form(""),
              actor: Actor = Depends(require(Perm.INCIDENT_CALLBACK)), db: Session = Depends(get_db)):
     def run():
         if not satisfaction:
@@ -513,7 +505,7 @@ def callback(request: Request, incident_id: int, satisfaction: str = Form(""), n
 
 
 @router.post("/incidents/{incident_id:int}/caller")
-def reveal_caller(request: Request, incident_id: int, purpose: str = Form(""),
+def reveal_caller(request: Request, incident_id: PathId, purpose: str = Form(""),
                   actor: Actor = Depends(require(Perm.PERSONAL_READ)), db: Session = Depends(get_db)):
     """Show the caller's name and phone: an audited read that needs a purpose (查看事由)."""
     try:
@@ -566,7 +558,7 @@ def patrol_task(request: Request, actor: Actor = Depends(require(Perm.ASSIGNMENT
 
 
 @router.post("/patrol/assignments/{assignment_id:int}/advance")
-def patrol_advance(request: Request, assignment_id: int, to: str = Form(""),
+def patrol_advance(request: Request, assignment_id: PathId, to: str = Form(""),
                    actor: Actor = Depends(require(Perm.ASSIGNMENT_OWN)), db: Session = Depends(get_db)):
     error = None
     try:

@@ -3,7 +3,6 @@ or repository function; permissions are declared with ``require``; jurisdiction 
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 import anyio
@@ -55,6 +54,7 @@ from pingan.web.deps import (
     get_db,
     require,
 )
+from pingan.web.params import Moment
 from pingan.web.routing import api_router
 
 router = api_router(tags=["incidents"])
@@ -135,7 +135,8 @@ def list_incidents(
     stage: list[Stage] | None = Query(None, description="one or more stages"),
     priority: int | None = Query(None, ge=1, le=4),
     category: str | None = Query(None, max_length=8),
-    since: datetime | None = None, until: datetime | None = None,
+    since: Moment | None = Query(None, description="ISO 8601; without a time zone, the bureau's local time; years 1900–2200"),
+    until: Moment | None = Query(None, description="ISO 8601; without a time zone, the bureau's local time; years 1900–2200"),
     q: str | None = Query(None, max_length=80, description=(
         "an incident number (any age), or text in the location or description: received since "
         "`since`, or in the last 90 days without it")),

@@ -20,6 +20,7 @@ from pingan.incident.models import AssignmentStatus, Disposition, Satisfaction, 
 from pingan.incident.reference import CATEGORIES
 from pingan.org.models import UnitKind
 from pingan.privacy import mask_name, mask_phone
+from pingan.web.params import Latitude, Longitude
 
 CATEGORY_CODES: frozenset[str] = frozenset(
     [code for code, _, _, _ in CATEGORIES] + [s for _, _, _, subs in CATEGORIES for s, _, _ in subs]
@@ -89,8 +90,8 @@ class IncidentCreate(_CallerFields):
 
     location_text: str = Field(..., min_length=1, max_length=255, description="案发地点 / location as told")
     address_id: int | None = Field(None, ge=1, le=MAX_ID, description="选定的标准地址 / chosen standard address")
-    lat: float | None = Field(None, ge=-90, le=90)
-    lon: float | None = Field(None, ge=-180, le=180)
+    lat: Latitude | None = None
+    lon: Longitude | None = None
     category_code: str = Field(..., min_length=2, max_length=8, description="警情类别代码 / category code")
     priority: int = Field(..., ge=1, le=4, description="1 最紧急 … 4 / 1 most urgent … 4")
     description: str = Field("", max_length=2000, description="简要案情 / what happened")
@@ -204,8 +205,8 @@ class CallerContactRequest(BaseModel):
 class PositionUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    lat: float = Field(..., ge=-90, le=90)
-    lon: float = Field(..., ge=-180, le=180)
+    lat: Latitude
+    lon: Longitude
 
     @field_validator("lat", "lon")
     @classmethod

@@ -12,6 +12,7 @@ arrive moves the incident's stage.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -140,18 +141,36 @@ def _responsible_org_unit(db: Session, actor: Actor, org_unit_id: int | None) ->
     return org_unit_id
 
 
+def request_hash(data: IncidentCreate) -> str:
+    """SHA-256 of a call's validated body without its idempotency key: its canonical JSON, the
+    fields in their declared order, values as validated (a phone normalised, text trimmed), so
+    that a retry spelled differently but meaning the same is the same request."""
+    return hashlib.sha256(data.model_dump_json(exclude={"idempotency_key"}).encode()).hexdigest()
+
+
+def _replayed(existing: Incident, fingerprint: str | None) -> Incident:
+    """The incident created under a key, for a retry of the same request; a different request
+    with that key is refused (as Stripe and the IETF Idempotency-Key draft do)."""
+    if existing.idempotency_hash is not None and existing.idempotency_hash != fingerprint:
+        raise ValidationFailed("幂等键已用于另一个不同的请求", "Idempotency-Key reused with a different request",
+                               field="idempotency_key")
+    return existing
+
+
 def create_incident(*, db: Session, actor: Actor, data: IncidentCreate) -> tuple[Incident, bool]:
     """Take a call and open an incident (接警). Returns (incident, created).
 
     With an idempotency key seen before, the incident created under it is returned with
-    ``created`` False; two requests racing with one key get the same incident.
+    ``created`` False; two requests racing with one key get the same incident. The key sent
+    again with a different body (``request_hash``) is a 422.
     """
     actor.require(Perm.INCIDENT_CREATE)
     key = data.idempotency_key
+    fingerprint = request_hash(data) if key else None
     if key:
         existing, taken = repository.find_by_idempotency_key(db=db, actor=actor, key=key)
         if existing is not None:
-            return existing, False
+            return _replayed(existing, fingerprint), False
         if taken:
             raise Conflict("该幂等键已用于其他单位的警情", "This idempotency key belongs to another incident",
                            field="idempotency_key")
@@ -178,7 +197,7 @@ def create_incident(*, db: Session, actor: Actor, data: IncidentCreate) -> tuple
     ids = taken[0] if taken else repository.new_incident_ids(db=db)[0]
     incident_id = ids.incident
     incident = Incident(
-        id=incident_id, number=incident_number(incident_id, now), idempotency_key=key,
+        id=incident_id, number=incident_number(incident_id, now), idempotency_key=key, idempotency_hash=fingerprint,
         category_code=data.category_code, priority=data.priority, stage=Stage.RECEIVED,
         description=data.description, location_text=data.location_text, address_id=location.address_id,
         lat=location.lat, lon=location.lon, grid_id=location.grid_id, zone_class=location.zone_class,
@@ -197,7 +216,7 @@ def create_incident(*, db: Session, actor: Actor, data: IncidentCreate) -> tuple
         except IntegrityError:
             existing, taken = repository.find_by_idempotency_key(db=db, actor=actor, key=key)
             if existing is not None:
-                return existing, False
+                return _replayed(existing, fingerprint), False
             if taken:
                 raise Conflict("该幂等键已用于其他单位的警情", "This idempotency key belongs to another incident",
                                field="idempotency_key") from None

@@ -113,11 +113,15 @@ def _taken_call_signs(db: Session, call_signs: Iterable[str]) -> set[str]:
 
 def import_units(*, db: Session, actor: Actor, path: str | Path, progress: Progress | None = None) -> ImportReport:
     """Validate every row, then create all the duty units or none. Flushes, never commits."""
+    from pingan.geo.imports import check_in_area
+    from pingan.geo.spatial import get_grid_index
+
     report = ImportReport()
+    grids = get_grid_index(db)
     valid: list[tuple[int, UnitImportRow]] = []
     first_row_of: dict[str, int] = {}
     org_units: dict[str, OrgUnit | None] = {}
-    for number, record in read_rows(path, required=REQUIRED_COLUMNS):
+    for number, record in read_rows(path, required=REQUIRED_COLUMNS, report=report):
         report.total += 1
         if progress and report.total % PROGRESS_EVERY == 0:
             progress("validate", report.total, None)
@@ -145,6 +149,8 @@ def import_units(*, db: Session, actor: Actor, path: str | Path, progress: Progr
                            f"call_sign {sign} repeats row {first}")
             else:
                 first_row_of[sign] = number
+        if row is not None:
+            check_in_area(report, grids, number, row.lat, row.lon)
         if row is not None and len(report.errors) == before:
             valid.append((number, row))
     if progress:

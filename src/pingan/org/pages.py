@@ -21,6 +21,7 @@ from pingan.errors import DomainError, NotFound, ValidationFailed
 from pingan.org import repository, service
 from pingan.org.models import OrgKind, Role, UnitKind, UnitStatus
 from pingan.web.deps import get_db, require
+from pingan.web.params import ascii_id
 from pingan.web.templating import render
 from pingan.web.routing import api_router
 
@@ -65,7 +66,7 @@ def units_page(
     db: Session = Depends(get_db),
 ):
     """警力一览：状态、所属单位、最后位置、当前任务。"""
-    org_unit_id = int(org) if org.isdigit() else None
+    org_unit_id = ascii_id(org)
     rows = repository.list_units_overview(db=db, actor=actor, status=_choice(status, UnitStatus),
                                           kind=_choice(kind, UnitKind), org_unit_id=org_unit_id)
     orgs = repository.list_org_units(db=db, actor=actor)

@@ -43,6 +43,7 @@ from pingan.stats.limits import REPORT_STORE, STATISTICS_STORE
 from pingan.stats.routes import current_store, parse_filters
 from pingan.stats.store import Store
 from pingan.web.deps import get_db, require
+from pingan.web.params import ascii_id, is_ascii_digits
 from pingan.web.routing import api_router
 from pingan.web.templating import render, request_language
 
@@ -96,7 +97,7 @@ def issue_report_page(request: Request, period: str = Form("", max_length=40), o
     """签发：冻结数据、生成文档，然后打开这份综述。"""
     values = {"period": period.strip(), "org": org.strip()}
     try:
-        if values["org"] and not (values["org"].isdigit() and 1 <= int(values["org"]) <= MAX_ID):
+        if values["org"] and ascii_id(values["org"]) is None:
             raise ValidationFailed("org：请选择机构", "org: choose an org unit", field="org")
         row = report_service.issue(db=db, store=store, actor=actor, period=values["period"],
                                    org_unit_id=int(values["org"]) if values["org"] else None)
@@ -513,7 +514,7 @@ def _filter_labels(db: Session, actor: Actor, filters: dict[str, str | None], la
         shown = "—" if value in (None, engine.NULL_KEY) else str(value)
         if value not in (None, engine.NULL_KEY):
             if name in ORG_FILTERS or name == "grid":
-                if not str(value).isdigit() or int(value) > MAX_ID:
+                if ascii_id(str(value)) is None:
                     raise ValidationFailed(f"filter：{name} 应为编号", f"filter: {name} takes an id", field="filter")
                 if name == "grid":
                     grid = geo_repository.get_grid(db=db, actor=actor, grid_id=int(value))
@@ -529,12 +530,12 @@ def _filter_labels(db: Session, actor: Actor, filters: dict[str, str | None], la
                 pair = ZONE_LABELS.get(str(value))
                 shown = (pair[1] if en else pair[0]) if pair else shown
             elif name == "priority":
-                pair = PRIORITY_LABELS.get(int(value)) if str(value).isdigit() else None
+                pair = PRIORITY_LABELS.get(ascii_id(str(value)))
                 shown = (pair[1] if en else pair[0]) if pair else shown
             elif name == "disposition":
                 pair = DISPOSITION_LABELS.get(str(value))
                 shown = (pair[1] if en else pair[0]) if pair else shown
-            elif name == "hour" and str(value).isdigit():
+            elif name == "hour" and is_ascii_digits(str(value)) and len(str(value)) <= 2:
                 shown = f"{int(value):02d}:00–{int(value):02d}:59"
         out.append((label[1] if en else label[0], shown))
     return out

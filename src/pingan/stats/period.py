@@ -205,11 +205,16 @@ def day(d: date) -> Period:
     return Period(PeriodKind.DAY, d, d + timedelta(days=1))
 
 
-_YEAR = re.compile(r"^(\d{4})$")
-_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$", re.IGNORECASE)
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-_WEEK = re.compile(r"^(\d{4})-W(\d{2})$", re.IGNORECASE)
-_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+# ASCII digits only: ``\d`` would take "２０２６" and "٢٠٢٦".
+_YEAR = re.compile(r"^([0-9]{4})$")
+_QUARTER = re.compile(r"^([0-9]{4})-Q([1-4])$", re.IGNORECASE)
+_MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")
+_WEEK = re.compile(r"^([0-9]{4})-W([0-9]{2})$", re.IGNORECASE)
+_DAY = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
+# Every spelling above, for the API's documentation (a request outside it is refused before the
+# handler runs); parse_period still checks the values (month 13, week 54, the years).
+PERIOD_PATTERN = (r"^\s*[0-9]{4}(-[Qq][1-4]|-[Ww][0-9]{2}|-[0-9]{2}(-[0-9]{2}"
+                  r"(\s*\.\.\s*[0-9]{4}-[0-9]{2}-[0-9]{2})?)?)?\s*$")
 MAX_CUSTOM_DAYS = 3660  # ten years
 
 
@@ -267,6 +272,6 @@ def _parse(text: str, field: str) -> Period:
             return week(int(m[1]), int(m[2]))
         if _DAY.match(text):
             return day(_date(text, field))
-    except ValueError:  # week 54, year 0 …
+    except (ValueError, OverflowError):  # week 54, year 0, a day after 9999-12-31 …
         raise _invalid(text, field) from None
     raise _invalid(text, field)

@@ -16,7 +16,7 @@ from pingan.db.types import MAX_ID
 from pingan.errors import ValidationFailed
 from pingan.stats import engine, limits, ranking
 from pingan.stats.metrics import METRICS
-from pingan.stats.period import parse_period
+from pingan.stats.period import PERIOD_PATTERN, parse_period
 from pingan.stats.schemas import KpiRead, KpiValues, PeriodRead, RankingRead, RecordsRead
 from pingan.stats.limits import REPORT_STORE, STATISTICS_STORE, current_store  # noqa: F401 (tests override it)
 from pingan.stats.store import Store
@@ -33,7 +33,7 @@ _ERRORS = {403: {"description": "role may not read statistics"},
                                 "ran out of its time budget (Retry-After)"}}
 
 Slug = Annotated[str, Path(min_length=1, max_length=60, pattern=r"^[a-z0-9_]+$")]
-PeriodParam = Annotated[str, Query(min_length=4, max_length=30, description=(
+PeriodParam = Annotated[str, Query(min_length=4, max_length=30, pattern=PERIOD_PATTERN, description=(
     "2026 | 2026-Q3 | 2026-07 | 2026-W05 | 2026-07-15 | 2026-03-01..2026-06-30"))]
 ByParam = Annotated[list[str] | None, Query(description="dimensions, repeated or comma-separated")]
 FilterParam = Annotated[list[str] | None, Query(alias="filter", description=(

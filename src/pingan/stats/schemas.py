@@ -11,7 +11,7 @@ from pingan.db.types import MAX_ID
 from pingan.incident.schemas import IncidentRead
 from pingan.stats.engine import Cell, Change, KpiResult, dimensions_of
 from pingan.stats.metrics import Metric
-from pingan.stats.period import Period
+from pingan.stats.period import PERIOD_PATTERN, Period
 from pingan.stats.ranking import Ranking, RankRow
 
 
@@ -173,7 +173,7 @@ AMENDED_IDS_SHOWN = 200  # at most this many ids per kind of amendment (the reco
 class ReportCreate(BaseModel):
     """What to issue: a period and an org unit (default: the top of your jurisdiction)."""
 
-    period: str = Field(min_length=4, max_length=30, description=(
+    period: str = Field(min_length=4, max_length=30, pattern=PERIOD_PATTERN, description=(
         "2026 | 2026-Q3 | 2026-07 | 2026-W05 | 2026-07-15 | 2026-03-01..2026-06-30"))
     org: int | None = Field(None, ge=1, le=MAX_ID, description="org unit id (机构); default the whole jurisdiction")
 

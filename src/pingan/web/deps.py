@@ -84,7 +84,8 @@ def _check_csrf(credentials: Credentials, actor: Actor) -> None:
     if not credentials.csrf_required:
         return
     sent = credentials.csrf_sent
-    if not sent or not hmac.compare_digest(sent, actor.csrf_token):
+    # As bytes: compare_digest refuses a str with non-ASCII characters (a TypeError, a 500).
+    if not sent or not hmac.compare_digest(sent.encode(), actor.csrf_token.encode()):
         raise Forbidden("表单已失效，请刷新页面后重试（CSRF 校验失败）",
                         "The form has expired; reload the page and try again (CSRF check failed)")
 

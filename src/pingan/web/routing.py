@@ -23,6 +23,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute
 
 from pingan.web.context import unit_of_work_var
+from pingan.web.validation import refuse_nul
 
 
 def _commit_after(endpoint: Callable[..., Any]) -> Callable[..., Any]:
@@ -57,6 +58,7 @@ class UnitOfWorkRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def commit_then_respond(request: Request) -> Response:
+            await refuse_nul(request)  # a NUL in any text: 422 naming the field, on both databases
             response = await handler(request)
             db = getattr(request.state, "db", None)
             if db is not None and db.in_transaction():
