@@ -38,6 +38,9 @@ _DASHES = {ord(c): "-" for c in "－—–―‐‑~～_"}
 _DASHES[ord("#")] = "号"
 _DASHES[ord("＃")] = "号"
 # keeps 〇 (U+3007) and the rarer characters of the supplementary plane (𬶍江街道)
+# (translating a string costs a dict lookup per character: look for the few characters first)
+_HAS_FULLWIDTH = re.compile(r"[\uff01-\uff5e\u3000]")
+_HAS_DASH = re.compile("[" + re.escape("".join(chr(c) for c in _DASHES)) + "]")
 _DROP = re.compile(r"[^0-9A-Za-z\u3007\u3400-\u9fff\U00020000-\U0003134f\-]+")
 _MULTI_DASH = re.compile(r"-{2,}")
 _COMPAT = re.compile(r"[\u2460-\u24ff\u3251-\u325f\u32b1-\u32bf]")
@@ -54,6 +57,16 @@ def _t2s():
     return opencc.OpenCC("t2s")
 
 
+@lru_cache(maxsize=1)
+def _traditional():
+    """A pattern matching the characters OpenCC's t2s changes on their own (and the CJK
+    compatibility ideographs it normalises): a text with none of them skips the conversion."""
+    chars = [chr(cp) for cp in range(0x3400, 0xA000)]
+    converted = _t2s().convert("\n".join(chars)).split("\n")
+    changed = "".join(c for c, t in zip(chars, converted, strict=False) if c != t)
+    return re.compile("[" + re.escape(changed) + "\uf900-\ufaff]")
+
+
 def clean_text(text: str) -> str:
     """Traditional → simplified, full-width → half-width, spaces and punctuation removed.
 
@@ -61,15 +74,18 @@ def clean_text(text: str) -> str:
     """
     if not text:
         return ""
-    text = text.translate(_FULLWIDTH)
+    if _HAS_FULLWIDTH.search(text):
+        text = text.translate(_FULLWIDTH)
     if not text.isascii():
         if _SURROGATE.search(text):
             text = _SURROGATE.sub("", text)
-        text = _t2s().convert(text)
+        if _traditional().search(text):
+            text = _t2s().convert(text)
         # Compatibility forms (e.g. circled digits ①) that the table above does not cover.
         if _COMPAT.search(text):
             text = unicodedata.normalize("NFKC", text)
-    text = text.translate(_DASHES)
+    if _HAS_DASH.search(text):
+        text = text.translate(_DASHES)
     text = _DROP.sub("", text).upper()
     if "-" in text:
         text = _DASH_IN_NAME.sub("", text)
@@ -527,7 +543,7 @@ class DivisionIndex:
         self._rcache: dict[tuple, tuple[list, float]] = {}
         self._scache: dict[tuple, tuple] = {}
 
-    def _weights(self, pid: int) -> tuple[dict[int, float], frozenset[int], frozenset[int]]:
+    def _weights(self, pid: int) -> tuple[dict[int, float], frozenset[int], frozenset[int], dict[int, float], float]:
         """{node: evidence weight} of a pattern, the nodes named only by a short township name
         (these count only beside their county or city), and the counties named by a retired
         city name (莱芜市 → 莱芜区: its old sibling counties still fit). Cached."""
@@ -549,9 +565,12 @@ class DivisionIndex:
                     and retired.name.endswith(("市", "地区", "盟")):
                 soft.add(node)
             weights[node] = max(w, weights.get(node, 0.0))
+        # the readings this name gives when it opens an address, and its evidence
+        priors = self.priors
+        start = {node: w + priors[node] for node, w in weights.items() if node not in weak}
         if len(self._wcache) >= 8192:
             self._wcache.clear()
-        hit = self._wcache[pid] = (weights, frozenset(weak), frozenset(soft))
+        hit = self._wcache[pid] = (weights, frozenset(weak), frozenset(soft), start, max(weights.values()))
         return hit
 
     # -- lookups --------------------------------------------------------------------------
@@ -796,13 +815,13 @@ class DivisionIndex:
         cached = self._scache.get(key)
         if cached is not None:
             return cached
-        levels, priors, codes = self.levels, self.priors, self.codes
+        levels, codes = self.levels, self.codes
         weights_list = [self._weights(pid) for _s, _e, pid in segments]
         out: list[list] = []  # [hyps, used, total, soft, zone]
         cur = None
         for i, (s, _e, pid) in enumerate(segments):
             f = flags[pid]
-            weights, weak, soft = weights_list[i]
+            weights, weak, soft, start, top = weights_list[i]
             if cur is not None:
                 ext = self._extend(cur[0], cur[3], weights, weak, cur[4])
                 if not ext:
@@ -810,14 +829,14 @@ class DivisionIndex:
                 if not ext:
                     stem = self._stem_pid(pid)
                     if stem >= 0:
-                        sw, _sweak, _ssoft = self._weights(stem)
-                        ext = self._extend(cur[0], frozenset(), sw, frozenset())
+                        sw = self._weights(stem)
+                        ext = self._extend(cur[0], frozenset(), sw[0], frozenset())
                         if ext:
-                            weights = sw
+                            top = sw[4]
                 if ext:
                     cur[0] = ext
                     cur[1].append(i)
-                    cur[2] += max(weights.values())
+                    cur[2] += top
                     cur[3] = soft if any(n in soft for n in ext) else frozenset()
                     if pid in self.zone_pids:
                         cur[4] = self.zone_pids[pid]
@@ -834,21 +853,21 @@ class DivisionIndex:
             if f & _F_SHORT and f & _F_LOW and s > 0 and not self._child_follows(i, segments, weights_list) and not (
                     prefer and any(codes[n].startswith(prefer) for n in weights)):
                 continue  # a short county name alone, mid-text: not enough
-            hyps: dict[int, float] = {}
-            for n, w in weights.items():
-                if n in weak:
-                    continue
-                sc = w + priors[n]
-                if prefer and codes[n].startswith(prefer):
-                    sc += 0.5
-                hyps[n] = sc
-            if not hyps:
+            if not start:
                 continue
-            cur = [hyps, [i], max(weights.values()), soft, self.zone_pids.get(pid, frozenset())]
+            hyps = dict(start)
+            if prefer:
+                for n in hyps:
+                    if codes[n].startswith(prefer):
+                        hyps[n] += 0.5
+            cur = [hyps, [i], top, soft, self.zone_pids.get(pid, frozenset())]
             out.append(cur)
         result = []
         for hyps, used, total, _soft, _zone in out:
-            ranked = sorted(hyps.items(), key=lambda r: (-r[1], -levels[r[0]], r[0]))
+            if len(hyps) == 1:
+                ranked = list(hyps.items())
+            else:
+                ranked = sorted(hyps.items(), key=lambda r: (-r[1], -levels[r[0]], r[0]))
             result.append((ranked, used, total))
         if len(self._scache) >= 20_000:
             self._scache.clear()
@@ -865,31 +884,40 @@ class DivisionIndex:
         if not found:
             return DivisionParse(text, None, None, None, None, text, 0.0, ())
         levels = self.levels
-        chosen = None
-        for a in found:
-            if levels[a[0][0][0]] >= LEVEL_COUNTY:
-                chosen = a
-                break
-        if chosen is None:
-            chosen = max(found, key=lambda a: levels[a[0][0][0]])  # the deepest, the first on a tie
-        ranked, used, total = chosen
         chain_of = self.chain
+        if len(found) == 1:
+            chosen = found[0]
+        else:
+            chosen = None
+            for a in found:
+                if levels[a[0][0][0]] >= LEVEL_COUNTY:
+                    chosen = a
+                    break
+            if chosen is None:
+                chosen = max(found, key=lambda a: levels[a[0][0][0]])  # the deepest, the first on a tie
+        ranked, used, total = chosen
         denom = total + 0.5
-        order = ranked[:1] + [a[0][0] for a in found if a is not chosen] + ranked[1:]
-        covered: set[int] = set()
-        candidates: list[DivisionCandidate] = []
-        for node, raw in order:
-            if node in covered:
-                continue
-            covered.update(x for x in chain_of(node) if x >= 0)
-            candidates.append(self.candidate(node, min(1.0, raw / denom)))
-            if len(candidates) >= limit:
-                break
+        if len(ranked) == 1 and len(found) == 1:
+            node, raw = ranked[0]
+            candidates = [self.candidate(node, min(1.0, raw / denom))]
+        else:
+            order = ranked[:1] + [a[0][0] for a in found if a is not chosen] + ranked[1:]
+            covered: set[int] = set()
+            candidates = []
+            for node, raw in order:
+                if node in covered:
+                    continue
+                covered.update(x for x in chain_of(node) if x >= 0)
+                candidates.append(self.candidate(node, min(1.0, raw / denom)))
+                if len(candidates) >= limit:
+                    break
         best_node = ranked[0][0]
         used_spans = [(segments[i][0], segments[i][1]) for i in used]
         last_end = used_spans[-1][1]
-        later = [segments[a[1][0]][0] for a in found if segments[a[1][0]][0] >= last_end]
-        stop = min(later) if later else len(text)
+        stop = len(text)
+        if len(found) > 1:
+            later = [segments[a[1][0]][0] for a in found if segments[a[1][0]][0] >= last_end]
+            stop = min(later) if later else stop
         if last_end < stop:
             remainder = text[last_end:stop]
         else:
@@ -899,7 +927,7 @@ class DivisionIndex:
                 pos = e
             remainder = "".join(pieces)
         note = note_en = None
-        for i in used:
+        for i in used if self.retired_pids else ():
             retired = self.retired_pids.get(segments[i][2])
             if retired is not None:
                 word = retired.name
