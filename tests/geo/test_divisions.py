@@ -267,3 +267,10 @@ def test_labelled_set_accuracy():
     assert right_township / with_township >= 0.95, wrong[:20]
     # the hand-written category cases are all right
     assert not [w for w in wrong if w[0] != "ordinary"], wrong
+
+
+def test_a_place_named_again_is_not_read_as_a_same_named_place_under_it():
+    # 新乡 names 新乡市 and (short) 新乡县 under it: said twice, it is still the city
+    assert names(parse_division("新乡新乡")) == ("河南省", "新乡市", None, None)
+    assert parse_division("新乡市红旗区新乡").county.name == "红旗区"
+    assert parse_division("新乡新乡县").county.name == "新乡县"

@@ -747,6 +747,12 @@ class DivisionIndex:
         levels, chains, priors, parents = self.levels, self._chain_arrays, self.priors, self.parents
         new: dict[int, float] = {}
         for h, hs in hyps.items():
+            own = weights.get(h)
+            if own is not None:
+                # the place read so far named again (新乡 … 新乡): not a same-named place under it
+                if hs + own > new.get(h, -1.0):
+                    new[h] = hs + own
+                continue
             hl = levels[h]
             for n, w in weights.items():
                 nl = levels[n]
