@@ -117,7 +117,7 @@ def test_bad_input_is_a_bilingual_422_naming_the_field(client, world, login, url
 def test_divisions(client, world, login):
     h = login("patrol_a")
     provinces = client.get("/api/v1/divisions", headers=h).json()
-    assert len(provinces) == 33 and provinces[0] == {"code": "110000", "name": "北京市", "level": "province"}
+    assert len(provinces) == 34 and provinces[0] == {"code": "110000", "name": "北京市", "level": "province"}
     counties = client.get("/api/v1/divisions", params={"parent": "410700"}, headers=h).json()
     assert {"code": "410702", "name": "红旗区", "level": "county"} in counties
     towns = client.get("/api/v1/divisions", params={"parent": "410702"}, headers=h).json()

