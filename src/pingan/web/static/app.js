@@ -166,7 +166,7 @@
   Pingan.maps = [];  // every map on the page (the browser tests open each layer's tooltip and popup)
   Pingan.map = function (el) {
     if (!window.L) { return null; }
-    var map = L.map(el, { preferCanvas: true, zoomSnap: 0.25, attributionControl: false });
+    var map = L.map(el, { preferCanvas: true, zoomSnap: 0.25, attributionControl: false, maxZoom: 19 });
     Pingan.maps.push(map);
     if (el.dataset.tileUrl) { L.tileLayer(el.dataset.tileUrl, { maxZoom: 19 }).addTo(map); }
     map.setView([parseFloat(el.dataset.lat || "35.30"), parseFloat(el.dataset.lon || "113.90")], 12);
