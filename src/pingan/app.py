@@ -118,6 +118,7 @@ def create_app(*, background_jobs: bool = True) -> FastAPI:
     from pingan.config import get_settings
     from pingan.registry import installed, resolve
     from pingan.web.docs import docs_router
+    from pingan.web.openapi import install as install_openapi
 
     modules = installed()
 
@@ -164,6 +165,7 @@ def create_app(*, background_jobs: bool = True) -> FastAPI:
     for router in (r for m in modules for r in m.page_routers):
         app.include_router(resolve(router), include_in_schema=False)
     app.include_router(docs_router(api_docs, app.openapi_url or ""))
+    install_openapi(app)
     STATIC_DIR.mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
