@@ -111,6 +111,8 @@ _F_RETIRED = 2
 _F_GENERIC = 4  # two generic characters naming only counties or townships (东区, 路南, 城关): needs context
 _F_STRONG = 8  # a full name of a province, city or county: may open a second address
 _F_LOW = 16  # names only counties or townships
+_F_PLACEHOLDER = 32  # orders the automaton's root (see _build_automaton): names nothing
+_F_CHECKED = _F_SHORT | _F_GENERIC | _F_PLACEHOLDER  # a match the scan looks at before keeping it
 
 # Suffixes stripped to form short names, longest first, per level.
 _SUFFIXES = {
@@ -509,6 +511,14 @@ class DivisionIndex:
         self.pid_of: dict[str, int] = {}
         levels = self.levels
         automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
+        # pyahocorasick finds a node's child by a linear scan of its children in the order they
+        # were added, and the root has one child per first character (about 3,000): a text's
+        # character cost up to 3,000 comparisons. Placeholders (the character, then a NUL that
+        # no cleaned text holds) add the root's children first, the most frequent characters of
+        # addresses first: the scan is about three times faster, its matches unchanged.
+        placeholder = len(patterns)
+        for ch in self._frequent_characters():
+            automaton.add_word(ch + "\0", placeholder)
         for pid, (word, entries) in enumerate(patterns.items()):
             automaton.add_word(word, pid)
             self.words.append(word)
@@ -530,6 +540,8 @@ class DivisionIndex:
             if any(kind in (KIND_FULL, KIND_RETIRED) and levels[node] <= LEVEL_COUNTY for node, kind in entries):
                 flags |= _F_STRONG
             self.pattern_flags.append(flags)
+        self.pattern_len.append(2)  # the placeholders' (never in a cleaned text; skipped if ever met)
+        self.pattern_flags.append(_F_PLACEHOLDER)
         self.zone_pids = {self.pid_of[w]: nodes for w, nodes in self.zone_counties.items() if w in self.pid_of}
         self.scoped_retired: dict[tuple[int, int], tuple[int, RetiredName]] = {}
         for parent_code, r in SCOPED_RETIRED:
@@ -596,28 +608,17 @@ class DivisionIndex:
         return DivisionCandidate(self.ref(p), self.ref(c), self.ref(k), self.ref(t), score)
 
     # -- parsing --------------------------------------------------------------------------
-    def _hits(self, text: str) -> list[tuple[int, int, int]]:
-        """Every (start, end, pattern) found, short names that run into a road, building or
-        estate name dropped (南京西路, 凤山北路, 东安大厦, 龙湖天街; 人民路南侧's 路南)."""
-        out = []
-        n = len(text)
-        lengths, flags = self.pattern_len, self.pattern_flags
-        for end_idx, pid in self.automaton.iter(text):
-            end = end_idx + 1
-            f = flags[pid]
-            start = end - lengths[pid]
-            if f & _F_SHORT and end < n:
-                ch = text[end]
-                if ch in _ROAD_AFTER or text.startswith(_ROAD_AFTER_2, end):
-                    continue
-                if ch in _DIRECTIONS and end + 1 < n and (
-                        text[end + 1] in _ROAD_WORDS or text.startswith(_ROAD_WORDS_2, end + 1)) and \
-                        not text.startswith(_TOWNSHIP_WORDS, end + 2):
-                    continue  # (福州东街街道: 东街街道 is a township, 福州 stays)
-            if f & _F_GENERIC and start > 0 and text[start - 1] in _ROAD_BEFORE:
-                continue
-            out.append((start, end, pid))
-        return out
+    def _frequent_characters(self) -> list[str]:
+        """The characters of addresses, most frequent first: digits, letters and the street
+        words, then the characters of the division names by how often they occur there."""
+        counts: dict[str, int] = {}
+        for name in self.names:
+            for ch in name:
+                counts[ch] = counts.get(ch, 0) + 1
+        street = "0123456789-ABCDEFGHIJKLMNOPQRSTUVWXYZ单元室层" + "".join(_ROAD_AFTER) + "".join(_ROAD_AFTER_2) \
+            + "".join(_DIRECTIONS) + "".join(_ROAD_WORDS_2)
+        by_count = sorted(counts, key=lambda ch: (-counts[ch], ch))
+        return list(dict.fromkeys(list(street) + by_count))
 
     @staticmethod
     def _segment(hits: list[tuple[int, int, int]], n: int) -> list[tuple[int, int, int]]:
@@ -660,8 +661,49 @@ class DivisionIndex:
         return chosen
 
     def segments(self, text: str) -> list[tuple[int, int, int]]:
-        """(start, end, pattern) of the division names in a cleaned text, longest cover."""
-        return self._segment(self._hits(text), len(text))
+        """(start, end, pattern) of the division names in a cleaned text: the names that cover
+        the most characters without overlapping (fewest names on a tie).
+
+        Short names that run into a road, building or estate name are dropped (南京西路, 凤山北路,
+        东安大厦, 龙湖天街; 人民路南侧's 路南). Matches arrive ordered by their end; as long as
+        any two either nest or lie apart (河南 inside 河南省), the outermost ones are the only
+        best cover, kept on a stack in the same pass. Two names that cross (one starting inside
+        the other and ending after it) send the text through the full longest-cover search."""
+        n = len(text)
+        lengths, flags = self.pattern_len, self.pattern_flags
+        hits: list[tuple[int, int, int]] = []
+        outer: list[tuple[int, int, int]] = []  # the outermost names so far, left to right
+        crossing = False
+        for end_idx, pid in self.automaton.iter(text):
+            end = end_idx + 1
+            f = flags[pid]
+            start = end - lengths[pid]
+            if f & _F_CHECKED:
+                if f & _F_PLACEHOLDER:
+                    continue
+                if f & _F_SHORT and end < n:
+                    ch = text[end]
+                    if ch in _ROAD_AFTER or text.startswith(_ROAD_AFTER_2, end):
+                        continue
+                    if ch in _DIRECTIONS and end + 1 < n and (
+                            text[end + 1] in _ROAD_WORDS or text.startswith(_ROAD_WORDS_2, end + 1)) and \
+                            not text.startswith(_TOWNSHIP_WORDS, end + 2):
+                        continue  # (福州东街街道: 东街街道 is a township, 福州 stays)
+                if f & _F_GENERIC and start > 0 and text[start - 1] in _ROAD_BEFORE:
+                    continue
+            hit = (start, end, pid)
+            hits.append(hit)
+            if crossing:
+                continue
+            while outer and outer[-1][0] >= start:
+                outer.pop()  # inside this one
+            if outer and outer[-1][1] > start:
+                if outer[-1][1] >= end:
+                    continue  # inside the last one (the same end, a later start)
+                crossing = True
+                continue
+            outer.append(hit)
+        return self._segment(hits, n) if crossing else outer
 
     def rank(self, segments, prefer: tuple[str, ...] = ()) -> tuple[list, float]:
         """Rank the divisions named by these segments: ([(node, raw score, used segment
