@@ -39,13 +39,16 @@ _DASHES[ord("#")] = "号"
 _DASHES[ord("＃")] = "号"
 # keeps 〇 (U+3007) and the rarer characters of the supplementary plane (𬶍江街道)
 # (translating a string costs a dict lookup per character: look for the few characters first)
-_HAS_FULLWIDTH = re.compile(r"[\uff01-\uff5e\u3000]")
+_FULLWIDTH_CHARS = r"\uff01-\uff5e\u3000"
+_HAS_FULLWIDTH = re.compile(f"[{_FULLWIDTH_CHARS}]")
 _HAS_DASH = re.compile("[" + re.escape("".join(chr(c) for c in _DASHES)) + "]")
 _DROP = re.compile(r"[^0-9A-Za-z\u3007\u3400-\u9fff\U00020000-\U0003134f\-]+")
 _MULTI_DASH = re.compile(r"-{2,}")
-_COMPAT = re.compile(r"[\u2460-\u24ff\u3251-\u325f\u32b1-\u32bf]")
+_COMPAT_CHARS = r"\u2460-\u24ff\u3251-\u325f\u32b1-\u32bf"
+_COMPAT = re.compile(f"[{_COMPAT_CHARS}]")
 # A lone surrogate (half of a broken pair) cannot be encoded, and OpenCC raises on it.
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_SURROGATE_CHARS = r"\ud800-\udfff"
+_SURROGATE = re.compile(f"[{_SURROGATE_CHARS}]")
 # A dash between two Chinese characters is a typing slip inside a name (開－福區 = 开福区).
 _DASH_IN_NAME = re.compile(r"(?<=[\u3400-\u9fff])-+(?=[\u3400-\u9fff])")
 
@@ -58,13 +61,32 @@ def _t2s():
 
 
 @lru_cache(maxsize=1)
-def _traditional():
-    """A pattern matching the characters OpenCC's t2s changes on their own (and the CJK
-    compatibility ideographs it normalises): a text with none of them skips the conversion."""
+def _traditional_chars() -> str:
+    """The characters OpenCC's t2s changes on their own, plus the CJK compatibility ideographs
+    it normalises: a text with none of them skips the conversion."""
     chars = [chr(cp) for cp in range(0x3400, 0xA000)]
     converted = _t2s().convert("\n".join(chars)).split("\n")
-    changed = "".join(c for c, t in zip(chars, converted, strict=False) if c != t)
-    return re.compile("[" + re.escape(changed) + "\uf900-\ufaff]")
+    return "".join(c for c, t in zip(chars, converted, strict=False) if c != t) + "".join(
+        chr(cp) for cp in range(0xF900, 0xFB00))
+
+
+@lru_cache(maxsize=1)
+def _traditional():
+    return re.compile("[" + re.escape(_traditional_chars()) + "]")
+
+
+_SPECIAL: re.Pattern | None = None
+
+
+def _special() -> re.Pattern:
+    """Every character that a step of the cleaning other than dropping changes (full-width,
+    surrogates, traditional, compatibility forms, dashes): most texts have none, and one
+    search then stands for all the steps."""
+    global _SPECIAL
+    if _SPECIAL is None:
+        _SPECIAL = re.compile(f"[{_FULLWIDTH_CHARS}{_SURROGATE_CHARS}{_COMPAT_CHARS}"
+                              + re.escape(_traditional_chars() + "".join(chr(c) for c in _DASHES)) + "]")
+    return _SPECIAL
 
 
 def clean_text(text: str) -> str:
@@ -74,18 +96,19 @@ def clean_text(text: str) -> str:
     """
     if not text:
         return ""
-    if _HAS_FULLWIDTH.search(text):
-        text = text.translate(_FULLWIDTH)
-    if not text.isascii():
-        if _SURROGATE.search(text):
-            text = _SURROGATE.sub("", text)
-        if _traditional().search(text):
-            text = _t2s().convert(text)
-        # Compatibility forms (e.g. circled digits ①) that the table above does not cover.
-        if _COMPAT.search(text):
-            text = unicodedata.normalize("NFKC", text)
-    if _HAS_DASH.search(text):
-        text = text.translate(_DASHES)
+    if (_SPECIAL or _special()).search(text):
+        if _HAS_FULLWIDTH.search(text):
+            text = text.translate(_FULLWIDTH)
+        if not text.isascii():
+            if _SURROGATE.search(text):
+                text = _SURROGATE.sub("", text)
+            if _traditional().search(text):
+                text = _t2s().convert(text)
+            # Compatibility forms (e.g. circled digits ①) that the table above does not cover.
+            if _COMPAT.search(text):
+                text = unicodedata.normalize("NFKC", text)
+        if _HAS_DASH.search(text):
+            text = text.translate(_DASHES)
     text = _DROP.sub("", text).upper()
     if "-" in text:
         text = _DASH_IN_NAME.sub("", text)
@@ -551,6 +574,7 @@ class DivisionIndex:
         automaton.make_automaton()
         self.automaton = automaton
         self._refs: dict[int, DivisionRef] = {}
+        self._chain_refs: dict[int, tuple[DivisionRef | None, ...]] = {}
         self._wcache: dict[int, tuple[dict[int, float], frozenset[int]]] = {}
         self._rcache: dict[tuple, tuple[list, float]] = {}
         self._scache: dict[tuple, tuple] = {}
@@ -603,9 +627,13 @@ class DivisionIndex:
             code = code[:9]
         return self.by_code.get(code, -1)
 
+    def _refs_of(self, node: int) -> tuple[DivisionRef | None, ...]:
+        """(province, city, county, township) of a node as refs. Cached."""
+        refs = self._chain_refs[node] = tuple(self.ref(x) for x in self.chain(node))
+        return refs
+
     def candidate(self, node: int, score: float) -> DivisionCandidate:
-        p, c, k, t = self.chain(node)
-        return DivisionCandidate(self.ref(p), self.ref(c), self.ref(k), self.ref(t), score)
+        return DivisionCandidate(*(self._chain_refs.get(node) or self._refs_of(node)), score)
 
     # -- parsing --------------------------------------------------------------------------
     def _frequent_characters(self) -> list[str]:
@@ -849,22 +877,17 @@ class DivisionIndex:
         wins over one under the place already named. A name that fits nowhere is noise (a
         township or short name) or, for a full province, city or county name, opens the next
         address. Returns [(readings best first as (node, score), segment indices, evidence)].
-        Linear in the number of names; cached on the names found and their spacing.
+        Linear in the number of names; cached on the names found and where.
         """
         if not segments:
             return []
-        flags = self.pattern_flags
-        key_parts = [prefer]
-        prev_end = 0
-        for s, e, pid in segments:
-            key_parts.append(pid * 4 + (s == 0) + 2 * (s > prev_end))
-            prev_end = e
-        key = tuple(key_parts)
+        key = (prefer, *segments)
         cached = self._scache.get(key)
         if cached is not None:
             return cached
-        levels, codes = self.levels, self.codes
-        weights_list = [self._weights(pid) for _s, _e, pid in segments]
+        flags, levels, codes = self.pattern_flags, self.levels, self.codes
+        wcache = self._wcache
+        weights_list = [wcache.get(pid) or self._weights(pid) for _s, _e, pid in segments]
         out: list[list] = []  # [hyps, used, total, soft, zone]
         cur = None
         for i, (s, _e, pid) in enumerate(segments):
@@ -931,37 +954,36 @@ class DivisionIndex:
         found = self.addresses(segments, prefer)
         if not found:
             return DivisionParse(text, None, None, None, None, text, 0.0, ())
-        levels = self.levels
-        chain_of = self.chain
         if len(found) == 1:
             chosen = found[0]
         else:
-            chosen = None
+            levels = self.levels
             for a in found:
                 if levels[a[0][0][0]] >= LEVEL_COUNTY:
                     chosen = a
                     break
-            if chosen is None:
+            else:
                 chosen = max(found, key=lambda a: levels[a[0][0][0]])  # the deepest, the first on a tie
         ranked, used, total = chosen
         denom = total + 0.5
+        best_node, best_raw = ranked[0]
+        refs = self._chain_refs.get(best_node) or self._refs_of(best_node)
         if len(ranked) == 1 and len(found) == 1:
-            node, raw = ranked[0]
-            candidates = [self.candidate(node, min(1.0, raw / denom))]
+            candidates = (DivisionCandidate(*refs, min(1.0, best_raw / denom)),)
         else:
+            chain_of = self.chain
             order = ranked[:1] + [a[0][0] for a in found if a is not chosen] + ranked[1:]
             covered: set[int] = set()
-            candidates = []
+            out = []
             for node, raw in order:
                 if node in covered:
                     continue
                 covered.update(x for x in chain_of(node) if x >= 0)
-                candidates.append(self.candidate(node, min(1.0, raw / denom)))
-                if len(candidates) >= limit:
+                out.append(self.candidate(node, min(1.0, raw / denom)))
+                if len(out) >= limit:
                     break
-        best_node = ranked[0][0]
-        used_spans = [(segments[i][0], segments[i][1]) for i in used]
-        last_end = used_spans[-1][1]
+            candidates = tuple(out)
+        last_end = segments[used[-1]][1]
         stop = len(text)
         if len(found) > 1:
             later = [segments[a[1][0]][0] for a in found if segments[a[1][0]][0] >= last_end]
@@ -970,25 +992,22 @@ class DivisionIndex:
             remainder = text[last_end:stop]
         else:
             pieces, pos = [], 0
-            for s, e in used_spans:
-                pieces.append(text[pos:s])
-                pos = e
+            for i in used:
+                pieces.append(text[pos:segments[i][0]])
+                pos = segments[i][1]
             remainder = "".join(pieces)
         note = note_en = None
-        for i in used if self.retired_pids else ():
-            retired = self.retired_pids.get(segments[i][2])
-            if retired is not None:
+        flags = self.pattern_flags
+        for i in used:
+            pid = segments[i][2]
+            if flags[pid] & _F_RETIRED:
+                retired = self.retired_pids[pid]
                 word = retired.name
                 now = self.candidate(self.by_code[retired.code], 0.0).full_name
                 note = f"「{word}」为旧称（{retired.since}年调整），现为{now}"
                 note_en = f"'{word}' is a former name (changed {retired.since}); now {now}"
                 break
-        p, c, k, t = chain_of(best_node)
-        return DivisionParse(
-            text=text, province=self.ref(p), city=self.ref(c), county=self.ref(k), township=self.ref(t),
-            remainder=remainder, score=candidates[0].score, candidates=tuple(candidates),
-            note=note, note_en=note_en,
-        )
+        return DivisionParse(text, *refs, remainder, candidates[0].score, candidates, note, note_en)
 
     def list_children(self, parent_code: str | None) -> list[DivisionRef]:
         parent = -1 if not parent_code else self.node_of(parent_code)
@@ -1030,9 +1049,9 @@ def parse_division(text: str, *, prefer: str | tuple[str, ...] | None = None, li
     ``prefer``: code prefixes (e.g. the bureau's city ``'4107'``) that win among places sharing
     a bare name when the text itself names no province or city.
     """
-    if isinstance(prefer, str):
-        prefer = (prefer,)
-    return get_index().parse(text or "", prefer=tuple(prefer or ()), limit=limit)
+    if prefer:
+        prefer = (prefer,) if isinstance(prefer, str) else tuple(prefer)
+    return (_INDEX or get_index()).parse_clean(clean_text(text), prefer=prefer or (), limit=limit)
 
 
 def get_division(code: str) -> DivisionRef | None:
