@@ -25,6 +25,7 @@ from array import array
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 from importlib import resources
 
 import ahocorasick
@@ -154,15 +155,19 @@ _ETHNIC = tuple(sorted((
 ), key=len, reverse=True))
 # Characters that, right after a short name, show it is part of a road or place name
 # (平原路 is a road, not 平原县). Full names are never dropped this way.
-_ROAD_AFTER = frozenset("路街道巷弄村庄屯组号桥")
+_ROAD_AFTER_CHARS = "路街道巷弄村庄屯组号桥"
+# ... and words of one or two characters (looked up as the next one or two characters)
 _ROAD_AFTER_2 = ("大道", "大街", "大路", "胡同", "小区", "社区", "花园", "广场", "公园",
                  # building, estate and landmark words (…东安大厦, 龙湖天街, 新城大厦)
                  "大厦", "天街", "大楼", "公寓", "中心", "商场", "商厦", "酒店", "宾馆", "饭店", "医院", "中学",
                  "小学", "大学", "学院", "学校", "公司", "市场", "家园", "新村", "新城", "国际", "名苑", "名都",
                  "华府", "雅苑", "苑", "府", "阁", "厦", "座", "栋", "幢", "园",
                  "一路", "二路", "三路", "四路", "五路", "六路", "七路", "八路", "九路", "十路")
+_ROAD_AFTER = frozenset(_ROAD_AFTER_CHARS) | frozenset(w for w in _ROAD_AFTER_2 if len(w) == 1)
+_ROAD_AFTER_PAIRS = frozenset(w for w in _ROAD_AFTER_2 if len(w) == 2)
 # A direction then a road word after a name: 南京西路, 广州东路, 凤山北路, 长白西大街, 人民南大道.
-_DIRECTIONS = frozenset("东西南北中")
+_DIRECTION_CHARS = "东西南北中"
+_DIRECTIONS = frozenset(_DIRECTION_CHARS)
 _ROAD_WORDS = frozenset("路街道巷弄")
 _ROAD_WORDS_2 = ("大道", "大街", "大路", "一路", "二路", "三路", "四路", "五路", "环路")
 # Characters of generic place words: a two-character name made only of these (东区, 路南, 城关,
@@ -405,6 +410,20 @@ class DivisionParse:
         }
 
 
+_NO_NODES: frozenset[int] = frozenset()
+
+
+class _Readings(NamedTuple):
+    """What one pattern names, as the resolver reads it."""
+
+    weights: dict[int, float]  # {node: evidence weight}
+    weak: frozenset[int]  # nodes named only by a short township name: they count only beside their county or city
+    soft: frozenset[int]  # counties named by a retired city name (莱芜市 → 莱芜区): its old sibling counties fit
+    start: dict[int, float]  # the readings when the name opens an address: weight + prior
+    top: float  # the evidence the name gives: its largest weight
+    entries: tuple[tuple[int, float, int, float], ...]  # (node, weight, level, 0.01 × prior)
+
+
 class DivisionIndex:
     """The national list in flat arrays plus the name automaton. Built once per process."""
 
@@ -575,14 +594,12 @@ class DivisionIndex:
         self.automaton = automaton
         self._refs: dict[int, DivisionRef] = {}
         self._chain_refs: dict[int, tuple[DivisionRef | None, ...]] = {}
-        self._wcache: dict[int, tuple[dict[int, float], frozenset[int]]] = {}
+        self._wcache: dict[int, _Readings] = {}
         self._rcache: dict[tuple, tuple[list, float]] = {}
         self._scache: dict[tuple, tuple] = {}
 
-    def _weights(self, pid: int) -> tuple[dict[int, float], frozenset[int], frozenset[int], dict[int, float], float]:
-        """{node: evidence weight} of a pattern, the nodes named only by a short township name
-        (these count only beside their county or city), and the counties named by a retired
-        city name (莱芜市 → 莱芜区: its old sibling counties still fit). Cached."""
+    def _weights(self, pid: int) -> _Readings:
+        """What a pattern names, for the resolver (see :class:`_Readings`). Cached per pattern."""
         hit = self._wcache.get(pid)
         if hit is not None:
             return hit
@@ -606,7 +623,10 @@ class DivisionIndex:
         start = {node: w + priors[node] for node, w in weights.items() if node not in weak}
         if len(self._wcache) >= 8192:
             self._wcache.clear()
-        hit = self._wcache[pid] = (weights, frozenset(weak), frozenset(soft), start, max(weights.values()))
+        entries = tuple((node, w, levels[node], 0.01 * priors[node]) for node, w in weights.items())
+        hit = self._wcache[pid] = _Readings(weights, frozenset(weak) if weak else _NO_NODES,
+                                            frozenset(soft) if soft else _NO_NODES, start,
+                                            max(weights.values()), entries)
         return hit
 
     # -- lookups --------------------------------------------------------------------------
@@ -643,8 +663,8 @@ class DivisionIndex:
         for name in self.names:
             for ch in name:
                 counts[ch] = counts.get(ch, 0) + 1
-        street = "0123456789-ABCDEFGHIJKLMNOPQRSTUVWXYZ单元室层" + "".join(_ROAD_AFTER) + "".join(_ROAD_AFTER_2) \
-            + "".join(_DIRECTIONS) + "".join(_ROAD_WORDS_2)
+        street = "0123456789-ABCDEFGHIJKLMNOPQRSTUVWXYZ单元室层" + _ROAD_AFTER_CHARS + "".join(_ROAD_AFTER_2) \
+            + _DIRECTION_CHARS + "".join(_ROAD_WORDS_2)
         by_count = sorted(counts, key=lambda ch: (-counts[ch], ch))
         return list(dict.fromkeys(list(street) + by_count))
 
@@ -711,7 +731,7 @@ class DivisionIndex:
                     continue
                 if f & _F_SHORT and end < n:
                     ch = text[end]
-                    if ch in _ROAD_AFTER or text.startswith(_ROAD_AFTER_2, end):
+                    if ch in _ROAD_AFTER or text[end:end + 2] in _ROAD_AFTER_PAIRS:
                         continue
                     if ch in _DIRECTIONS and end + 1 < n and (
                             text[end + 1] in _ROAD_WORDS or text.startswith(_ROAD_WORDS_2, end + 1)) and \
@@ -810,11 +830,12 @@ class DivisionIndex:
             return self.pid_of.get(word[:-1], -1)
         return -1
 
-    def _extend(self, hyps: dict[int, float], soft: frozenset[int], weights: dict[int, float],
-                weak: frozenset[int], zone: frozenset[int] = frozenset()) -> dict[int, float]:
+    def _extend(self, hyps: dict[int, float], soft: frozenset[int], readings: _Readings,
+                zone: frozenset[int] = _NO_NODES) -> dict[int, float]:
         """The readings of an address extended by one more name: each name must sit under the
         place read so far (or be one of its ancestors, named again)."""
-        levels, chains, priors, parents = self.levels, self._chain_arrays, self.priors, self.parents
+        levels, chains, parents = self.levels, self._chain_arrays, self.parents
+        weights, weak, entries = readings.weights, readings.weak, readings.entries
         new: dict[int, float] = {}
         for h, hs in hyps.items():
             own = weights.get(h)
@@ -824,14 +845,14 @@ class DivisionIndex:
                     new[h] = hs + own
                 continue
             hl = levels[h]
-            for n, w in weights.items():
-                nl = levels[n]
+            above = chains[hl - 1]
+            for n, w, nl, prior in entries:
                 if nl > hl:
-                    if chains[hl - 1][n] != h:
+                    if above[n] != h:
                         continue
-                    if n in weak and hl == LEVEL_PROVINCE and self.codes[h] not in MUNICIPALITIES:
+                    if weak and n in weak and hl == LEVEL_PROVINCE and self.codes[h] not in MUNICIPALITIES:
                         continue  # a short township name needs its county or city
-                    key, sc = n, hs + w + 0.01 * priors[n]
+                    key, sc = n, hs + w + prior
                     if zone and chains[2][n] in zone:
                         sc += 0.2
                 elif chains[nl - 1][h] == n:
@@ -890,27 +911,29 @@ class DivisionIndex:
         weights_list = [wcache.get(pid) or self._weights(pid) for _s, _e, pid in segments]
         out: list[list] = []  # [hyps, used, total, soft, zone]
         cur = None
+        zone_pids = self.zone_pids
         for i, (s, _e, pid) in enumerate(segments):
             f = flags[pid]
-            weights, weak, soft, start, top = weights_list[i]
+            readings = weights_list[i]
+            weights, _weak, soft, start, top, _entries = readings
             if cur is not None:
-                ext = self._extend(cur[0], cur[3], weights, weak, cur[4])
+                ext = self._extend(cur[0], cur[3], readings, cur[4])
                 if not ext:
                     ext = self._scoped(cur[0], pid)
                 if not ext:
                     stem = self._stem_pid(pid)
                     if stem >= 0:
-                        sw = self._weights(stem)
-                        ext = self._extend(cur[0], frozenset(), sw[0], frozenset())
+                        stem_readings = self._weights(stem)
+                        ext = self._extend(cur[0], _NO_NODES, stem_readings._replace(weak=_NO_NODES))
                         if ext:
-                            top = sw[4]
+                            top = stem_readings.top
                 if ext:
                     cur[0] = ext
                     cur[1].append(i)
                     cur[2] += top
-                    cur[3] = soft if any(n in soft for n in ext) else frozenset()
-                    if pid in self.zone_pids:
-                        cur[4] = self.zone_pids[pid]
+                    cur[3] = soft if soft and not soft.isdisjoint(ext) else _NO_NODES
+                    if pid in zone_pids:
+                        cur[4] = zone_pids[pid]
                     continue
                 gap = s > segments[i - 1][1]
                 if f & _F_STRONG and (gap or not f & _F_LOW):
@@ -931,7 +954,7 @@ class DivisionIndex:
                 for n in hyps:
                     if codes[n].startswith(prefer):
                         hyps[n] += 0.5
-            cur = [hyps, [i], top, soft, self.zone_pids.get(pid, frozenset())]
+            cur = [hyps, [i], top, soft, zone_pids.get(pid, _NO_NODES)]
             out.append(cur)
         result = []
         for hyps, used, total, _soft, _zone in out:
