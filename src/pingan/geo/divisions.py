@@ -596,7 +596,7 @@ class DivisionIndex:
         self._chain_refs: dict[int, tuple[DivisionRef | None, ...]] = {}
         self._wcache: dict[int, _Readings] = {}
         self._rcache: dict[tuple, tuple[list, float]] = {}
-        self._scache: dict[tuple, tuple] = {}
+        self._pcache: dict[tuple, DivisionParse] = {}
 
     def _weights(self, pid: int) -> _Readings:
         """What a pattern names, for the resolver (see :class:`_Readings`). Cached per pattern."""
@@ -721,6 +721,7 @@ class DivisionIndex:
         lengths, flags = self.pattern_len, self.pattern_flags
         hits: list[tuple[int, int, int]] = []
         outer: list[tuple[int, int, int]] = []  # the outermost names so far, left to right
+        last_start = last_end = 0
         crossing = False
         for end_idx, pid in self.automaton.iter(text):
             end = end_idx + 1
@@ -741,16 +742,20 @@ class DivisionIndex:
                     continue
             hit = (start, end, pid)
             hits.append(hit)
-            if crossing:
-                continue
-            while outer and outer[-1][0] >= start:
-                outer.pop()  # inside this one
-            if outer and outer[-1][1] > start:
-                if outer[-1][1] >= end:
-                    continue  # inside the last one (the same end, a later start)
+            if start >= last_end:  # apart from the last one (or after a crossing: the list is not read)
+                outer.append(hit)
+            elif start <= last_start:  # around the last one (河南省 around 河南)
+                outer.pop()
+                while outer and outer[-1][0] >= start:
+                    outer.pop()
+                if outer and outer[-1][1] > start:
+                    crossing = True  # it crosses the one before
+                outer.append(hit)
+            elif end <= last_end:
+                continue  # inside the last one (the same end, a later start)
+            else:
                 crossing = True
-                continue
-            outer.append(hit)
+            last_start, last_end = start, end
         return self._segment(hits, n) if crossing else outer
 
     def rank(self, segments, prefer: tuple[str, ...] = ()) -> tuple[list, float]:
@@ -818,8 +823,21 @@ class DivisionIndex:
         return ranked, total
 
     def parse(self, text: str, *, prefer: tuple[str, ...] = (), limit: int = 5) -> DivisionParse:
-        cleaned = clean_text(text)
-        return self.parse_clean(cleaned, prefer=prefer, limit=limit)
+        """Parse a caller's text (see :func:`parse_division`). The results of the last few
+        thousand texts are remembered: the same text again costs a lookup."""
+        key = (text, prefer, limit)
+        hit = self._pcache.get(key)
+        if hit is None:
+            if len(self._pcache) >= 4096:
+                self._pcache.clear()
+            hit = self._pcache[key] = self.parse_clean(clean_text(text), prefer=prefer, limit=limit)
+        return hit
+
+    def forget_texts(self) -> None:
+        """Empty the memos of texts and name sequences seen (a benchmark's cold pass); what
+        is remembered per name of the list stays."""
+        self._pcache.clear()
+        self._rcache.clear()
 
     # -- the address resolver --------------------------------------------------------------
     def _stem_pid(self, pid: int) -> int:
@@ -898,14 +916,10 @@ class DivisionIndex:
         wins over one under the place already named. A name that fits nowhere is noise (a
         township or short name) or, for a full province, city or county name, opens the next
         address. Returns [(readings best first as (node, score), segment indices, evidence)].
-        Linear in the number of names; cached on the names found and where.
+        Linear in the number of names.
         """
         if not segments:
             return []
-        key = (prefer, *segments)
-        cached = self._scache.get(key)
-        if cached is not None:
-            return cached
         flags, levels, codes = self.pattern_flags, self.levels, self.codes
         wcache = self._wcache
         weights_list = [wcache.get(pid) or self._weights(pid) for _s, _e, pid in segments]
@@ -963,9 +977,6 @@ class DivisionIndex:
             else:
                 ranked = sorted(hyps.items(), key=lambda r: (-r[1], -levels[r[0]], r[0]))
             result.append((ranked, used, total))
-        if len(self._scache) >= 20_000:
-            self._scache.clear()
-        self._scache[key] = result
         return result
 
     def parse_clean(self, text: str, *, prefer: tuple[str, ...] = (), limit: int = 5) -> DivisionParse:
@@ -1074,7 +1085,7 @@ def parse_division(text: str, *, prefer: str | tuple[str, ...] | None = None, li
     """
     if prefer:
         prefer = (prefer,) if isinstance(prefer, str) else tuple(prefer)
-    return (_INDEX or get_index()).parse_clean(clean_text(text), prefer=prefer or (), limit=limit)
+    return (_INDEX or get_index()).parse(text or "", prefer=prefer or (), limit=limit)
 
 
 def get_division(code: str) -> DivisionRef | None:
