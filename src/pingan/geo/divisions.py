@@ -896,13 +896,13 @@ class DivisionIndex:
                     out[hit[0]] = max(out.get(hit[0], -1.0), hs + _KIND_WEIGHT[KIND_RETIRED])
         return out
 
-    def _child_follows(self, i: int, segments, weights_list) -> bool:
+    def _child_follows(self, i: int, segments) -> bool:
         """The next name sits under one of this segment's places (新乡 红旗, 上海 浦东新区)."""
         if i + 1 >= len(segments):
             return False
         chains, levels = self._chain_arrays, self.levels
-        mine = weights_list[i][0]
-        for n in weights_list[i + 1][0]:
+        mine = self._weights(segments[i][2]).weights
+        for n in self._weights(segments[i + 1][2]).weights:
             for lv in range(levels[n] - 1):
                 if chains[lv][n] in mine:
                     return True
@@ -922,13 +922,12 @@ class DivisionIndex:
             return []
         flags, levels, codes = self.pattern_flags, self.levels, self.codes
         wcache = self._wcache
-        weights_list = [wcache.get(pid) or self._weights(pid) for _s, _e, pid in segments]
         out: list[list] = []  # [hyps, used, total, soft, zone]
         cur = None
         zone_pids = self.zone_pids
         for i, (s, _e, pid) in enumerate(segments):
             f = flags[pid]
-            readings = weights_list[i]
+            readings = wcache.get(pid) or self._weights(pid)
             weights, _weak, soft, start, top, _entries = readings
             if cur is not None:
                 ext = self._extend(cur[0], cur[3], readings, cur[4])
@@ -952,13 +951,13 @@ class DivisionIndex:
                 gap = s > segments[i - 1][1]
                 if f & _F_STRONG and (gap or not f & _F_LOW):
                     pass  # a full name that fits nowhere: the next address
-                elif not f & _F_LOW and self._child_follows(i, segments, weights_list):
+                elif not f & _F_LOW and self._child_follows(i, segments):
                     pass  # 上海 浦东新区 after a first address
                 else:
                     continue  # noise
             if f & _F_GENERIC:
                 continue  # 东区, 路南 alone name nothing
-            if f & _F_SHORT and f & _F_LOW and s > 0 and not self._child_follows(i, segments, weights_list) and not (
+            if f & _F_SHORT and f & _F_LOW and s > 0 and not self._child_follows(i, segments) and not (
                     prefer and any(codes[n].startswith(prefer) for n in weights)):
                 continue  # a short county name alone, mid-text: not enough
             if not start:
