@@ -40,16 +40,13 @@ _DASHES[ord("#")] = "号"
 _DASHES[ord("＃")] = "号"
 # keeps 〇 (U+3007) and the rarer characters of the supplementary plane (𬶍江街道)
 # (translating a string costs a dict lookup per character: look for the few characters first)
-_FULLWIDTH_CHARS = r"\uff01-\uff5e\u3000"
-_HAS_FULLWIDTH = re.compile(f"[{_FULLWIDTH_CHARS}]")
+_HAS_FULLWIDTH = re.compile(r"[\uff01-\uff5e\u3000]")
 _HAS_DASH = re.compile("[" + re.escape("".join(chr(c) for c in _DASHES)) + "]")
 _DROP = re.compile(r"[^0-9A-Za-z\u3007\u3400-\u9fff\U00020000-\U0003134f\-]+")
 _MULTI_DASH = re.compile(r"-{2,}")
-_COMPAT_CHARS = r"\u2460-\u24ff\u3251-\u325f\u32b1-\u32bf"
-_COMPAT = re.compile(f"[{_COMPAT_CHARS}]")
+_COMPAT = re.compile(r"[\u2460-\u24ff\u3251-\u325f\u32b1-\u32bf]")
 # A lone surrogate (half of a broken pair) cannot be encoded, and OpenCC raises on it.
-_SURROGATE_CHARS = r"\ud800-\udfff"
-_SURROGATE = re.compile(f"[{_SURROGATE_CHARS}]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 # A dash between two Chinese characters is a typing slip inside a name (開－福區 = 开福区).
 _DASH_IN_NAME = re.compile(r"(?<=[\u3400-\u9fff])-+(?=[\u3400-\u9fff])")
 
@@ -76,18 +73,26 @@ def _traditional():
     return re.compile("[" + re.escape(_traditional_chars()) + "]")
 
 
-_SPECIAL: re.Pattern | None = None
+_UNCLEAN: re.Pattern | None = None
 
 
-def _special() -> re.Pattern:
-    """Every character that a step of the cleaning other than dropping changes (full-width,
-    surrogates, traditional, compatibility forms, dashes): most texts have none, and one
-    search then stands for all the steps."""
-    global _SPECIAL
-    if _SPECIAL is None:
-        _SPECIAL = re.compile(f"[{_FULLWIDTH_CHARS}{_SURROGATE_CHARS}{_COMPAT_CHARS}"
-                              + re.escape(_traditional_chars() + "".join(chr(c) for c in _DASHES)) + "]")
-    return _SPECIAL
+def _unclean() -> re.Pattern:
+    """A character that the cleaning changes or drops: anything but digits, capitals, 〇, '-' and
+    the simplified CJK characters. Most texts have none, and one search then stands for all
+    the steps."""
+    global _UNCLEAN
+    if _UNCLEAN is None:
+        traditional = set(_traditional_chars())
+        ranges, first = [], None
+        for cp in range(0x3400, 0xA001):
+            kept = cp < 0xA000 and chr(cp) not in traditional
+            if kept and first is None:
+                first = cp
+            elif not kept and first is not None:
+                ranges.append(f"{chr(first)}-{chr(cp - 1)}")
+                first = None
+        _UNCLEAN = re.compile("[^0-9A-Z\u3007\\-" + "".join(ranges) + "\U00020000-\U0003134f]")
+    return _UNCLEAN
 
 
 def clean_text(text: str) -> str:
@@ -97,7 +102,7 @@ def clean_text(text: str) -> str:
     """
     if not text:
         return ""
-    if (_SPECIAL or _special()).search(text):
+    if (_UNCLEAN or _unclean()).search(text):
         if _HAS_FULLWIDTH.search(text):
             text = text.translate(_FULLWIDTH)
         if not text.isascii():
@@ -110,7 +115,7 @@ def clean_text(text: str) -> str:
                 text = unicodedata.normalize("NFKC", text)
         if _HAS_DASH.search(text):
             text = text.translate(_DASHES)
-    text = _DROP.sub("", text).upper()
+        text = _DROP.sub("", text).upper()
     if "-" in text:
         text = _DASH_IN_NAME.sub("", text)
         text = _MULTI_DASH.sub("-", text).strip("-")
