@@ -117,6 +117,9 @@ def test_traditional_full_width_spaces_and_punctuation():
     p = parse_division("河南省 新鄉市·紅旗區（平原路１２３號）")
     assert names(p)[:3] == ("河南省", "新乡市", "红旗区")
     assert p.remainder == "平原路123号"
+    # one traditional character or lower-case letter in an otherwise clean text is still cleaned
+    assert clean_text("红旗区平原路123号") == "红旗区平原路123号"
+    assert clean_text("红旗區b座") == "红旗区B座" and clean_text("𬶍江街道〇") == "𬶍江街道〇"
 
 
 def test_a_road_named_after_a_place_is_not_taken_for_it():
@@ -274,3 +277,29 @@ def test_a_place_named_again_is_not_read_as_a_same_named_place_under_it():
     assert names(parse_division("新乡新乡")) == ("河南省", "新乡市", None, None)
     assert parse_division("新乡市红旗区新乡").county.name == "红旗区"
     assert parse_division("新乡新乡县").county.name == "新乡县"
+
+
+def test_names_that_cross_go_through_the_full_longest_cover():
+    # 白城 and 城镇 cross in 白城镇赉县: the cover keeps 白城 and 镇赉县 (nested names take one pass)
+    index = get_index()
+    text = "吉林白城镇赉县鹤城街道"
+    assert [index.words[pid] for _s, _e, pid in index.segments(text)] == ["吉林", "白城", "镇赉县", "鹤城街道"]
+    assert names(parse_division(text)) == ("吉林省", "白城市", "镇赉县", "鹤城街道")
+    assert [index.words[pid] for _s, _e, pid in index.segments("河南省新乡市")] == ["河南省", "新乡市"]
+
+
+def test_the_placeholders_that_order_the_automaton_name_nothing():
+    index = get_index()
+    assert [index.words[pid] for _s, _e, pid in index.segments("北京\x00市")] == ["北京"]
+    assert index.segments("北\x00") == []
+
+
+def test_a_text_parsed_again_is_remembered_per_preferred_area():
+    index = get_index()
+    index.forget_texts()
+    bare = parse_division("东街街道")
+    assert parse_division("东街街道") is bare
+    ours = parse_division("东街街道", prefer="4107")
+    assert ours is not bare and ours.township.code == "410702002000"
+    index.forget_texts()
+    assert parse_division("东街街道") is not bare and parse_division("东街街道") == bare
