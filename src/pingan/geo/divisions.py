@@ -175,6 +175,8 @@ _DIRECTION_CHARS = "东西南北中"
 _DIRECTIONS = frozenset(_DIRECTION_CHARS)
 _ROAD_WORDS = frozenset("路街道巷弄")
 _ROAD_WORDS_2 = ("大道", "大街", "大路", "一路", "二路", "三路", "四路", "五路", "环路")
+# The characters after a short name that call for a closer look (any other lets it stand).
+_ROAD_SUSPECT = _ROAD_AFTER | frozenset(w[0] for w in _ROAD_AFTER_PAIRS) | _DIRECTIONS
 # Characters of generic place words: a two-character name made only of these (东区, 路南, 城关,
 # 河东) says nothing on its own.
 _GENERIC_CHARS = frozenset("东西南北中上下前后内外城郊区矿路街河江湖山关新市镇乡")
@@ -735,7 +737,7 @@ class DivisionIndex:
             if f & _F_CHECKED:
                 if f & _F_PLACEHOLDER:
                     continue
-                if f & _F_SHORT and end < n:
+                if f & _F_SHORT and end < n and text[end] in _ROAD_SUSPECT:
                     ch = text[end]
                     if ch in _ROAD_AFTER or text[end:end + 2] in _ROAD_AFTER_PAIRS:
                         continue
@@ -858,7 +860,7 @@ class DivisionIndex:
         """The readings of an address extended by one more name: each name must sit under the
         place read so far (or be one of its ancestors, named again)."""
         levels, chains, parents = self.levels, self._chain_arrays, self.parents
-        weights, weak, entries = readings.weights, readings.weak, readings.entries
+        weights, weak, _soft, _start, _top, entries = readings
         new: dict[int, float] = {}
         for h, hs in hyps.items():
             own = weights.get(h)
