@@ -25,8 +25,8 @@ from array import array
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import NamedTuple
 from importlib import resources
+from typing import NamedTuple
 
 import ahocorasick
 
@@ -78,7 +78,7 @@ _UNCLEAN: re.Pattern | None = None
 
 def _unclean() -> re.Pattern:
     """A character that the cleaning changes or drops: anything but digits, capitals, 〇, '-' and
-    the simplified CJK characters. Most texts have none, and one search then stands for all
+    the CJK characters that need no conversion. Most texts have none, and one search then stands for all
     the steps."""
     global _UNCLEAN
     if _UNCLEAN is None:
