@@ -303,3 +303,5 @@ def test_a_text_parsed_again_is_remembered_per_preferred_area():
     assert ours is not bare and ours.township.code == "410702002000"
     index.forget_texts()
     assert parse_division("东街街道") is not bare and parse_division("东街街道") == bare
+    long_text = "河南省新乡市红旗区平原路123号" * 20  # over 256 characters: parsed, not kept
+    assert parse_division(long_text) is not parse_division(long_text)

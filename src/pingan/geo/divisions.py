@@ -831,7 +831,10 @@ class DivisionIndex:
 
     def parse(self, text: str, *, prefer: tuple[str, ...] = (), limit: int = 5) -> DivisionParse:
         """Parse a caller's text (see :func:`parse_division`). The results of the last few
-        thousand texts are remembered: the same text again costs a lookup."""
+        thousand texts (of up to 256 characters) are remembered: the same text again costs a
+        lookup."""
+        if len(text) > 256:
+            return self.parse_clean(clean_text(text), prefer=prefer, limit=limit)
         key = (text, prefer, limit)
         hit = self._pcache.get(key)
         if hit is None:
