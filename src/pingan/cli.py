@@ -59,7 +59,7 @@ def worker_command(status: bool = typer.Option(False, "--status", help="print wh
     from pingan.worker import main, print_status, read_status
 
     if status:
-        console.print(print_status(read_status()), markup=False, highlight=False)
+        typer.echo(print_status(read_status()))
         return
     main([])
 
