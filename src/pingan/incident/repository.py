@@ -515,3 +515,40 @@ def unaccepted_overdue_ids_unscoped(*, db: Session, cutoffs: dict[int, datetime]
     if not cutoffs:
         return []
     return list(db.scalars(select(Incident.id).where(_unaccepted_overdue(cutoffs)).order_by(Incident.id)))
+
+
+# --- the live stream's poll ------------------------------------------------------------------
+
+
+class StreamEvent(NamedTuple):
+    """A stage event as the live stream's poller reads it: what the board is sent, and what the
+    stream needs to decide in memory who may see it (``incident.stream.visible_to``)."""
+
+    id: int
+    incident_id: int
+    stage: str
+    assignment_id: int | None
+    at: datetime
+    org_path: str | None  # the path of the event's org unit
+    operators: frozenset[int]  # users operating a duty unit ever sent to the incident
+
+
+def stream_events_unscoped(*, db: Session, after: int, limit: int) -> list[StreamEvent]:
+    """Bureau-wide, for the live stream's one poller per process, which filters them per stream in
+    memory (by the same rule as :func:`_event_visible`): up to ``limit`` stage events after
+    ``after``, oldest first, in one statement."""
+    events = (select(StageEvent.id, StageEvent.incident_id, StageEvent.stage, StageEvent.assignment_id,
+                     StageEvent.at, OrgUnit.path)
+              .outerjoin(OrgUnit, OrgUnit.id == StageEvent.org_unit_id)
+              .where(StageEvent.id > after).order_by(StageEvent.id).limit(limit).subquery())
+    stmt = (select(events, DutyUnit.operator_user_id)
+            .outerjoin(Assignment, Assignment.incident_id == events.c.incident_id)
+            .outerjoin(DutyUnit, and_(DutyUnit.id == Assignment.unit_id, DutyUnit.operator_user_id.is_not(None)))
+            .order_by(events.c.id))
+    rows: dict[int, tuple] = {}
+    operators: dict[int, set[int]] = {}
+    for row in db.execute(stmt):
+        rows.setdefault(row.id, tuple(row)[:6])
+        if row.operator_user_id is not None:
+            operators.setdefault(row.id, set()).add(row.operator_user_id)
+    return [StreamEvent(*fields, frozenset(operators.get(event_id, ()))) for event_id, fields in rows.items()]
