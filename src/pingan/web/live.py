@@ -241,9 +241,10 @@ class Hub:
         self.channels: dict[str, Channel] = {}
 
     def channel(self, name: str, **declaration) -> Channel:
-        """The channel ``name``, declared on first use (``Channel``'s arguments)."""
-        if name not in self.channels:
-            self.channels[name] = Channel(name, **declaration)
+        """Declare the channel ``name`` (``Channel``'s arguments), once per process."""
+        if name in self.channels:
+            raise ValueError(f"live channel {name!r} is declared twice")
+        self.channels[name] = Channel(name, **declaration)
         return self.channels[name]
 
 
