@@ -108,7 +108,7 @@ def test_every_reference_a_module_declares_resolves_and_every_menu_permission_ex
 
     for module in installed():
         for reference in (*module.api_routers, *module.page_routers, *module.reference_data, *module.on_shutdown,
-                          *(j.run for j in module.jobs), *(w.start for w in module.warm_ups),
+                          *(j.due for j in module.jobs), *(j.run for j in module.jobs), *(w.start for w in module.warm_ups),
                           *(w.stop for w in module.warm_ups), *([module.cli] if module.cli else [])):
             assert resolve(reference) is not None, (module.name, reference)
         for entry in module.navigation:
@@ -164,7 +164,7 @@ def test_the_audit_page_names_the_tables_each_module_declares_in_module_order():
 
 def test_the_files_that_iterate_over_the_list_name_no_module():
     """app.py, models.py, db upgrade, the menu and the audit page's names come from the list.
-    (cli.py is not here yet: its `serve` starts the statistics process; moving jobs to one process is a later step of issue 14.)"""
+    (cli.py is not here: its `serve` starts the statistics process.)"""
     import re
     from pathlib import Path
 
@@ -255,9 +255,9 @@ def test_a_module_added_to_the_list_names_its_audit_entities_on_the_audit_page(s
     assert '<option value="sample_item" >sample item</option>' in sample_client.get("/audit").text
 
 
-def test_the_server_runs_each_modules_jobs_warm_ups_and_shutdown(db, monkeypatch):
-    """Only the sample installed, with background jobs: its warm-up starts, its job runs,
-    and at shutdown the warm-up stops and what it holds is released."""
+def test_the_server_runs_each_modules_warm_ups_and_shutdown_and_no_job(db, monkeypatch):
+    """Only the sample installed, with background work: its warm-up starts, and at shutdown the
+    warm-up stops and what it holds is released. Its job is the job worker's (tests/test_jobs.py)."""
     from fastapi.testclient import TestClient
 
     from pingan import modules
@@ -266,12 +266,12 @@ def test_the_server_runs_each_modules_jobs_warm_ups_and_shutdown(db, monkeypatch
 
     monkeypatch.setattr(modules, "INSTALLED", (SAMPLE,))
     lifecycle.events.clear()
-    lifecycle.job_ran.clear()
+    lifecycle.steps.clear()
     with TestClient(create_app(background_jobs=True), base_url="http://testserver"):
         assert lifecycle.events == ["start"]
-        assert lifecycle.job_ran.wait(60)
     assert lifecycle.events == ["start", "stop", "release"]
+    assert lifecycle.steps == []  # a web worker runs no job
     lifecycle.events.clear()
     with TestClient(create_app(background_jobs=False), base_url="http://testserver"):
         pass
-    assert lifecycle.events == ["release"]  # without jobs nothing is started, the client is still closed
+    assert lifecycle.events == ["release"]  # without background work nothing is started, the client is still closed

@@ -1,4 +1,4 @@
-"""The FastAPI application: routers, error handlers, middleware, background jobs."""
+"""The FastAPI application: routers, error handlers, middleware, the modules' warm-ups."""
 
 from __future__ import annotations
 
@@ -89,19 +89,6 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"error": {"code": "internal", "message": zh, "message_en": en}}, status_code=500)
 
 
-async def _job_loop(job) -> None:
-    """Run a module's scheduled job every ``job.interval_seconds()`` in a thread of the pool."""
-    from pingan.registry import resolve
-
-    run, interval = resolve(job.run), job.interval_seconds()
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            await asyncio.to_thread(run)
-        except Exception:  # keep the loop alive; the error is logged
-            log.exception("job %s failed", job.name)
-
-
 class _App(FastAPI):
     """FastAPI with the request id and the security headers outside every other layer, even
     Starlette's ``ServerErrorMiddleware`` (which answers an unhandled exception through the
@@ -115,6 +102,9 @@ class _App(FastAPI):
 
 
 def create_app(*, background_jobs: bool = True) -> FastAPI:
+    """The web app. ``background_jobs``: build the modules' in-process indexes in the background at
+    start (their warm-ups). The modules' scheduled jobs never run in a web process: the job
+    worker runs them once per deployment (``pingan.worker``, decision 0018)."""
     from pingan.config import get_settings
     from pingan.registry import installed, resolve
     from pingan.web.docs import docs_router
@@ -124,18 +114,13 @@ def create_app(*, background_jobs: bool = True) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI):
-        # Each module's scheduled jobs run here, in every web worker (one supervised process for
-        # them is a later step of issue 14), and its in-process indexes are built off the
-        # request path.
-        tasks, warm_ups = [], [w for m in modules for w in m.warm_ups]
+        # Each module's in-process indexes are built off the request path.
+        warm_ups = [w for m in modules for w in m.warm_ups]
         if background_jobs:
-            tasks = [asyncio.create_task(_job_loop(job)) for m in modules for job in m.jobs]
             for warm_up in warm_ups:
                 resolve(warm_up.start)()
         yield
         if background_jobs:
-            for task in tasks:
-                task.cancel()
             for warm_up in warm_ups:
                 await asyncio.to_thread(resolve(warm_up.stop))
         for release in (r for m in modules for r in m.on_shutdown):

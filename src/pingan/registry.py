@@ -49,13 +49,24 @@ class NavEntry:
 
 @dataclass(frozen=True)
 class Job:
-    """A scheduled job: ``run`` (a reference) takes no argument, opens its own unit of work
-    (request id ``job:<name>``) and is called every ``interval_seconds()`` seconds (a function,
-    so that a setting is read when the jobs start)."""
+    """A scheduled job, run once per deployment by the job worker (``pingan.worker``), never in a
+    web worker. Every ``interval_seconds()`` (a function, so that a setting is read when the worker
+    starts) the worker asks ``due`` which records need it, then hands them to ``run`` ``batch`` at
+    a time, each step in a unit of work of its own with request id ``job:<name>`` (its audit rows
+    name the job):
+
+    - ``due(*, db, now) -> ids``: read only; the ids of every record the job has to act on (a
+      deadline job: the clocks run out at ``now``; 200,000 ids are a few MB);
+    - ``run(*, db, ids, now) -> ids``: act on those ids and return the ones it acted on. It checks
+      again in its own statement that each record still needs it (the record may have changed
+      since ``due``), so a batch is idempotent.
+    """
 
     name: str
+    due: str
     run: str
     interval_seconds: Callable[[], float]
+    batch: int = 500
 
 
 @dataclass(frozen=True)
@@ -159,3 +170,13 @@ def sync_reference_data(db) -> None:
     for module in installed():
         for reference in module.reference_data:
             resolve(reference)(db=db)
+
+
+def scheduled_jobs() -> tuple[Job, ...]:
+    """Every installed module's scheduled jobs, in module order (the job worker runs them); a job
+    name is a request id (``job:<name>``), so two modules may not declare the same one."""
+    jobs = tuple(job for module in installed() for job in module.jobs)
+    names = [job.name for job in jobs]
+    if len(set(names)) != len(names):
+        raise ValueError(f"two scheduled jobs share a name: {names}")
+    return jobs

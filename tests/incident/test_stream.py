@@ -115,3 +115,127 @@ def test_a_resume_point_far_behind_or_ahead_gets_a_snapshot(client, world, login
     # "²" (as Latin-1): str.isdigit() says yes, int() says no
     assert client.get("/api/v1/incidents/stream", params={"max_seconds": 0},
                       headers={**d, "Last-Event-ID": b"\xb2"}).status_code == 200
+
+
+# --- one poller per process ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def quiet_channel(monkeypatch):
+    """The board's channel, polled only when the test says so (its task sleeps meanwhile)."""
+    monkeypatch.setattr(stream.channel, "poll_seconds", 3600.0)
+    yield stream.channel
+    assert stream.channel.subscribers == 0
+
+
+class _Statements:
+    """The SQL statements sent through the test's engine while inside (from any thread), but the
+    savepoints the test's sessions use to join its transaction."""
+
+    def __init__(self, db):
+        self.engine, self.sent = db.get_bind().engine, []
+
+    def _record(self, _conn, _cursor, statement, *_args):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")):
+            self.sent.append(statement)
+
+    def __enter__(self):
+        from sqlalchemy import event
+
+        event.listen(self.engine, "before_cursor_execute", self._record)
+        return self.sent
+
+    def __exit__(self, *_exc):
+        from sqlalchemy import event
+
+        event.remove(self.engine, "before_cursor_execute", self._record)
+
+
+ACTORS = ["admin", "dispatcher", "chief_a", "chief_b", "patrol_a", "patrol_b", "community_a", "auditor"]
+
+
+@pytest.mark.anyio
+async def test_one_poll_a_tick_serves_every_stream_what_its_actor_may_see(db, world, actors, make_incident,
+                                                                           quiet_channel):
+    from pingan.incident import repository, service
+
+    channel = quiet_channel
+    subscribers = []
+    try:
+        with _Statements(db) as sent:
+            for name in ACTORS:
+                for _ in range(5):  # five boards of each
+                    subscribers.append((name, await channel.subscribe(
+                        visible=stream.visible_to(actors[name]), last_id=None, replay_limit=stream.REPLAY_LIMIT_IDS)))
+        assert len(sent) == 1  # where the streams start, read once for all forty
+        start = channel.high
+
+        in_a, in_b = make_incident("a", priority=1), make_incident("b", priority=2)
+        service.accept(db=db, actor=actors["dispatcher"], incident_id=in_a.id)
+        service.accept(db=db, actor=actors["dispatcher"], incident_id=in_b.id)
+        # patrol_a's unit sent across to station B: its operator now sees that incident too
+        service.assign_unit(db=db, actor=actors["dispatcher"], incident_id=in_b.id, unit_id=world.units["红旗巡1"].id)
+        db.flush()
+
+        with _Statements(db) as sent:
+            assert await channel.poll_now() is False
+        assert len(sent) == 1  # one statement for forty streams
+
+        seen = {}
+        for name, subscriber in subscribers:
+            got = [event.id for event in subscriber.take()]
+            expected = [e.id for e in repository.events_since(db=db, actor=actors[name], last_id=start, limit=500)]
+            assert got == expected, name  # the repository's rule, applied in memory
+            seen[name] = got
+        events_of = {incident.id: [e.id for e in repository.events_since(db=db, actor=actors["admin"], last_id=start)
+                                   if e.incident_id == incident.id] for incident in (in_a, in_b)}
+        assert seen["admin"] == seen["dispatcher"] == sorted(events_of[in_a.id] + events_of[in_b.id])
+        assert seen["chief_a"] == seen["community_a"] == events_of[in_a.id]
+        assert seen["chief_b"] == seen["patrol_b"] == events_of[in_b.id]
+        assert seen["patrol_a"] == sorted(events_of[in_a.id] + events_of[in_b.id])
+
+        # a stream resuming within what the poller remembers replays from memory: no statement
+        with _Statements(db) as sent:
+            resumed = await channel.subscribe(visible=stream.visible_to(actors["chief_b"]), last_id=start,
+                                              replay_limit=stream.REPLAY_LIMIT_IDS)
+        subscribers.append(("chief_b", resumed))
+        assert sent == [] and [event.id for event in resumed.take()] == events_of[in_b.id]
+    finally:
+        for _, subscriber in subscribers:
+            channel.unsubscribe(subscriber)
+
+
+@pytest.mark.anyio
+async def test_a_resume_point_older_than_the_pollers_memory_is_read_once(db, world, actors, make_incident,
+                                                                          quiet_channel, monkeypatch):
+    from pingan.incident import repository
+
+    channel = quiet_channel
+    monkeypatch.setattr(channel, "keep_ids", 1)
+    first = await channel.subscribe(visible=stream.visible_to(actors["chief_a"]), last_id=None, replay_limit=2000)
+    try:
+        start = channel.high
+        make_incident("a")
+        make_incident("b")
+        make_incident("a")
+        db.flush()
+        await channel.poll_now()
+        with _Statements(db) as sent:
+            resumed = await channel.subscribe(visible=stream.visible_to(actors["chief_a"]), last_id=start,
+                                              replay_limit=2000)
+        channel.unsubscribe(resumed)
+        assert len(sent) == 1
+        expected = [e.id for e in repository.events_since(db=db, actor=actors["chief_a"], last_id=start)]
+        assert [event.id for event in resumed.take()] == expected == [event.id for event in first.take()]
+    finally:
+        channel.unsubscribe(first)
+
+
+def test_a_stream_needs_the_right_to_read_incidents(world, actors):
+    from pingan.auth.actor import Actor
+    from pingan.errors import Forbidden
+
+    nobody = Actor(user_id=None, username="nobody", display_name="nobody", role=None, org_unit_id=0, org_path="/",
+                   permissions=frozenset())
+    with pytest.raises(Forbidden):
+        stream.visible_to(nobody)

@@ -1,26 +1,24 @@
-"""Background jobs of the incident domain. Jobs open their own unit of work."""
+"""Scheduled jobs of the incident domain, run by the job worker (``pingan.worker``), which opens
+a unit of work for each step (request id ``job:<name>``)."""
 
 from __future__ import annotations
 
-import time
+from collections.abc import Sequence
+from datetime import datetime
 
-# Between two batches the job sleeps this long, so that the calls this worker is taking get the
-# interpreter between them (the job runs in the same process, on a thread of its own).
-BATCH_PAUSE_SECONDS = 0.02
+from sqlalchemy.orm import Session
 
 
-def run_escalation() -> list[int]:
-    """Flag priority incidents not accepted within their target, a batch per transaction
-    (``service.ESCALATION_BATCH``), until none is left. Returns the flagged ids."""
-    from pingan.db.types import utcnow
-    from pingan.db.unit_of_work import unit_of_work
+def overdue(*, db: Session, now: datetime) -> list[int]:
+    """The escalation job's ``due`` step: priority incidents not accepted within their target at ``now``."""
+    from pingan.incident import repository, service
+
+    return repository.unaccepted_overdue_ids_unscoped(db=db, cutoffs=service.escalation_cutoffs(now))
+
+
+def escalate(*, db: Session, ids: Sequence[int], now: datetime) -> list[int]:
+    """The escalation job's ``run`` step: flag those of ``ids`` still overdue (超时未签收预警), in one
+    UPDATE with their audit rows and ``escalated`` events. Returns the ids flagged."""
     from pingan.incident import service
 
-    flagged: list[int] = []
-    while True:
-        with unit_of_work(request_id="job:escalation") as db:
-            batch = service.escalate_overdue(db=db, now=utcnow())
-        flagged += batch
-        if len(batch) < service.ESCALATION_BATCH:
-            return flagged
-        time.sleep(BATCH_PAUSE_SECONDS)
+    return service.escalate_overdue(db=db, now=now, ids=ids)

@@ -10,6 +10,7 @@ which requires a purpose and writes the read to the audit log.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import NamedTuple
@@ -447,16 +448,19 @@ def latest_event_id(*, db: Session) -> int:
     return db.scalar(select(func.max(StageEvent.id))) or 0
 
 
-def flag_unaccepted(*, db: Session, cutoffs: dict[int, datetime], now: datetime, limit: int) -> list[Row]:
+def flag_unaccepted(*, db: Session, cutoffs: dict[int, datetime], now: datetime, limit: int,
+                    ids: Sequence[int] | None = None) -> list[Row]:
     """Bureau-wide, for the escalation job only: stamp ``escalated_at`` on up to ``limit``
-    incidents still ``received``, not yet escalated, received before the cutoff of their priority,
-    in one UPDATE, with their audit rows; rows another job holds are skipped. Returns (id,
-    org_unit_id, priority) of each, in id order. Incidents loaded in the session get the stamp too."""
+    incidents (of ``ids`` when given) still ``received``, not yet escalated, received before the
+    cutoff of their priority, in one UPDATE, with their audit rows; rows another job holds are
+    skipped. Returns (id, org_unit_id, priority) of each, in id order. Incidents loaded in the
+    session get the stamp too."""
     if not cutoffs:
         return []
-    by_priority = or_(*(and_(Incident.priority == p, Incident.received_at < cutoff) for p, cutoff in cutoffs.items()))
-    chosen = (select(Incident.id).where(Incident.stage == Stage.RECEIVED, Incident.escalated_at.is_(None), by_priority)
-              .order_by(Incident.id).limit(limit).with_for_update(skip_locked=True))
+    chosen = select(Incident.id).where(_unaccepted_overdue(cutoffs))
+    if ids is not None:
+        chosen = chosen.where(Incident.id.in_(list(ids)))
+    chosen = chosen.order_by(Incident.id).limit(limit).with_for_update(skip_locked=True)
     stmt = (update(Incident).where(Incident.id.in_(chosen.scalar_subquery()))
             .values(escalated_at=now, updated_at=now)
             .returning(Incident.id, Incident.org_unit_id, Incident.priority))
@@ -495,3 +499,56 @@ def get_caller_contact(*, db: Session, actor: Actor, incident_id: int, purpose: 
     return CallerContact(incident_id=incident.id, caller_name=incident.caller_name,
                          caller_phone=incident.caller_phone, calls=[tuple(c) for c in calls])
 
+
+# --- the escalation job's due step ---------------------------------------------------------
+
+
+def _unaccepted_overdue(cutoffs: dict[int, datetime]) -> ColumnElement[bool]:
+    """Still ``received``, not yet escalated, received before the cutoff of its priority."""
+    by_priority = or_(*(and_(Incident.priority == p, Incident.received_at < cutoff) for p, cutoff in cutoffs.items()))
+    return and_(Incident.stage == Stage.RECEIVED, Incident.escalated_at.is_(None), by_priority)
+
+
+def unaccepted_overdue_ids_unscoped(*, db: Session, cutoffs: dict[int, datetime]) -> list[int]:
+    """Bureau-wide, for the escalation job only (its ``due`` step): the ids of every incident
+    :func:`flag_unaccepted` would flag, in id order."""
+    if not cutoffs:
+        return []
+    return list(db.scalars(select(Incident.id).where(_unaccepted_overdue(cutoffs)).order_by(Incident.id)))
+
+
+# --- the live stream's poll ------------------------------------------------------------------
+
+
+class StreamEvent(NamedTuple):
+    """A stage event as the live stream's poller reads it: what the board is sent, and what the
+    stream needs to decide in memory who may see it (``incident.stream.visible_to``)."""
+
+    id: int
+    incident_id: int
+    stage: str
+    assignment_id: int | None
+    at: datetime
+    org_path: str | None  # the path of the event's org unit
+    operators: frozenset[int]  # users operating a duty unit ever sent to the incident
+
+
+def stream_events_unscoped(*, db: Session, after: int, limit: int) -> list[StreamEvent]:
+    """Bureau-wide, for the live stream's one poller per process, which filters them per stream in
+    memory (by the same rule as :func:`_event_visible`): up to ``limit`` stage events after
+    ``after``, oldest first, in one statement."""
+    events = (select(StageEvent.id, StageEvent.incident_id, StageEvent.stage, StageEvent.assignment_id,
+                     StageEvent.at, OrgUnit.path)
+              .outerjoin(OrgUnit, OrgUnit.id == StageEvent.org_unit_id)
+              .where(StageEvent.id > after).order_by(StageEvent.id).limit(limit).subquery())
+    stmt = (select(events, DutyUnit.operator_user_id)
+            .outerjoin(Assignment, Assignment.incident_id == events.c.incident_id)
+            .outerjoin(DutyUnit, and_(DutyUnit.id == Assignment.unit_id, DutyUnit.operator_user_id.is_not(None)))
+            .order_by(events.c.id))
+    rows: dict[int, tuple] = {}
+    operators: dict[int, set[int]] = {}
+    for row in db.execute(stmt):
+        rows.setdefault(row.id, tuple(row)[:6])
+        if row.operator_user_id is not None:
+            operators.setdefault(row.id, set()).add(row.operator_user_id)
+    return [StreamEvent(*fields, frozenset(operators.get(event_id, ()))) for event_id, fields in rows.items()]

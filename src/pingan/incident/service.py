@@ -13,6 +13,7 @@ arrive moves the incident's stage.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -472,20 +473,28 @@ def record_callback(*, db: Session, actor: Actor, incident_id: int, satisfaction
 # --- the escalation job and unit positions -------------------------------------------------
 
 
-# Incidents flagged per transaction of the escalation job (jobs.run_escalation): a batch holds the
-# worker's interpreter about 10 ms, which the calls it is taking meanwhile wait behind.
+# Incidents flagged by one call without ids (the job worker hands the escalation job its own
+# batches of ids: incident.module).
 ESCALATION_BATCH = 50
 
 
-def escalate_overdue(*, db: Session, now: datetime, limit: int = ESCALATION_BATCH) -> list[int]:
+def escalation_cutoffs(now: datetime) -> dict[int, datetime]:
+    """Priority → the reception time before which an incident not yet accepted is overdue at ``now``."""
+    targets = get_settings().accept_target_seconds
+    return {p: now - timedelta(seconds=targets[p]) for p in ESCALATED_PRIORITIES if p in targets}
+
+
+def escalate_overdue(*, db: Session, now: datetime, limit: int = ESCALATION_BATCH,
+                     ids: Sequence[int] | None = None) -> list[int]:
     """Flag priority-1 and -2 incidents not accepted within their target (超时未签收预警), once each:
-    at most ``limit`` of them, oldest first, in one UPDATE, each with its ``escalated`` event.
+    at most ``limit`` of them (of ``ids`` when given: those still overdue), oldest first, in one
+    UPDATE, each with its ``escalated`` event.
 
     Runs as the system (a job), bureau-wide. Returns the ids flagged.
     """
     targets = get_settings().accept_target_seconds
-    cutoffs = {p: now - timedelta(seconds=targets[p]) for p in ESCALATED_PRIORITIES if p in targets}
-    flagged = repository.flag_unaccepted(db=db, cutoffs=cutoffs, now=now, limit=limit)
+    flagged = repository.flag_unaccepted(db=db, cutoffs=escalation_cutoffs(now), now=now,
+                                         limit=limit if ids is None else len(ids), ids=ids)
     for incident in flagged:  # a row with the incident's id and org unit, as _event reads them
         _event(db, incident, EVENT_ESCALATED, actor=None, at=now,
                note=f"超过 {targets[incident.priority]} 秒未签收 / not accepted within "

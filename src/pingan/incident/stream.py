@@ -1,15 +1,18 @@
 """The live stream of stage events (server-sent events) for the dispatcher's board.
 
-Each connection polls the stage-event table about once a second in a worker thread, through
-:func:`repository.events_since` (so it sees only what the actor may see), and sends every new
-event as ``event: stage`` with JSON data ``{event_id, incident_id, stage, at}``. Polling the
-table rather than an in-process queue makes it work across workers and processes.
+The board's channel on :mod:`pingan.web.live`: one poller per process reads the new stage events
+of the whole bureau about once a second, in one statement (:func:`repository.stream_events_unscoped`,
+each event with its org unit's path and the users operating a unit sent to its incident), and
+every connected stream sends those its actor may see (:func:`visible_to`, the rule of the
+repository's ``_event_visible`` applied in memory) as ``event: stage`` with JSON data
+``{event_id, incident_id, stage, assignment_id, at}``. However many boards are open, a process
+asks the database once a tick; with none open, not at all.
 
 Ids are handed out before commit, so on PostgreSQL a lower id can become visible after a higher
-one. After its first poll the stream therefore looks back ``LOOKBACK_IDS`` ids and skips what it
-has already sent. A heartbeat comment goes out every 15 s; ``Last-Event-ID`` resumes after a
-reconnect; the server ends a stream after ``max_seconds`` and the browser's EventSource
-reconnects by itself.
+one: the poller looks back ``LOOKBACK_IDS`` ids and skips what it has already sent. A heartbeat
+comment goes out every 15 s; ``Last-Event-ID`` resumes after a reconnect (from the poller's memory
+of the last ids, or one read of the missing range); the server ends a stream after
+``max_seconds`` and the browser's EventSource reconnects by itself.
 
 Bounds (issue 12):
 
@@ -17,7 +20,8 @@ Bounds (issue 12):
   every jurisdiction, so this is a bound on the work, not on what the actor sees), or ahead of it
   (a database restored, another deployment's id), is not replayed: the stream sends one
   ``event: snapshot`` (data ``{event_id}``, the newest id) and goes on from there; the page
-  reloads its list instead, as it does on every reconnect.
+  reloads its list instead, as it does on every reconnect. So does a stream whose client has
+  fallen 2,000 events behind.
 - At most ``MAX_STREAMS_PER_SESSION`` streams at once per session (the session token) in each
   web worker: the next one is refused with 429 and ``Retry-After`` (bilingual message), rather
   than closing the oldest — two tabs taking turns to close each other would reconnect forever.
@@ -27,160 +31,71 @@ Bounds (issue 12):
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import json
-import time
-import weakref
-from collections import deque
 from collections.abc import AsyncIterator, Callable
 
 from fastapi import Request
-from fastapi.responses import StreamingResponse
 
 from pingan.auth.actor import Actor
-from pingan.db import session as db_session
-from pingan.errors import TooManyRequests
+from pingan.auth.permissions import Perm
 from pingan.incident import repository
+from pingan.web import live
+from pingan.web.live import (  # noqa: F401  (the board's bounds, named here as its docstring does)
+    BUSY_RETRY_SECONDS,
+    MAX_STREAMS_PER_SESSION,
+    LiveStream,
+    TooManyStreams,
+    session_key,
+    slots,
+)
 
 POLL_SECONDS = 1.0
 HEARTBEAT_SECONDS = 15.0
 LOOKBACK_IDS = 200
 RETRY_MS = 3000
 REPLAY_LIMIT_IDS = 2000
-MAX_STREAMS_PER_SESSION = 3
-BUSY_RETRY_SECONDS = 30
+
+# The repository's poll, called in this one place.
+channel = live.hub.channel(
+    "incident.stage",
+    poll=lambda *, db, after, limit: repository.stream_events_unscoped(db=db, after=after, limit=limit),
+    latest=lambda *, db: repository.latest_event_id(db=db),
+    poll_seconds=POLL_SECONDS, lookback_ids=LOOKBACK_IDS, keep_ids=REPLAY_LIMIT_IDS,
+)
 
 
-class TooManyStreams(TooManyRequests):
-    code = "too_many_streams"
-    retry_after = BUSY_RETRY_SECONDS
+def visible_to(actor: Actor) -> Callable[[repository.StreamEvent], bool]:
+    """Whether the actor may see a stage event, in memory: its org unit is in the actor's subtree,
+    or (an officer operating a duty unit) their unit was sent to its incident — the repository's
+    ``_event_visible`` (``tests/incident/test_stream.py`` checks they agree)."""
+    actor.require(Perm.INCIDENT_READ)
+    prefix = actor.org_path
+    operator = actor.user_id if actor.user_id is not None and actor.can(Perm.ASSIGNMENT_OWN) else None
+
+    def visible(event: repository.StreamEvent) -> bool:
+        return (event.org_path is not None and event.org_path.startswith(prefix)) or operator in event.operators
+
+    return visible
 
 
-class StreamSlots:
-    """Open streams per session in this worker. Used on the event loop's thread only (acquired by
-    the async route, released when the response ends), so no lock."""
-
-    def __init__(self) -> None:
-        self.open: dict[str, int] = {}
-
-    def acquire(self, key: str) -> None:
-        held = self.open.get(key, 0)
-        if held >= MAX_STREAMS_PER_SESSION:
-            raise TooManyStreams(
-                f"实时连接过多：每个登录会话最多同时 {MAX_STREAMS_PER_SESSION} 个，请关闭其他页面后重试",
-                f"Too many live streams: at most {MAX_STREAMS_PER_SESSION} at once per session; "
-                "close other pages and try again",
-            )
-        self.open[key] = held + 1
-
-    def release(self, key: str) -> None:
-        held = self.open.get(key, 0) - 1
-        if held > 0:
-            self.open[key] = held
-        else:
-            self.open.pop(key, None)
+def render(event: repository.StreamEvent) -> dict:
+    return {"event_id": event.id, "incident_id": event.incident_id, "stage": event.stage,
+            "assignment_id": event.assignment_id, "at": event.at.isoformat()}
 
 
-slots = StreamSlots()
-
-
-def session_key(request: Request) -> str:
-    """The session a stream belongs to: its token (bearer or cookie), hashed as the table keeps it."""
-    from pingan.web.deps import _token_from
-
-    token, _ = _token_from(request)
-    return hashlib.sha256((token or "").encode()).hexdigest()
-
-
-class StageEventStream(StreamingResponse):
-    """The stream's response: it gives its slot back when it ends, however it ends (the client
-    gone, the time up, the task cancelled) — or, should it never be sent, when it is collected."""
-
-    def __init__(self, content, *, key: str, **kwargs) -> None:
-        super().__init__(content, **kwargs)
-        self._release = weakref.finalize(self, slots.release, key)
-
-    async def __call__(self, scope, receive, send) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            self._release()
-
-
-def open_stream(request: Request, actor: Actor, *, last_event_id: int | None, max_seconds: float) -> StageEventStream:
+def open_stream(request: Request, actor: Actor, *, last_event_id: int | None, max_seconds: float) -> LiveStream:
     """The actor's stream, within the session's limit (:class:`TooManyStreams`, 429, otherwise)."""
-    key = session_key(request)
-    slots.acquire(key)
-    try:
-        return StageEventStream(
-            stage_events(actor, last_event_id=last_event_id, is_disconnected=request.is_disconnected,
-                         max_seconds=max_seconds),
-            key=key, media_type="text/event-stream", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
-        )
-    except BaseException:
-        slots.release(key)
-        raise
+    visible = visible_to(actor)
+    return live.open_stream(request, lambda: stage_events(actor, last_event_id=last_event_id,
+                                                          is_disconnected=request.is_disconnected,
+                                                          max_seconds=max_seconds, visible=visible))
 
 
-def _read(actor: Actor, after: int | None, floor: int) -> tuple[list[dict], int]:
-    """One poll in its own short session: (events after ``floor``, the latest id seen)."""
-    db = db_session.get_sessionmaker()()
-    try:
-        if after is None:
-            return [], repository.latest_event_id(db=db)
-        events = repository.events_since(db=db, actor=actor, last_id=floor, limit=500)
-        return [
-            {"event_id": e.id, "incident_id": e.incident_id, "stage": e.stage,
-             "assignment_id": e.assignment_id, "at": e.at.isoformat()}
-            for e in events
-        ], (events[-1].id if events else floor)
-    finally:
-        db.rollback()
-        db.close()
-
-
-def format_event(data: dict, kind: str = "stage") -> str:
-    return f"id: {data['event_id']}\nevent: {kind}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
-
-
-async def stage_events(
+def stage_events(
     actor: Actor, *, last_event_id: int | None, is_disconnected: Callable, max_seconds: float = 300.0,
+    visible: Callable[[repository.StreamEvent], bool] | None = None,
 ) -> AsyncIterator[str]:
-    """Yield SSE text for the actor's new stage events until the client goes away or time is up."""
-    yield f"retry: {RETRY_MS}\n\n"
-    started = time.monotonic()
-    last_beat = started
-    sent: deque[int] = deque(maxlen=4 * LOOKBACK_IDS)
-    sent_set: set[int] = set()
-    if last_event_id is None:
-        _, last_event_id = await asyncio.to_thread(_read, actor, None, 0)  # a fresh stream starts from now
-    else:
-        _, latest = await asyncio.to_thread(_read, actor, None, 0)
-        if last_event_id > latest or latest - last_event_id > REPLAY_LIMIT_IDS:
-            # too far behind (or ahead) to replay: the page reloads its list, the stream goes on from now
-            last_event_id = latest
-            yield format_event({"event_id": latest}, "snapshot")
-    start = high = last_event_id
-    while True:
-        # look back for events whose lower ids committed late, never before where the stream started
-        floor = max(start, high - LOOKBACK_IDS)
-        events, _ = await asyncio.to_thread(_read, actor, high, floor)
-        for data in events:
-            event_id = data["event_id"]
-            if event_id in sent_set:
-                continue
-            if len(sent) == sent.maxlen:
-                sent_set.discard(sent[0])
-            sent.append(event_id)
-            sent_set.add(event_id)
-            high = max(high, event_id)
-            yield format_event(data)
-        now = time.monotonic()
-        if now - last_beat >= HEARTBEAT_SECONDS:
-            last_beat = now
-            yield ": heartbeat\n\n"
-        if now - started >= max_seconds or await is_disconnected():
-            return
-        if len(events) < 500:
-            await asyncio.sleep(POLL_SECONDS)
+    """SSE text of the actor's new stage events until the client goes away or time is up."""
+    return live.sse(channel, visible=visible or visible_to(actor), render=render, kind="stage",
+                    last_event_id=last_event_id, is_disconnected=is_disconnected, max_seconds=max_seconds,
+                    replay_limit=REPLAY_LIMIT_IDS, poll_seconds=POLL_SECONDS, heartbeat_seconds=HEARTBEAT_SECONDS,
+                    retry_ms=RETRY_MS)
