@@ -5,21 +5,30 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import pytest
+
 from pingan.stats.engine import change
-from pingan.stats.metrics import METRICS
+from pingan.stats.facts import SOURCES
+from pingan.stats.metrics import METRICS, Kind, Metric
 from pingan.stats.period import Period, PeriodKind, parse_period
 from pingan.stats.wording import (
     amount,
     change_cell,
     change_phrase,
+    claims_zero,
     comparisons,
     duration,
+    multiple_of,
+    multiple_words,
     number,
     period_words,
+    relative_words,
     says_something,
     sentence,
     span_words,
     statement,
+    year_basis,
+    year_change_words,
 )
 
 
@@ -105,3 +114,63 @@ def test_periods_and_spans_in_chinese_dates():
     assert span_words(midnight) == "2026年1月1日至11月22日"  # counting stopped at midnight: the 22nd is the last day
     today = Period(PeriodKind.DAY, date(2026, 7, 15), date(2026, 7, 16), until=datetime(2026, 7, 15, 8, 0))
     assert span_words(today) == "2026年7月15日0时至8时"
+
+
+# --- what a KPI claims beyond 同比 / 环比 (stats.comparisons) ------------------------------------------
+
+
+def _claiming(kind, *claims: str) -> Metric:
+    rate = kind is Kind.RATE
+    return Metric(slug="test_claiming", zh="盗窃警情" if not rate else "破案率", en="Thefts" if not rate else "Clearance",
+                  unit="%" if rate else "起", unit_en="%" if rate else "incidents", source=SOURCES["incident"],
+                  kind=kind, definition_zh="测试", definition_en="test", numerator="TRUE",
+                  denominator="TRUE" if rate else None, claims=claims)
+
+
+def test_a_count_claiming_multiples_says_them_from_twice_its_baseline():
+    count = _claiming(Kind.COUNT, "multiple")
+    assert comparisons(count, last_year=change(25, 10), previous=change(25, 5)) == ["是去年同期的 2.5 倍",
+                                                                                   "是上期的 5 倍"]
+    assert comparisons(count, last_year=change(15, 10)) == ["同比上升 50.0%"]  # less than twice: a rise
+    assert comparisons(count, last_year=change(3, 0)) == ["去年同期为零"]  # no multiple of nothing
+    assert multiple_of(change(1257, 100)) == pytest.approx(12.57) and multiple_of(change(5, 0)) is None
+    assert multiple_words(12.57, ("2017年", "2017")) == "是2017年的 12.57 倍"
+    assert multiple_words(3.0, ("2017年", "2017"), lang="en") == "3 times 2017"
+    # the same change of a KPI that claims nothing is said as before
+    assert comparisons(METRICS["incidents_received"], last_year=change(25, 10)) == ["同比上升 150.0%"]
+
+
+def test_a_rate_claiming_its_relative_change_says_it_beside_the_points():
+    rate = _claiming(Kind.RATE, "relative")
+    # 22.7 % → 23.9 %: 1.2 points, 1.2 / 22.7 = 5.3 % of itself
+    assert comparisons(rate, last_year=change(23.9, 22.7)) == ["同比上升 1.2 个百分点，相对上升 5.3%"]
+    assert relative_words(change(23.9, 22.7), lang="en") == "a relative rise of 5.3%"
+    assert relative_words(change(20.0, 0.0)) is None  # from 0 % there is no relative change
+    assert comparisons(rate, last_year=change(50.0, 50.0)) == ["同比持平"]
+    assert comparisons(METRICS["satisfaction_rate"], last_year=change(23.9, 22.7)) == ["同比上升 1.2 个百分点"]
+
+
+def test_a_zero_the_kpi_claims_is_said_not_left_out():
+    zero = _claiming(Kind.COUNT, "zero")
+    assert claims_zero(zero, 0) and not claims_zero(zero, 1) and not claims_zero(METRICS["incidents_criminal"], 0)
+    assert statement(zero, 0, last_year=change(0, 0), previous=change(0, 0)) == "盗窃警情零发生"
+    assert statement(zero, 0, last_year=change(0, 3), previous=change(0, 0)) == "盗窃警情零发生，去年同期为 3 起"
+    assert statement(zero, 2, last_year=change(2, 1)) == "盗窃警情 2 起，同比上升 100.0%"
+    # says_something keeps its rule; the zero's claim is a separate question (the summary asks both)
+    assert not says_something(zero, 0, last_year=change(0, 0))
+
+
+def test_a_baseline_year_is_named_after_the_period():
+    assert year_basis(parse_period("2026"), 2017) == ("2017年", "2017")
+    to_date = Period(PeriodKind.YEAR, date(2026, 1, 1), date(2027, 1, 1), until=datetime(2026, 11, 23, 10, 30))
+    assert year_basis(to_date, 2017) == ("2017年同期", "the same span of 2017")
+    count = _claiming(Kind.COUNT)
+    basis = ("2017年", "2017")
+    assert year_change_words(count, change(16, 100), basis=basis) == "较2017年下降 84.0%"
+    assert year_change_words(count, change(16, 100), basis=basis, lang="en") == "down 84.0% on 2017"
+    assert year_change_words(count, change(5, 0), basis=basis) == "2017年为零"
+    assert year_change_words(count, change(0, 0), basis=basis, lang="en") == "flat on 2017"
+    assert year_change_words(count, change(5, None), basis=basis) == ""
+    # "2022年刑事破案率65.22%，同比2017年提升21.86个百分点"
+    rate = _claiming(Kind.RATE)
+    assert year_change_words(rate, change(65.22, 43.36), basis=basis) == "较2017年上升 21.9 个百分点"

@@ -644,3 +644,59 @@ def synced_at(*, store: Store, sources: Sequence[str]) -> datetime | None:
         row = cur.execute("SELECT min(synced_at) FROM sync_state WHERE list_contains(?, source)",
                           [list(sources)]).fetchone()
     return row[0] if row else None
+
+
+# --- several periods at once (stats.comparisons) -------------------------------------------------
+
+
+def first_record(*, store: Store, source: FactSource) -> datetime | None:
+    """The local time of the source's first record in the store (any jurisdiction): the store
+    knows nothing before it, so a period that ends before it has no figure — not a zero."""
+    with store.reader() as cur:
+        return cur.execute(f"SELECT min({source.time_column}) FROM {source.table}").fetchone()[0]
+
+
+def compute_spans(*, store: Store, actor: Actor, metrics: Sequence[Metric], periods: Sequence[Period],
+                  by: Sequence[str] = (), org_unit_id: int | None = None,
+                  filters: dict[str, str | None] | None = None,
+                  named: bool = True) -> list[dict[str, KpiResult | None]]:
+    """Each KPI of ``metrics`` for each of ``periods`` (as given: cut already, see ``to_date``),
+    in **one** grouped query per fact source — the periods are range scans concatenated, as
+    ``compute`` reads a period and its two baselines. For each period, the result of each KPI
+    by slug, or None when the period ends before the source's first record (no data, not a
+    zero). ``by`` cannot hold a period bucket: the periods are not lined up on one calendar."""
+    if not periods:
+        return []
+    by = tuple(dict.fromkeys(by))
+    filters = dict(filters or {})
+    _check_dimensions(metrics, by, "by")
+    _check_dimensions(metrics, list(filters), "filter")
+    if bucket := next((name for name in by if name in _BUCKETS), None):
+        raise ValidationFailed(f"by：跨统计周期比较时不能按{DIMENSION_LABELS[bucket][0]}分组",
+                               f"by: a comparison across periods cannot be cut by {bucket}", field="by")
+    scope = scope_for(store=store, actor=actor, org_unit_id=org_unit_id)
+    tagged = [(f"span{i}", p) for i, p in enumerate(periods)]
+    latest = max(periods, key=lambda p: p.start)  # the others are shifted forward to it (no cut uses the shift)
+    out: list[dict[str, KpiResult | None]] = [{} for _ in periods]
+    by_source: dict[str, list[Metric]] = {}
+    for m in metrics:
+        by_source.setdefault(m.source.name, []).append(m)
+    with store.reader() as cur:
+        for group in by_source.values():
+            source = group[0].source
+            aggregates = _Aggregates(group)
+            groups, first = _grouped(cur, source, aggregates, tagged, by, scope, filters, latest)
+            names = _labels(cur, by, list(groups)) if named else [{} for _ in by]
+            keys = _keys(by, groups, latest)
+            for i, (tag, p) in enumerate(tagged):
+                for m, slots in zip(group, aggregates.slots):
+                    if first is None or p.stop <= first:
+                        out[i][m.slug] = None
+                        continue
+                    result = out[i][m.slug] = KpiResult(metric=m, period=p, by=by)
+                    for key in keys:
+                        value, num, den = _value(m, *_slot_values(slots, groups.get(key, _NO_ROWS).get(tag)))
+                        result.cells.append(Cell(key=dict(zip(by, key)), value=value, numerator=num,
+                                                 denominator=den, labels={d: n[k] if k in n else _plain_label(k)
+                                                                          for d, k, n in zip(by, key, names)}))
+    return out

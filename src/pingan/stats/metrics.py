@@ -58,6 +58,9 @@ class Metric:
     quantile: float = 0.9
     dimensions: tuple[str, ...] = ()
     higher_is_better: bool = True
+    # What the figure may claim beyond 同比 / 环比, where it means something ("零发生", "连续 N 个月
+    # 零发生", "历史最低" …): names of ``stats.comparisons.Comparison``, checked there.
+    claims: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if (self.kind is Kind.RATE) != (self.denominator is not None):
@@ -67,6 +70,10 @@ class Metric:
         allowed = set(COMMON_DIMENSIONS) | {d.name for d in self.source.dimensions}
         if unknown := set(self.dimensions) - allowed:
             raise ValueError(f"{self.slug}: unknown dimensions {sorted(unknown)}")
+        if self.claims:  # comparisons build on the engine, which reads this module: imported when used
+            from pingan.stats.comparisons import check_claims
+
+            check_claims(self)
 
     def rows(self, part: str) -> str:
         """The SQL predicate of the records behind the figure: 'numerator' or 'denominator'."""

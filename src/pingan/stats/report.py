@@ -17,8 +17,11 @@ its place (``order``) and its parts — :class:`Sentences` (figures in words), :
 (shares of one whole, in words and as bars), :class:`Trend` (a line by month or day with last
 year's), :class:`UnitTable`, :class:`UnitRanking` and :class:`UnitChart` (the next level down:
 branches of the bureau, stations of a branch …) and :class:`Breakdown` (by a dimension such as
-the category). Each part says which KPIs it needs in which cut (``needs``) and how it writes
-them (``compose``). A later module (cases, disputes, fraud warnings …) adds its section by
+the category); :class:`Claims` (figures with what their KPIs claim: "连续 35 个月零发生", "历史最低")
+and :class:`Against` (against an earlier year: "较2017年下降 84.0%", "是2017年的 12.57 倍") write the
+comparisons of ``stats.comparisons``. Each part says which KPIs it needs in which cut (``needs``),
+which comparisons (``asks``; ``gather`` finds them into the snapshot) and how it writes them
+(``compose``). A later module (cases, disputes, fraud warnings …) adds its section by
 calling :func:`register_section` with its own KPIs; the assembly here does not change, and a
 new kind of part is a new ``Part`` subclass.
 
@@ -43,7 +46,7 @@ new kind of part is a new ``Part`` subclass.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -51,16 +54,18 @@ from typing import Any
 import numpy as np
 
 from pingan.auth.actor import Actor
-from pingan.stats import engine, wording
+from pingan.stats import comparisons, engine, wording
+from pingan.stats.comparisons import Ask, Finding
 from pingan.stats.document import Block, Chart, Definition, Document, Paragraph, Section, Series, Table
 from pingan.stats.engine import Change, OrgNode
 from pingan.stats.facts import SOURCES
 from pingan.stats.metrics import METRICS, Kind, Metric
-from pingan.stats.period import Period, PeriodKind
+from pingan.stats.period import MIN_YEAR, Period, PeriodKind
 from pingan.stats.ranking import competition_ranks
 from pingan.stats.store import Store
 
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2  # 2: the KPIs' claims and the comparisons' findings (decision 0021)
+READABLE_VERSIONS = (1, 2)  # a snapshot issued before has neither: it composes as it did
 TOTAL, TREND, UNITS = "", "trend", "units"  # abstract cuts, resolved for each org unit and period
 CHILD = "child"  # the engine's dimension for the next level of the org tree
 
@@ -89,21 +94,22 @@ class KpiInfo:
     higher_is_better: bool
     definition_zh: str
     definition_en: str
+    claims: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, metric: Metric) -> KpiInfo:
         return cls(slug=metric.slug, zh=metric.zh, en=metric.en, unit=metric.unit, kind=metric.kind,
                    source=metric.source.name, higher_is_better=metric.higher_is_better,
-                   definition_zh=metric.definition_zh, definition_en=metric.definition_en)
+                   definition_zh=metric.definition_zh, definition_en=metric.definition_en, claims=metric.claims)
 
     def to_json(self) -> dict:
         return {"slug": self.slug, "zh": self.zh, "en": self.en, "unit": self.unit, "kind": self.kind.value,
                 "source": self.source, "higher_is_better": self.higher_is_better,
-                "definition_zh": self.definition_zh, "definition_en": self.definition_en}
+                "definition_zh": self.definition_zh, "definition_en": self.definition_en, "claims": list(self.claims)}
 
     @classmethod
     def from_json(cls, data: dict) -> KpiInfo:
-        return cls(**{**data, "kind": Kind(data["kind"])})
+        return cls(**{**data, "kind": Kind(data["kind"]), "claims": tuple(data.get("claims", ()))})
 
 
 def _change_json(change: Change | None) -> dict | None:
@@ -156,6 +162,7 @@ class Snapshot:
     units: list[OrgNode]  # the next level down as listed in the units table, in code order
     kpis: dict[str, KpiInfo]
     figures: list[Figure]
+    findings: list[Finding] = field(default_factory=list)  # the comparisons the parts asked for
 
     def to_json(self) -> dict:
         p = self.period
@@ -169,12 +176,13 @@ class Snapshot:
             "units": [[u.id, u.name, u.kind] for u in self.units],
             "kpis": {slug: k.to_json() for slug, k in self.kpis.items()},
             "figures": [f.to_json() for f in self.figures],
+            "findings": [f.to_json() for f in self.findings],
         }
 
     @classmethod
     def from_json(cls, data: dict) -> Snapshot:
-        if data.get("version") != SNAPSHOT_VERSION:
-            raise ValueError(f"report snapshot version {data.get('version')!r} is not {SNAPSHOT_VERSION}")
+        if data.get("version") not in READABLE_VERSIONS:
+            raise ValueError(f"report snapshot version {data.get('version')!r} is not one of {READABLE_VERSIONS}")
         o, p = data["org"], data["period"]
         period = Period(PeriodKind(p["kind"]), date.fromisoformat(p["start"]), date.fromisoformat(p["end"]),
                         datetime.fromisoformat(p["until"]) if p["until"] else None)
@@ -182,7 +190,8 @@ class Snapshot:
                    issued_at=datetime.fromisoformat(data["issued_at"]), trend=data["trend"],
                    units=[OrgNode(id=u[0], name=u[1], kind=u[2]) for u in data["units"]],
                    kpis={slug: KpiInfo.from_json(k) for slug, k in data["kpis"].items()},
-                   figures=[Figure.from_json(f) for f in data["figures"]])
+                   figures=[Figure.from_json(f) for f in data["figures"]],
+                   findings=[Finding.from_json(f) for f in data.get("findings", [])])
 
 
 def _same(a, b) -> bool:
@@ -216,6 +225,7 @@ class Composer:
         for f in snapshot.figures:
             self._index[(f.kpi, f.by, f.key)] = f
             self._cuts.setdefault((f.kpi, f.by), []).append(f)
+        self._findings = {f.ask: f for f in snapshot.findings}
         period = snapshot.period
         previous, last_year = period.previous(), period.last_year()
         # For a year, the previous period is last year: 环比 would repeat 同比.
@@ -249,8 +259,13 @@ class Composer:
 
     def says(self, slug: str, figure: Figure | None) -> bool:
         kpi = self.kpi(slug)
-        return kpi is not None and figure is not None and wording.says_something(
+        return kpi is not None and figure is not None and (wording.says_something(
             kpi, figure.value, last_year=figure.last_year, previous=self.previous(figure))
+            or wording.claims_zero(kpi, figure.value))
+
+    def finding(self, ask: Ask) -> Finding | None:
+        """A comparison a part asked for (``Part.asks``), as found when the figures were taken."""
+        return self._findings.get(ask)
 
     def statement(self, slug: str, figure: Figure, *, name: str | None = None) -> str:
         return wording.statement(self.kpi(slug), figure.value, last_year=figure.last_year,
@@ -290,6 +305,11 @@ class Part:
 
     def compose(self, ctx: Composer) -> list[Block]:
         raise NotImplementedError
+
+    def asks(self, kpis: Mapping[str, Any], period: Period) -> list[Ask]:
+        """The comparisons beyond 同比 / 环比 it writes (``stats.comparisons``), for the KPI
+        declarations ``kpis`` (live at gather, frozen at compose) and the period as counted."""
+        return []
 
 
 def _refs(slugs) -> list[str]:
@@ -551,6 +571,80 @@ class Breakdown(Part):
 
 
 @dataclass(frozen=True)
+class Claims(Part):
+    """KPIs of the whole scope in words, each with what it claims and holds (``Metric.claims``):
+    '刑事警情连续 5 个月零发生（2026年3月以来）', '命案破案率连续 14 年保持 100%', '…，为历史最低',
+    a multiple or a rate's relative change beside 同比 — one paragraph, as :class:`Sentences`."""
+
+    kpis: tuple[str, ...]
+    intro: str = ""
+    closing: str = ""
+    names: dict[str, str] = field(default_factory=dict)
+
+    def needs(self):
+        return [(TOTAL, self.kpis)]
+
+    def asks(self, kpis, period):
+        return [a for s in self.kpis if s in kpis for a in comparisons.asks_for(kpis[s])]
+
+    def compose(self, ctx):
+        said = []
+        for slug in self.kpis:
+            kpi, figure = ctx.kpi(slug), ctx.total(slug)
+            if kpi is None or figure is None:
+                continue
+            found = [f for a in comparisons.asks_for(kpi) if (f := ctx.finding(a)) is not None and f.claimed]
+            if found or ctx.says(slug, figure):
+                said.append((slug, wording.claimed_statement(kpi, figure.value, last_year=figure.last_year,
+                                                             previous=ctx.previous(figure), findings=found,
+                                                             name=self.names.get(slug))))
+        if not said:
+            return []
+        text = ctx.text(self.intro) + "；".join(t for _, t in said) + "。" + ctx.text(self.closing)
+        return [Paragraph(text, refs=_refs(s for s, _ in said))]
+
+
+@dataclass(frozen=True)
+class Against(Part):
+    """KPIs of the whole scope against the same span of an earlier year (基准年, "2022年与2017年
+    比"): '全局接警总数 1,234 起，较2017年上升 84.0%；刑事警情 25 起，是2017年的 12.57 倍'. The year
+    is ``year``, or ``years_back`` years before the period's; nothing is written when it is not
+    earlier than the period or had no records."""
+
+    kpis: tuple[str, ...]
+    year: int | None = None
+    years_back: int | None = None
+    intro: str = "{scope}"
+    names: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if (self.year is None) == (self.years_back is None) or (self.years_back is not None and self.years_back < 1):
+            raise ValueError("Against: a year, or a number of years back (at least 1)")
+
+    def baseline_year(self, period: Period) -> int | None:
+        own = comparisons.year_of(period)
+        y = self.year if self.year is not None else own - self.years_back
+        return y if MIN_YEAR <= y < own else None
+
+    def needs(self):
+        return [(TOTAL, self.kpis)]
+
+    def asks(self, kpis, period):
+        y = self.baseline_year(period)
+        return [] if y is None else [Ask(comparisons.Comparison.BASELINE_YEAR, s, year=y) for s in self.kpis]
+
+    def compose(self, ctx):
+        period = ctx.snapshot.period
+        said = [(a.kpi, f) for a in self.asks(ctx.snapshot.kpis, period)
+                if ctx.kpi(a.kpi) is not None and (f := ctx.finding(a)) is not None and f.claimed]
+        if not said:
+            return []
+        text = "；".join(wording.year_statement(ctx.kpi(s), f, period=period, name=self.names.get(s)) for s, f in said)
+        return [Paragraph(ctx.text(self.intro, year=str(said[0][1].ask.year)) + text + "。",
+                          refs=_refs(s for s, _ in said))]
+
+
+@dataclass(frozen=True)
 class ReportSection:
     """A numbered section of the document (or, with ``heading`` None, paragraphs of the lead
     before the first heading), its place among the others and its parts; ``subsections`` are
@@ -667,8 +761,12 @@ def gather(*, store: Store, actor: Actor, org: OrgNode, org_code: str, period: P
     for slug in wanted.get(CHILD, []):
         figures += [_empty(METRICS[slug], totals.get(slug), u) for u in units if (slug, u.id) not in seen]
     kpis = {slug: KpiInfo.of(METRICS[slug]) for slugs in wanted.values() for slug in slugs}
+    asks = [a for part in _parts(sections) for a in part.asks(METRICS, period)]
+    found = comparisons.evaluate(store=store, actor=actor, asks=asks, period=period, org_unit_id=org.id,
+                                 metrics=[METRICS[s] for s in dict.fromkeys(a.kpi for a in asks)],
+                                 now=issued_at.replace(tzinfo=None)) if asks else {}
     return Snapshot(org=org, org_code=org_code, period=period, issued_at=issued_at, trend=trend, units=units,
-                    kpis=kpis, figures=figures)
+                    kpis=kpis, figures=figures, findings=list(found.values()))
 
 
 # --- compose -----------------------------------------------------------------------------------------
