@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from sqlalchemy.orm import Session
 
+from pingan.auth import security
+from pingan.auth.actor import Actor
 from pingan.geo.models import Address, Division, DivisionLevel, Grid, ZoneClass
 from pingan.org import service as org_service
 from pingan.org.models import DutyUnit, OrgKind, OrgUnit, Role, UnitKind, User
+from pingan.org.repository import org_path_of
 
 PASSWORD = "Secret-pass-1"
 ROLES_AT = {
@@ -31,6 +35,19 @@ class World:
     grids: dict[str, Grid] = field(default_factory=dict)
     addresses: list[Address] = field(default_factory=list)
     units: dict[str, DutyUnit] = field(default_factory=dict)
+
+
+@lru_cache(maxsize=64)
+def cached_hash(password: str) -> str:
+    """A real argon2 hash of ``password``, computed once per process (tests/conftest.py puts it in
+    place of ``org.service.hash_password`` for every test)."""
+    return security.hash_password(password)
+
+
+def actor_of(db: Session, world: World, username: str) -> Actor:
+    """The actor a request of the world's user ``username`` would carry."""
+    user = world.users[username]
+    return Actor.for_user(user, org_path_of(db=db, org_unit_id=user.org_unit_id))
 
 
 def square(lon: float, lat: float, size: float = 0.01) -> dict:

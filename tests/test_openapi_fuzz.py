@@ -9,7 +9,6 @@ The live stream is left out: it is a long-lived response, not a request/response
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import lru_cache
 
 import pytest
 import schemathesis
@@ -17,22 +16,9 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
 from pingan.app import create_app
-from pingan.auth import security
 from pingan.auth.models import AuthSession
 from pingan.auth.security import new_token, token_hash
 from pingan.db.types import utcnow
-from pingan.org import service as org_service
-
-
-@lru_cache(maxsize=8)
-def _cached_hash(password: str) -> str:
-    return security.hash_password(password)
-
-
-@pytest.fixture(autouse=True)
-def _hash_each_password_once(monkeypatch):
-    """argon2 is slow by design; each distinct password is hashed once (logins still verify)."""
-    monkeypatch.setattr(org_service, "hash_password", _cached_hash)
 
 
 @pytest.fixture

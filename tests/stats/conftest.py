@@ -15,8 +15,8 @@ import pytest
 
 from pingan.auth.actor import Actor
 from pingan.incident.models import Callback, Incident, Satisfaction, Stage
-from pingan.org.repository import org_path_of
 from pingan.stats.store import StatsStore
+from tests.factories import actor_of
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 
@@ -59,11 +59,6 @@ def make_incident(db, world, *, at: str, side: str = "a", category: str = "2001"
         db.add(Callback(incident_id=incident.id, at=received + timedelta(hours=2), satisfaction=satisfaction))
         db.flush()
     return incident
-
-
-def actor_of(db, world, username: str) -> Actor:
-    user = world.users[username]
-    return Actor.for_user(user, org_path_of(db=db, org_unit_id=user.org_unit_id))
 
 
 @pytest.fixture
