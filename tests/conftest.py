@@ -51,10 +51,9 @@ def engine(database_url) -> Iterator[Engine]:
 def _hash_each_password_once(monkeypatch):
     """argon2 is slow by design: each distinct password is hashed once per process (the same real
     hash for the same password, so logins verify exactly as they would)."""
-    from pingan.org import service as org_service
-    from tests.factories import cached_hash
+    from tests.factories import hash_each_password_once
 
-    monkeypatch.setattr(org_service, "hash_password", cached_hash)
+    hash_each_password_once(monkeypatch)
 
 
 @pytest.fixture

@@ -44,6 +44,14 @@ def cached_hash(password: str) -> str:
     return security.hash_password(password)
 
 
+def hash_each_password_once(monkeypatch) -> None:
+    """Put ``cached_hash`` in place of the services' argon2 hashing (user accounts, password changes)."""
+    from pingan.auth import service as auth_service
+
+    for module in (org_service, auth_service):
+        monkeypatch.setattr(module, "hash_password", cached_hash)
+
+
 def actor_of(db: Session, world: World, username: str) -> Actor:
     """The actor a request of the world's user ``username`` would carry."""
     user = world.users[username]

@@ -21,6 +21,7 @@ that side.
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ from pingan.incident.schemas import IncidentCreate
 from pingan.org import service as org_service
 from pingan.org.models import UnitKind
 from pingan.web.deps import CSRF_FIELD, SESSION_COOKIE
-from tests.factories import PASSWORD, actor_of, build_world
+from tests.factories import actor_of, build_world
 
 V = "/api/v1"
 ROLES = ("admin", "dispatcher", "chief_a", "chief_b", "patrol_a", "community_a", "auditor")
@@ -184,6 +185,19 @@ def fragment_of(endpoint: str) -> str:
     if parts[0] == "tests":
         return "/".join(parts[:-1]) + "/test_matrix.py"
     return "tests/web/test_matrix.py"
+
+
+def fragments(installed: tuple[str, ...]) -> dict[str, list[Case]]:
+    """{fragment module: its cases} for the installed modules and the web frame, where one exists."""
+    found = {}
+    for name in (*installed, "web"):
+        fragment = f"{name}.test_matrix" if "." in name else f"tests.{name}.test_matrix"
+        try:
+            found[fragment] = importlib.import_module(fragment).CASES
+        except ModuleNotFoundError as exc:
+            if exc.name != fragment:
+                raise
+    return found
 
 
 # --- the world of the matrix ---------------------------------------------------------------
@@ -365,14 +379,14 @@ def matrix_world(engine, installed: tuple[str, ...] = ()):
     from pingan import modules
     from pingan.app import create_app
     from tests._db import savepoint_sessions, serve_sessions_from
-    from tests.factories import cached_hash
+    from tests.factories import hash_each_password_once
 
     connection = engine.connect()
     transaction = connection.begin()
     patch = pytest.MonkeyPatch()
     factory = savepoint_sessions(connection)
     serve_sessions_from(patch, factory)
-    patch.setattr(org_service, "hash_password", cached_hash)
+    hash_each_password_once(patch)
     if installed:
         patch.setattr(modules, "INSTALLED", (*modules.INSTALLED, *installed))
     db = factory()

@@ -8,24 +8,9 @@ in ``<path>/test_matrix.py``), the web frame's own in tests/web/test_matrix.py.
 
 from __future__ import annotations
 
-import importlib
-
-from tests.matrix import Case, app_routes, fragment_of
+from tests.matrix import app_routes, fragment_of, fragments
 
 SAMPLE = "tests._sample_module"
-
-
-def fragments(installed: tuple[str, ...]) -> dict[str, list[Case]]:
-    """{fragment module: its cases} for the installed modules and the web frame, where one exists."""
-    found = {}
-    for name in (*installed, "web"):
-        fragment = f"{name}.test_matrix" if "." in name else f"tests.{name}.test_matrix"
-        try:
-            found[fragment] = importlib.import_module(fragment).CASES
-        except ModuleNotFoundError as exc:
-            if exc.name != fragment:
-                raise
-    return found
 
 
 def incomplete(app, installed: tuple[str, ...]) -> list[str]:
