@@ -111,12 +111,10 @@ def client(app):
 @pytest.fixture
 def login(client):
     """login(username) -> headers for the JSON API (bearer token)."""
-    from tests.factories import PASSWORD
+    from tests.factories import log_in
 
     def _login(username: str) -> dict:
-        resp = client.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
-        assert resp.status_code == 200, resp.text
-        return {"Authorization": f"Bearer {resp.json()['token']}"}
+        return {"Authorization": f"Bearer {log_in(client, username)['token']}"}
 
     return _login
 
@@ -131,12 +129,10 @@ def recorded_statements(db):
 def sign_in(client):
     """sign_in(username) -> CSRF token; the client then carries that user's session cookie (pages
     are used as a browser uses them: cookie session, CSRF token in every form)."""
-    from tests.factories import PASSWORD
+    from tests.factories import log_in
 
     def _sign_in(username: str) -> str:
         client.cookies.clear()
-        resp = client.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
-        assert resp.status_code == 200, resp.text
-        return resp.json()["csrf_token"]
+        return log_in(client, username)["csrf_token"]
 
     return _sign_in

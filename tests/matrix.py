@@ -32,8 +32,7 @@ import pytest
 from fastapi.routing import iter_route_contexts
 from sqlalchemy import update
 
-from pingan.auth.models import AuthSession, LoginLock
-from pingan.auth.security import new_token, token_hash
+from pingan.auth.models import LoginLock
 from pingan.db.types import utcnow
 from pingan.incident import service as incident_service
 from pingan.incident.models import AssignmentStatus, Incident
@@ -41,7 +40,7 @@ from pingan.incident.schemas import IncidentCreate
 from pingan.org import service as org_service
 from pingan.org.models import UnitKind
 from pingan.web.deps import CSRF_FIELD, SESSION_COOKIE
-from tests.factories import actor_of, build_world
+from tests.factories import actor_of, build_world, open_session
 
 V = "/api/v1"
 ROLES = ("admin", "dispatcher", "chief_a", "chief_b", "patrol_a", "community_a", "auditor")
@@ -250,14 +249,7 @@ class Credentials:
 
 def sign_in_everyone(db, world) -> dict[str, Credentials]:
     """A session of each role, as logging in makes one."""
-    signed = {}
-    for role in ROLES:
-        token, csrf = new_token(), new_token()
-        db.add(AuthSession(token_hash=token_hash(token), user_id=world.users[role].id, csrf_token=csrf,
-                           expires_at=utcnow() + timedelta(hours=1)))
-        signed[role] = Credentials(token, csrf)
-    db.flush()
-    return signed
+    return {role: Credentials(*open_session(db, world.users[role])) for role in ROLES}
 
 
 def _fake_pdf(path):
