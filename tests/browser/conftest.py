@@ -120,8 +120,11 @@ def wait_until(page, expression: str, timeout_ms: float = 20_000) -> None:
         page.wait_for_timeout(100)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator:
+    """Chromium for one test module. Playwright's sync API keeps an event loop running in the main
+    thread while it is open, so it is closed after each module: open for the whole session, it broke
+    every async (anyio) test that ran after the browser tests."""
     from playwright.sync_api import sync_playwright
 
     if not os.path.exists(CHROMIUM):

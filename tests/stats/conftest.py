@@ -69,5 +69,22 @@ def store():
 
 
 @pytest.fixture
+def api(app, store, db, world):
+    """The app with a test store holding three incidents of July 2026 (two of station A, one of B)."""
+    from pingan.stats import dashboard, routes
+
+    app.dependency_overrides[routes.current_store] = lambda: store
+    dashboard.clear_cache()
+    make_incident(db, world, at="2026-07-10 09:00:00", side="a", priority=1, accept=20, arrive=150,
+                  satisfaction=Satisfaction.SATISFIED)
+    make_incident(db, world, at="2026-07-11 09:00:00", side="a", accept=45, arrive=200)
+    make_incident(db, world, at="2026-07-12 09:00:00", side="b", accept=10, arrive=500)
+    store.sync(db=db)
+    yield app
+    app.dependency_overrides.pop(routes.current_store, None)
+    dashboard.clear_cache()
+
+
+@pytest.fixture
 def admin(db, world) -> Actor:
     return actor_of(db, world, "admin")
