@@ -13,7 +13,7 @@ end, and every request runs in a savepoint rolled back after it, so each meets t
 A case says who may act (``allowed``: anyone else gets 403), which records it touches (``scope``:
 a key of ``VISIBLE``; a role that cannot see the side's record gets 404), and what success is
 (``ok``). API requests carry a bearer token; page requests a session cookie, and a form post the
-CSRF token. Without credentials an API route answers 401 and a page redirects to the login page,
+CSRF token (without it, 403). Without credentials an API route answers 401 and a page redirects to the login page,
 unless the case is ``public``. A list case names a marker of each side's rows (``marker``, with
 ``rows`` the VISIBLE key of those rows): the response must show it exactly when the role sees
 that side.
@@ -304,8 +304,8 @@ class Matrix:
             self.prepared.add("reports")
 
     # -- one request, undone afterwards
-    def send(self, case: Case, side: str, role: str | None):
-        """``role`` None: without credentials."""
+    def send(self, case: Case, side: str, role: str | None, *, csrf: bool = True):
+        """``role`` None: without credentials; ``csrf`` False: a form without its CSRF token."""
         client = self.client
         client.cookies.clear()
         headers = {}
@@ -317,7 +317,7 @@ class Matrix:
         savepoint = self.connection.begin_nested()
         try:
             spec = dict(case.request(self, side, role or "admin"))
-            if "data" in spec and signed is not None:
+            if "data" in spec and signed is not None and csrf:
                 spec["data"] = {CSRF_FIELD: signed.csrf, **spec["data"]}
             url = spec.pop("url")
             return client.request(case.method, url, headers=headers, follow_redirects=False,
@@ -337,6 +337,11 @@ class Matrix:
                          f"got {anonymous.status_code}")
         elif case.page and not anonymous.headers["location"].startswith("/login"):
             wrong.append(f"{'anonymous':12}       : redirected to {anonymous.headers['location']}, not the login")
+        if case.page and case.method != "GET" and case.credentials:
+            role = next(r for r in ROLES if case.expected(r, "a") == case.ok_for.get(r, case.ok))
+            forged = self.send(case, "a", role, csrf=False)
+            if forged.status_code != 403:
+                wrong.append(f"{role:12} side a: without the CSRF token expected 403, got {forged.status_code}")
         for role in ROLES:
             for side in SIDES:
                 resp = self.send(case, side, role)
@@ -358,8 +363,11 @@ class Matrix:
 
 
 def _excerpt(resp) -> str:
-    body = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", resp.text)) if resp.text.lstrip().startswith("<") else resp.text
-    return body[:160]
+    """The start of what the response says: a page's text from its <main> on, or the JSON."""
+    text = resp.text
+    if text.lstrip().startswith("<"):
+        text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text[text.find("<main"):] if "<main" in text else text))
+    return text.strip()[:160]
 
 
 def matrix_world(engine, installed: tuple[str, ...] = ()):
