@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import lru_cache
 
 from sqlalchemy.orm import Session
 
+from pingan.auth import security
+from pingan.auth.actor import Actor
+from pingan.auth.models import AuthSession
+from pingan.db.types import utcnow
 from pingan.geo.models import Address, Division, DivisionLevel, Grid, ZoneClass
 from pingan.org import service as org_service
 from pingan.org.models import DutyUnit, OrgKind, OrgUnit, Role, UnitKind, User
+from pingan.org.repository import org_path_of
 
 PASSWORD = "Secret-pass-1"
 ROLES_AT = {
@@ -31,6 +38,44 @@ class World:
     grids: dict[str, Grid] = field(default_factory=dict)
     addresses: list[Address] = field(default_factory=list)
     units: dict[str, DutyUnit] = field(default_factory=dict)
+
+
+@lru_cache(maxsize=64)
+def cached_hash(password: str) -> str:
+    """A real argon2 hash of ``password``, computed once per process (tests/conftest.py puts it in
+    place of ``org.service.hash_password`` for every test)."""
+    return security.hash_password(password)
+
+
+def hash_each_password_once(monkeypatch) -> None:
+    """Put ``cached_hash`` in place of the services' argon2 hashing (user accounts, password changes)."""
+    from pingan.auth import service as auth_service
+
+    for module in (org_service, auth_service):
+        monkeypatch.setattr(module, "hash_password", cached_hash)
+
+
+def log_in(client, username: str, password: str = PASSWORD) -> dict:
+    """Log the world's user in through the API: its answer (``token``, ``csrf_token``); the client
+    then carries the session cookie as well."""
+    resp = client.post("/api/v1/auth/login", json={"username": username, "password": password})
+    assert resp.status_code == 200, resp.text
+    return resp.json()
+
+
+def open_session(db: Session, user: User) -> tuple[str, str]:
+    """(token, CSRF token) of a new session of ``user``, as logging in makes one, without a request."""
+    token, csrf = security.new_token(), security.new_token()
+    db.add(AuthSession(token_hash=security.token_hash(token), user_id=user.id, csrf_token=csrf,
+                       expires_at=utcnow() + timedelta(hours=1)))
+    db.flush()
+    return token, csrf
+
+
+def actor_of(db: Session, world: World, username: str) -> Actor:
+    """The actor a request of the world's user ``username`` would carry."""
+    user = world.users[username]
+    return Actor.for_user(user, org_path_of(db=db, org_unit_id=user.org_unit_id))
 
 
 def square(lon: float, lat: float, size: float = 0.01) -> dict:

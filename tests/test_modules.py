@@ -216,10 +216,10 @@ def sample_client(db, monkeypatch):
 
 
 def sign_in_as(client, username: str) -> None:
-    from tests.factories import PASSWORD
+    from tests.factories import log_in
 
     client.cookies.clear()
-    assert client.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD}).status_code == 200
+    log_in(client, username)
 
 
 def test_a_module_added_to_the_list_is_in_the_api_and_its_openapi_document(sample_client, world, login):

@@ -8,39 +8,18 @@ The live stream is left out: it is a long-lived response, not a request/response
 
 from __future__ import annotations
 
-from datetime import timedelta
-from functools import lru_cache
-
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
 from pingan.app import create_app
-from pingan.auth import security
-from pingan.auth.models import AuthSession
-from pingan.auth.security import new_token, token_hash
-from pingan.db.types import utcnow
-from pingan.org import service as org_service
-
-
-@lru_cache(maxsize=8)
-def _cached_hash(password: str) -> str:
-    return security.hash_password(password)
-
-
-@pytest.fixture(autouse=True)
-def _hash_each_password_once(monkeypatch):
-    """argon2 is slow by design; each distinct password is hashed once (logins still verify)."""
-    monkeypatch.setattr(org_service, "hash_password", _cached_hash)
+from tests.factories import open_session
 
 
 @pytest.fixture
 def admin_headers(db, world) -> dict[str, str]:
-    token = new_token()
-    db.add(AuthSession(token_hash=token_hash(token), user_id=world.users["admin"].id, csrf_token=new_token(),
-                       expires_at=utcnow() + timedelta(hours=1)))
-    db.flush()
+    token, _csrf = open_session(db, world.users["admin"])
     return {"Authorization": f"Bearer {token}"}
 
 

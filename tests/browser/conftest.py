@@ -3,7 +3,7 @@
 The server is ``uvicorn pingan.asgi:app`` in a subprocess on a free loopback port, with the
 background jobs on, and the statistics process next to it (``stats.server.StatsProcess``, as
 ``pingan serve`` starts it). Its database is new for the run (an SQLite file, or a fresh PostgreSQL
-database when PINGAN_TEST_DATABASE_URL is set), migrated with the real migrations and seeded
+database when PINGAN_TEST_DATABASE_URL is set: tests/_db.py), migrated with the real migrations and seeded
 with ``tests.factories.build_world`` in one committed unit of work. Chromium is Debian's
 (/usr/bin/chromium) driven by Playwright.
 """
@@ -23,8 +23,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
+
+from tests._db import fresh_database, migrated_engine
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -43,26 +44,6 @@ def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _fresh_database(workdir: str) -> tuple[str, callable]:
-    base = os.environ.get("PINGAN_TEST_DATABASE_URL")
-    if not base:
-        return f"sqlite:///{os.path.join(workdir, 'browser.db')}", lambda: None
-    url = make_url(base)
-    name = f"pingan_test_browser_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-
-    def drop():
-        eng = create_engine(url, isolation_level="AUTOCOMMIT")
-        with eng.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        eng.dispose()
-
-    return url.set(database=name).render_as_string(hide_password=False), drop
 
 
 def _seed(engine: Engine) -> None:
@@ -94,13 +75,9 @@ def _wait_until_up(url: str, proc: subprocess.Popen, seconds: float = 40.0) -> N
 
 @pytest.fixture(scope="session")
 def live_server() -> Iterator[LiveServer]:
-    from pingan.db.migrate import upgrade
-    from pingan.db.session import make_engine
-
     workdir = tempfile.mkdtemp(prefix="pingan-browser-")
-    url, drop = _fresh_database(workdir)
-    engine = make_engine(url)
-    upgrade(engine)
+    url, drop = fresh_database("pingan_test_browser")
+    engine = migrated_engine(url)
     _seed(engine)
     port = _free_port()
     env = {**os.environ, "PINGAN_DATABASE_URL": url, "PINGAN_BACKGROUND_JOBS": "1", "PINGAN_STATS_SYNC_SECONDS": "1",
@@ -143,8 +120,11 @@ def wait_until(page, expression: str, timeout_ms: float = 20_000) -> None:
         page.wait_for_timeout(100)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator:
+    """Chromium for one test module. Playwright's sync API keeps an event loop running in the main
+    thread while it is open, so it is closed after each module: open for the whole session, it broke
+    every async (anyio) test that ran after the browser tests."""
     from playwright.sync_api import sync_playwright
 
     if not os.path.exists(CHROMIUM):

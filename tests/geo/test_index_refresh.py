@@ -6,10 +6,9 @@ import pytest
 from sqlalchemy.orm import sessionmaker
 
 import pingan.db.session as session_mod
-from pingan.db.base import Base
-from pingan.db.session import make_engine
 from pingan.geo import matcher
 from pingan.geo.models import Address
+from tests._db import fresh_database, migrated_engine
 
 
 def _address(code: str, road: str, house: str) -> Address:
@@ -18,13 +17,12 @@ def _address(code: str, road: str, house: str) -> Address:
 
 
 @pytest.fixture
-def own_database(tmp_path, monkeypatch):
-    """A separate SQLite file, so a background thread can read it with its own connections."""
-    import pingan.models  # noqa: F401 - every table
-
-    engine = make_engine(f"sqlite:///{tmp_path / 'index.db'}")
-    Base.metadata.create_all(engine)
-    factory = sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+def own_database(engine, monkeypatch):
+    """A database of its own whose writes commit, so a background thread can read it with its own
+    connections (``engine`` only makes the suite's settings exist first)."""
+    url, drop = fresh_database("pingan_test_index")
+    own = migrated_engine(url)
+    factory = sessionmaker(bind=own, expire_on_commit=False, autoflush=False)
     monkeypatch.setattr(session_mod, "get_sessionmaker", lambda: factory)
     for name, value in (("_index", None), ("_rebuilding", False), ("_dirty", True)):
         monkeypatch.setattr(matcher, name, value)
@@ -33,7 +31,8 @@ def own_database(tmp_path, monkeypatch):
         db.commit()
     yield factory
     matcher.stop_watching()
-    engine.dispose()
+    own.dispose()
+    drop()
 
 
 def test_warm_up_builds_in_the_background_and_later_changes_rebuild_there(own_database, monkeypatch):

@@ -2,22 +2,16 @@
 
 import pytest
 
-from pingan.auth.actor import Actor
 from pingan.errors import ValidationFailed
 from pingan.geo import service
 from pingan.geo.models import Grid, ZoneClass
 from pingan.geo.spatial import haversine_m
-from pingan.org.repository import org_path_of
+from tests.factories import actor_of
 from tests.geo.conftest import HONGQI, add_address
 
 
-def actor_for(db, world, username):
-    user = world.users[username]
-    return Actor.for_user(user, org_path_of(db=db, org_unit_id=user.org_unit_id))
-
-
 def test_match_address_ranks_the_registry(db, registry):
-    dispatcher = actor_for(db, registry.world, "dispatcher")
+    dispatcher = actor_of(db, registry.world, "dispatcher")
     results = service.match_address(db=db, actor=dispatcher, text="紅旗區平原路123號5-2-301")
     assert results[0].address_id == registry["5-2-301"].id
     assert results[0].full_text == registry["5-2-301"].full_text
@@ -29,21 +23,21 @@ def test_match_address_ranks_the_registry(db, registry):
 
 
 def test_match_address_is_filtered_to_the_jurisdiction(db, registry):
-    chief_b = actor_for(db, registry.world, "chief_b")
-    chief_a = actor_for(db, registry.world, "chief_a")
+    chief_b = actor_of(db, registry.world, "chief_b")
+    chief_a = actor_of(db, registry.world, "chief_a")
     assert service.match_address(db=db, actor=chief_b, text="红旗区平原路123号5-2-301") == []
     only_b = service.match_address(db=db, actor=chief_b, text="人民路9号")
     assert [c.address_id for c in only_b] == [registry["人民路9号-卫滨"].id]
     assert service.match_address(db=db, actor=chief_a, text="卫滨区胜利路8号") == []
     # an address with no grid yet is seen from the bureau only
     assert service.match_address(db=db, actor=chief_a, text="红旗区纬七路77号") == []
-    dispatcher = actor_for(db, registry.world, "dispatcher")
+    dispatcher = actor_of(db, registry.world, "dispatcher")
     assert service.match_address(db=db, actor=dispatcher, text="红旗区纬七路77号")[0].address_id == \
         registry["无网格"].id
 
 
 def test_the_index_sees_an_address_added_in_the_same_transaction(db, registry):
-    dispatcher = actor_for(db, registry.world, "dispatcher")
+    dispatcher = actor_of(db, registry.world, "dispatcher")
     assert service.match_address(db=db, actor=dispatcher, text="红旗区建设路66号") == []
     new = add_address(db, code="T0009999", full_text=f"{HONGQI}建设路66号", county="410702",
                       division="410702001001", grid=registry.world.grids["a"], lat=35.309, lon=113.909,
@@ -83,7 +77,7 @@ def test_haversine():
 
 
 def test_locate_by_address_id_wins(db, registry):
-    dispatcher = actor_for(db, registry.world, "dispatcher")
+    dispatcher = actor_of(db, registry.world, "dispatcher")
     target = registry["胜利路8号"]
     loc = service.locate(db=db, actor=dispatcher, text="平原路123号", lat=35.305, lon=113.905,
                          address_id=target.id)
@@ -96,7 +90,7 @@ def test_locate_by_address_id_wins(db, registry):
 
 
 def test_locate_by_point(db, registry):
-    dispatcher = actor_for(db, registry.world, "dispatcher")
+    dispatcher = actor_of(db, registry.world, "dispatcher")
     loc = service.locate(db=db, actor=dispatcher, lat=35.305, lon=113.905)
     grid_a: Grid = registry.world.grids["a"]
     assert loc.address_id is None and (loc.lat, loc.lon) == (35.305, 113.905)
@@ -110,7 +104,7 @@ def test_locate_by_point(db, registry):
 
 
 def test_locate_by_text_accepts_only_a_confident_match(db, registry):
-    dispatcher = actor_for(db, registry.world, "dispatcher")
+    dispatcher = actor_of(db, registry.world, "dispatcher")
     loc = service.locate(db=db, actor=dispatcher, text="新乡红旗平原路123号5号楼2单元301室")
     room = registry["5-2-301"]
     assert loc.address_id == room.id and loc.score >= 0.6
@@ -127,14 +121,14 @@ def test_locate_by_text_accepts_only_a_confident_match(db, registry):
 
 
 def test_locate_rejects_an_address_outside_the_jurisdiction(db, registry):
-    chief_b = actor_for(db, registry.world, "chief_b")
+    chief_b = actor_of(db, registry.world, "chief_b")
     with pytest.raises(ValidationFailed) as err:
         service.locate(db=db, actor=chief_b, address_id=registry["5-2-301"].id)
     assert err.value.field == "address_id" and "辖区" in err.value.zh
 
 
 def test_parse_combines_divisions_and_candidates(db, registry):
-    dispatcher = actor_for(db, registry.world, "dispatcher")
+    dispatcher = actor_of(db, registry.world, "dispatcher")
     result = service.parse("湖北襄樊", db=db, actor=dispatcher)
     assert result["division"]["city"]["code"] == "420600" and "襄樊" in result["division"]["note"]
     assert result["candidates"] == []

@@ -3,44 +3,20 @@ committed database for the tests that need real concurrent transactions."""
 
 from __future__ import annotations
 
-import os
-import tempfile
-import uuid
 from collections.abc import Iterator
-from functools import lru_cache
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
 
-from pingan.auth import security
 from pingan.auth.actor import Actor
 from pingan.incident import service
 from pingan.incident.schemas import IncidentCreate
-from pingan.org import service as org_service
-from pingan.org.repository import org_path_of
-
-
-@lru_cache(maxsize=64)
-def _cached_hash(password: str) -> str:
-    return security.hash_password(password)
-
-
-@pytest.fixture(autouse=True)
-def _hash_each_password_once(monkeypatch):
-    """argon2 is slow by design: hash each distinct test password once per process (the same
-    password gets the same real hash, so logins verify exactly as before)."""
-    monkeypatch.setattr(org_service, "hash_password", _cached_hash)
-
-
-def actor_for(db: Session, user) -> Actor:
-    return Actor.for_user(user, org_path_of(db=db, org_unit_id=user.org_unit_id))
+from tests._db import fresh_database, migrated_engine
+from tests.factories import actor_of
 
 
 @pytest.fixture
 def actors(db, world) -> dict[str, Actor]:
-    return {name: actor_for(db, user) for name, user in world.users.items()}
+    return {name: actor_of(db, world, name) for name in world.users}
 
 
 @pytest.fixture
@@ -63,39 +39,14 @@ def make_incident(db, world, actors):
 # --- a separate, committed database for concurrency tests -----------------------------------
 
 
-def _new_database() -> tuple[str, callable]:
-    base = os.environ.get("PINGAN_TEST_DATABASE_URL")
-    if not base:
-        path = os.path.join(tempfile.mkdtemp(prefix="pingan-race-"), "race.db")
-        return f"sqlite:///{path}", lambda: os.path.exists(path) and os.remove(path)
-    url = make_url(base)
-    name = f"pingan_test_race_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-
-    def drop():
-        eng = create_engine(url, isolation_level="AUTOCOMMIT")
-        with eng.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        eng.dispose()
-
-    return url.set(database=name).render_as_string(hide_password=False), drop
-
-
 @pytest.fixture(scope="module")
 def committed_engine(engine) -> Iterator:
     """A migrated database of its own whose transactions really commit (dropped afterwards).
 
     ``engine`` is requested only so that the session-wide settings (secret key, var dir) exist.
     """
-    from pingan.db.migrate import upgrade
-    from pingan.db.session import make_engine
-
-    url, drop = _new_database()
-    eng = make_engine(url)
-    upgrade(eng)
+    url, drop = fresh_database("pingan_test_race")
+    eng = migrated_engine(url)
     yield eng
     eng.dispose()
     drop()

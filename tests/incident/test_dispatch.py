@@ -17,7 +17,7 @@ from pingan.incident.models import Assignment, AssignmentStatus
 from pingan.incident.schemas import IncidentCreate
 from pingan.org import service as org_service
 from pingan.org.models import UnitKind, UnitStatus
-from tests.incident.conftest import actor_for
+from tests.factories import actor_of
 
 SCENE = (35.305, 113.905)  # 平原路123号, station A's grid
 
@@ -119,7 +119,7 @@ def race_world(committed_engine):
         w = build_world(db)
         ids = {"unit": w.units["红旗巡1"].id, "address": w.addresses[0].id,
                "dispatchers": [w.users["dispatcher"].id, w.users["admin"].id]}
-        actors = [actor_for(db, w.users["dispatcher"]), actor_for(db, w.users["admin"])]
+        actors = [actor_of(db, w, "dispatcher"), actor_of(db, w, "admin")]
     return ids, actors
 
 

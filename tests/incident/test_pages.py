@@ -7,11 +7,12 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from pingan.audit.models import AuditAction, AuditLog
 from pingan.db.types import utcnow
 from pingan.incident.models import Assignment, Incident, Stage
+from tests._db import count_statements
 
 HX = {"HX-Request": "true"}
 
@@ -27,20 +28,6 @@ def call_form(world, csrf: str, **fields) -> dict:
 
 def row_classes(row_html: str) -> list[str]:
     return re.search(r'class="([^"]*)"', row_html.split(">")[0]).group(1).split()
-
-
-def count_statements(engine, fn):
-    statements = []
-
-    def count(*_args, **_kw):
-        statements.append(1)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        result = fn()
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    return len(statements), result
 
 
 # --- who may open which page -----------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import functools
 import json
 
 import pytest
@@ -16,13 +15,6 @@ from pingan.org.imports import import_units
 from pingan.org.models import DutyUnit, UnitKind, UnitStatus
 from pingan.tabular import FileFormatError
 
-@functools.lru_cache(maxsize=8)
-def _cached_hash(password: str) -> str:
-    from pingan.auth.security import hash_password
-
-    return hash_password(password)
-
-
 COLUMNS = ["call_sign", "kind", "org_unit_code", "lat", "lon", "status"]
 STATION_A, STATION_B, OFFICE_A = "410702010000", "410703010000", "410702010100"
 GOOD = [
@@ -31,15 +23,6 @@ GOOD = [
     ["卫滨骑1", "骑警", STATION_B, "35.3050", "113.8550", "available"],
     ["卫滨摩1", "摩托", STATION_B, "35.3060", "113.8560", "off_duty"],
 ]
-
-
-@pytest.fixture(autouse=True)
-def _hash_each_password_once(monkeypatch):
-    """argon2 is slow by design: the world's users share one password, so hash it once (the same
-    real hash, so logins would verify exactly as before)."""
-    from pingan.org import service
-
-    monkeypatch.setattr(service, "hash_password", _cached_hash)
 
 
 def write_csv(path, rows, columns=COLUMNS):

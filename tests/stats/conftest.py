@@ -15,8 +15,8 @@ import pytest
 
 from pingan.auth.actor import Actor
 from pingan.incident.models import Callback, Incident, Satisfaction, Stage
-from pingan.org.repository import org_path_of
 from pingan.stats.store import StatsStore
+from tests.factories import actor_of
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 
@@ -61,16 +61,28 @@ def make_incident(db, world, *, at: str, side: str = "a", category: str = "2001"
     return incident
 
 
-def actor_of(db, world, username: str) -> Actor:
-    user = world.users[username]
-    return Actor.for_user(user, org_path_of(db=db, org_unit_id=user.org_unit_id))
-
-
 @pytest.fixture
 def store():
     s = StatsStore(path=None, memory_limit="64MB", threads=1)
     yield s
     s.close()
+
+
+@pytest.fixture
+def api(app, store, db, world):
+    """The app with a test store holding three incidents of July 2026 (two of station A, one of B)."""
+    from pingan.stats import dashboard, routes
+
+    app.dependency_overrides[routes.current_store] = lambda: store
+    dashboard.clear_cache()
+    make_incident(db, world, at="2026-07-10 09:00:00", side="a", priority=1, accept=20, arrive=150,
+                  satisfaction=Satisfaction.SATISFIED)
+    make_incident(db, world, at="2026-07-11 09:00:00", side="a", accept=45, arrive=200)
+    make_incident(db, world, at="2026-07-12 09:00:00", side="b", accept=10, arrive=500)
+    store.sync(db=db)
+    yield app
+    app.dependency_overrides.pop(routes.current_store, None)
+    dashboard.clear_cache()
 
 
 @pytest.fixture

@@ -12,30 +12,13 @@ from fastapi.routing import APIRoute, iter_route_contexts
 
 from pingan.config import get_settings
 from pingan.errors import Unavailable
-from pingan.incident.models import Satisfaction
-from pingan.stats import dashboard, limits, routes
+from pingan.stats import limits, routes
 from pingan.stats.limits import IN_FLIGHT
 from pingan.stats.metrics import METRICS
 from pingan.stats.store import deadline_var
-from tests.stats.conftest import make_incident
 
 V = "/api/v1/stats"
 ENDLESS = "SELECT count(*) FROM range(1000000000000000) t(i) WHERE i % 7 = 3"  # years, on any machine
-
-
-@pytest.fixture
-def api(app, store, db, world):
-    """The app with a test store holding three incidents of July 2026."""
-    app.dependency_overrides[routes.current_store] = lambda: store
-    dashboard.clear_cache()
-    make_incident(db, world, at="2026-07-10 09:00:00", side="a", priority=1, accept=20, arrive=150,
-                  satisfaction=Satisfaction.SATISFIED)
-    make_incident(db, world, at="2026-07-11 09:00:00", side="a", accept=45, arrive=200)
-    make_incident(db, world, at="2026-07-12 09:00:00", side="b", accept=10, arrive=500)
-    store.sync(db=db)
-    yield app
-    app.dependency_overrides.pop(routes.current_store, None)
-    dashboard.clear_cache()
 
 
 @pytest.fixture

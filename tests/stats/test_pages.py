@@ -7,30 +7,17 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
-from functools import lru_cache
 from html import unescape
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event
 
-from pingan.auth import security
 from pingan.incident.models import Satisfaction
-from pingan.org import service as org_service
 from pingan.stats import dashboard, engine, routes, wording
 from pingan.stats.period import parse_period, year
+from tests._db import count_statements
 from tests.stats.conftest import actor_of, make_incident
-
-
-@lru_cache(maxsize=8)
-def _cached_hash(password: str) -> str:
-    return security.hash_password(password)
-
-
-@pytest.fixture(autouse=True)
-def _hash_each_password_once(monkeypatch):
-    monkeypatch.setattr(org_service, "hash_password", _cached_hash)
 
 
 @pytest.fixture
@@ -53,20 +40,6 @@ def pages(app, store, db, world):
     yield app
     app.dependency_overrides.pop(routes.current_store, None)
     dashboard.clear_cache()
-
-
-def count_statements(engine_, fn):
-    statements = []
-
-    def count(*_args, **_kw):
-        statements.append(1)
-
-    event.listen(engine_, "before_cursor_execute", count)
-    try:
-        result = fn()
-    finally:
-        event.remove(engine_, "before_cursor_execute", count)
-    return len(statements), result
 
 
 def card(html: str, slug: str) -> str:

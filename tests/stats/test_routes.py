@@ -4,24 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pingan.incident.models import Satisfaction
-from pingan.stats import routes
-from tests.stats.conftest import make_incident
-
 V = "/api/v1/stats"
-
-
-@pytest.fixture
-def api(app, store, db, world):
-    """The app with a test store."""
-    app.dependency_overrides[routes.current_store] = lambda: store
-    make_incident(db, world, at="2026-07-10 09:00:00", side="a", priority=1, accept=20, arrive=150,
-                  satisfaction=Satisfaction.SATISFIED)
-    make_incident(db, world, at="2026-07-11 09:00:00", side="a", accept=45, arrive=200)
-    make_incident(db, world, at="2026-07-12 09:00:00", side="b", accept=10, arrive=500)
-    store.sync(db=db)
-    yield app
-    app.dependency_overrides.pop(routes.current_store, None)
 
 
 def test_list_kpis_with_their_definitions(api, client, login):

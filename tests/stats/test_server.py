@@ -34,7 +34,7 @@ from pingan.stats.metrics import METRICS
 from pingan.stats.period import parse_period
 from pingan.stats.server import StatsProcess, StatsServer, Syncer
 from pingan.stats.store import StatsStore, deadline_var
-from tests.conftest import _create_database
+from tests._db import fresh_database
 from tests.stats.conftest import make_incident
 from tests.stats.test_wire import same
 
@@ -408,7 +408,7 @@ def operational():
     from tests.factories import build_world
 
     folder = tempfile.mkdtemp(prefix="pa-op-")  # short: the socket goes here
-    url, drop = _create_database()  # a fresh database on the suite's backend
+    url, drop = fresh_database()  # a fresh database on the suite's backend
     eng = make_engine(url)
     upgrade(eng)
     with unit_of_work_on(eng) as db:

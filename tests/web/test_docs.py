@@ -28,9 +28,9 @@ def app_with_docs(db, monkeypatch):
 
 
 def _sign_in(c: TestClient) -> None:
-    from tests.factories import PASSWORD
+    from tests.factories import log_in
 
-    assert c.post("/api/v1/auth/login", json={"username": "dispatcher", "password": PASSWORD}).status_code == 200
+    log_in(c, "dispatcher")
 
 
 def test_by_default_only_signed_in_users_see_the_docs(app_with_docs, world):
