@@ -28,7 +28,7 @@ from pingan.incident.models import AssignmentStatus
 from pingan.incident.schemas import IncidentCreate
 from pingan.org import service as org_service
 from pingan.org.models import UnitKind
-from pingan.org.repository import org_path_of
+from pingan.org.system import org_path_of
 from pingan.stats.store import StatsStore
 from tests.factories import PASSWORD
 

@@ -7,7 +7,7 @@ from pingan.errors import ValidationFailed
 from pingan.geo import service
 from pingan.geo.models import Grid, ZoneClass
 from pingan.geo.spatial import haversine_m
-from pingan.org.repository import org_path_of
+from pingan.org.system import org_path_of
 from tests.geo.conftest import HONGQI, add_address
 
 

@@ -19,7 +19,7 @@ from pingan.auth.actor import Actor
 from pingan.incident import service
 from pingan.incident.schemas import IncidentCreate
 from pingan.org import service as org_service
-from pingan.org.repository import org_path_of
+from pingan.org.system import org_path_of
 
 
 @lru_cache(maxsize=64)

@@ -15,7 +15,7 @@ import pytest
 
 from pingan.auth.actor import Actor
 from pingan.incident.models import Callback, Incident, Satisfaction, Stage
-from pingan.org.repository import org_path_of
+from pingan.org.system import org_path_of
 from pingan.stats.store import StatsStore
 
 LOCAL = ZoneInfo("Asia/Shanghai")

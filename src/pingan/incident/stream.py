@@ -128,7 +128,7 @@ def _read(actor: Actor, after: int | None, floor: int) -> tuple[list[dict], int]
     db = db_session.get_sessionmaker()()
     try:
         if after is None:
-            return [], repository.latest_event_id(db=db)
+            return [], repository.latest_event_id_unscoped(db=db)
         events = repository.events_since(db=db, actor=actor, last_id=floor, limit=500)
         return [
             {"event_id": e.id, "incident_id": e.incident_id, "stage": e.stage,
