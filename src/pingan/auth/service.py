@@ -90,7 +90,8 @@ def logout(*, db: Session, token: str) -> None:
 def end_sessions(*, db: Session, user_id: int, keep_token: str | None = None) -> int:
     """Revoke every live session of a user (but ``keep_token``'s); audited. The remembered
     sessions of this process are forgotten at the commit (``auth.recent``)."""
-    ended = system.revoke_sessions(db=db, user_id=user_id, keep_token_hash=token_hash(keep_token) if keep_token else None)
+    keep = token_hash(keep_token) if keep_token else None
+    ended = system.revoke_sessions(db=db, user_id=user_id, keep_token_hash=keep)
     record_event(db, action=AuditAction.LOGOUT, entity="app_user", entity_id=user_id,
                  detail={"sessions_ended": ended, "kept_current": bool(keep_token)})
     return ended
