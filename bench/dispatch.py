@@ -59,7 +59,8 @@ def seed_units(url: str, n_units: int, stations: int, rng: random.Random) -> tup
 
 def naive_recommend(db, actor, lat: float, lon: float, limit: int = 5) -> list[int]:
     """The baseline: every available unit of the jurisdiction, ranked in Python."""
-    from pingan.incident import dispatch, repository
+    from pingan.incident import dispatch
+    from pingan.org import repository
 
     rows = repository.available_units_in_box(db=db, actor=actor, min_lat=-90, max_lat=90, min_lon=-180, max_lon=180)
     ranked = sorted(

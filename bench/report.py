@@ -60,7 +60,7 @@ def main() -> None:
     from sqlalchemy.orm import Session
 
     from pingan.auth.actor import Actor
-    from pingan.org.repository import get_root
+    from pingan.org.system import get_root
     from pingan.stats import engine, report
     from pingan.stats.document import PdfUnavailable, docx_to_pdf, render_charts, render_docx
     from pingan.stats.engine import OrgNode

@@ -260,7 +260,7 @@ def main() -> None:
              rows_read=report.rows["incident"], runs=args.runs, load=srv.loadavg())
 
     with Session(reader) as db:
-        from pingan.org.repository import get_root
+        from pingan.org.system import get_root
 
         root = get_root(db=db)
         actor = Actor.system(root.id, root.path, name="bench")

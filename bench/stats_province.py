@@ -118,7 +118,7 @@ def main() -> None:
     from sqlalchemy.orm import Session
 
     from pingan.auth.actor import Actor
-    from pingan.org.repository import get_root
+    from pingan.org.system import get_root
     from pingan.stats import engine as stats_engine
     from pingan.stats.metrics import METRICS, Kind
     from pingan.stats.period import year as year_period

@@ -16,7 +16,7 @@ from pingan.db.types import utcnow
 from pingan.geo.models import Address, Division, DivisionLevel, Grid, ZoneClass
 from pingan.org import service as org_service
 from pingan.org.models import DutyUnit, OrgKind, OrgUnit, Role, UnitKind, User
-from pingan.org.repository import org_path_of
+from pingan.org.system import org_path_of
 
 PASSWORD = "Secret-pass-1"
 ROLES_AT = {

@@ -336,7 +336,7 @@ def test_close_frees_active_assignments(db, world, actors, make_incident):
     for name in ("红旗巡1", "红旗步1"):
         db.refresh(world.units[name])
         assert world.units[name].status == UnitStatus.AVAILABLE
-    assert repository.active_assignment_of_unit(db=db, unit_id=world.units["红旗巡1"].id) is None
+    assert repository.active_assignment_of_unit_unscoped(db=db, unit_id=world.units["红旗巡1"].id) is None
 
 
 def test_an_invalid_call_is_closed_straight_from_received(db, actors, make_incident):

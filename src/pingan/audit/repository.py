@@ -1,10 +1,12 @@
-"""Audit log queries. The auditor sees entries by actors within the auditor's subtree."""
+"""Audit log queries. The auditor sees entries by actors within the auditor's subtree, and those
+of no actor (jobs, the command line): :func:`readable_entries` is the statement every read
+builds on. The log is written by the mechanism (:mod:`pingan.audit.mechanism`), never here."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from pingan.audit.models import AuditAction, AuditLog
@@ -13,13 +15,17 @@ from pingan.auth.permissions import Perm
 from pingan.org.repository import subtree_ids
 
 
+def readable_entries(actor: Actor) -> Select:
+    """The audit entries the actor may read: those written by actors of their subtree or by no actor."""
+    actor.require(Perm.AUDIT_READ)
+    return select(AuditLog).where(
+        or_(AuditLog.actor_org_unit_id.in_(subtree_ids(actor)), AuditLog.actor_org_unit_id.is_(None)))
+
+
 def _filtered(actor: Actor, *, action: AuditAction | None, entity: str | None, entity_id: str | None,
               actor_name: str | None, since: datetime | None, until: datetime | None,
-              request_id: str | None):
-    actor.require(Perm.AUDIT_READ)
-    stmt = select(AuditLog).where(
-        or_(AuditLog.actor_org_unit_id.in_(subtree_ids(actor)), AuditLog.actor_org_unit_id.is_(None))
-    )
+              request_id: str | None) -> Select:
+    stmt = readable_entries(actor)
     if action:
         stmt = stmt.where(AuditLog.action == action)
     if entity:

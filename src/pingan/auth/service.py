@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from pingan.audit.mechanism import record_event
 from pingan.audit.models import AuditAction
-from pingan.auth import policy, recent, throttle
+from pingan.auth import policy, recent, system, throttle
+from pingan.auth import repository as auth_repository
 from pingan.auth.actor import Actor
 from pingan.auth.models import AuthSession, LoginLock
 from pingan.auth.security import hash_password, new_token, token_hash, verify_dummy, verify_password
@@ -17,7 +17,8 @@ from pingan.config import get_settings
 from pingan.db.types import utcnow
 from pingan.errors import Forbidden, NotAuthenticated, NotFound, ValidationFailed
 from pingan.org import repository as org_repo
-from pingan.org.models import OrgUnit, User
+from pingan.org import system as org_system
+from pingan.org.models import User
 
 LOGIN_FAILED = NotAuthenticated("用户名或密码错误", "Wrong username or password")
 
@@ -36,7 +37,7 @@ def login(
     settings = get_settings()
     key = policy.throttle_key(username)
     device = throttle.check(db=db, username=key, ip=ip, device=device)
-    user = org_repo.get_user_by_username(db=db, username=key) if key else None
+    user = org_system.get_user_by_username(db=db, username=key) if key else None
     ok = verify_password(user.password_hash, password) if user is not None else verify_dummy(password)
     throttle.record(db=db, username=key, ip=ip, device=device, success=ok)
     if not ok:
@@ -57,22 +58,11 @@ def login(
     )
     db.add(session_row)
     db.flush()
-    actor = Actor.for_user(user, org_repo.org_path_of(db=db, org_unit_id=user.org_unit_id),
+    actor = Actor.for_user(user, org_system.org_path_of(db=db, org_unit_id=user.org_unit_id),
                            session_row.csrf_token)
     db.info["actor"] = actor
     record_event(db, action=AuditAction.LOGIN, entity="app_user", entity_id=user.id, detail={"ip": ip})
     return token, session_row, actor
-
-
-# One round trip per request: the session, its user and the user's org unit together.
-_AUTHENTICATE = (
-    select(AuthSession.csrf_token, AuthSession.expires_at, AuthSession.revoked, User.id, User.username,
-           User.display_name, User.role, User.org_unit_id, User.language, User.is_active,
-           User.must_change_password, OrgUnit.path, OrgUnit.kind, OrgUnit.parent_id)
-    .join(User, User.id == AuthSession.user_id)
-    .join(OrgUnit, OrgUnit.id == User.org_unit_id)
-    .where(AuthSession.token_hash == bindparam("token_hash"))
-)
 
 
 def authenticate(*, db: Session, token: str) -> Actor:
@@ -82,28 +72,26 @@ def authenticate(*, db: Session, token: str) -> Actor:
     actor = recent.recall(key, now)
     if actor is not None:
         return actor
-    row = db.connection().execute(_AUTHENTICATE, {"token_hash": key}).first()
+    row = system.session_with_actor(db=db, token_hash=key)
     if row is None or row.revoked or row.expires_at <= now:
         raise NotAuthenticated("请先登录", "Please log in")
     if not row.is_active:
         raise NotAuthenticated("账号已停用", "Account disabled")
-    actor = Actor.for_user(row, org_repo.jurisdiction_path(row.path, row.kind, row.parent_id), row.csrf_token)
+    actor = Actor.for_user(row, org_system.jurisdiction_path(row.path, row.kind, row.parent_id), row.csrf_token)
     recent.remember(key, row.expires_at, actor)
     return actor
 
 
 def logout(*, db: Session, token: str) -> None:
-    db.execute(update(AuthSession).where(AuthSession.token_hash == token_hash(token)).values(revoked=True))
+    system.revoke_session(db=db, token_hash=token_hash(token))
     record_event(db, action=AuditAction.LOGOUT, entity="auth_session", entity_id=None)
 
 
 def end_sessions(*, db: Session, user_id: int, keep_token: str | None = None) -> int:
     """Revoke every live session of a user (but ``keep_token``'s); audited. The remembered
     sessions of this process are forgotten at the commit (``auth.recent``)."""
-    stmt = update(AuthSession).where(AuthSession.user_id == user_id, AuthSession.revoked.is_(False))
-    if keep_token:
-        stmt = stmt.where(AuthSession.token_hash != token_hash(keep_token))
-    ended = db.execute(stmt.values(revoked=True)).rowcount or 0
+    keep = token_hash(keep_token) if keep_token else None
+    ended = system.revoke_sessions(db=db, user_id=user_id, keep_token_hash=keep)
     record_event(db, action=AuditAction.LOGOUT, entity="app_user", entity_id=user_id,
                  detail={"sessions_ended": ended, "kept_current": bool(keep_token)})
     return ended
@@ -124,7 +112,7 @@ def change_own_password(*, db: Session, actor: Actor, current: str, new: str, to
     """A user changes their own password: the current one is required (and throttled like a login);
     every other session of theirs ends. A wrong current password returns False (not raised, so
     that the failed attempt is committed and counted, as a login's); a refused new one raises."""
-    user = org_repo.get_user(db=db, user_id=actor.user_id) if actor.user_id else None
+    user = org_repo.get_own_user(db=db, actor=actor)
     if user is None:
         raise NotFound("用户不存在", "No such user")
     key = policy.throttle_key(user.username)
@@ -151,12 +139,12 @@ def change_own_password(*, db: Session, actor: Actor, current: str, new: str, to
 def list_locks(*, db: Session, actor: Actor) -> list[LoginLock]:
     """The active account locks the actor may see: of users in their jurisdiction, and — for an
     admin of the whole tree — of usernames that belong to no account."""
-    return throttle.active_locks(db=db, actor=actor)
+    return auth_repository.list_active_locks(db=db, actor=actor, at=throttle.now())
 
 
 def lift_lock(*, db: Session, actor: Actor, username: str) -> int:
     """Lift the active locks of a username (audited through login_lock's own rows)."""
-    locks = [lock for lock in throttle.active_locks(db=db, actor=actor) if lock.username == username]
+    locks = auth_repository.list_active_locks(db=db, actor=actor, at=throttle.now(), username=username)
     if not locks:
         raise NotFound("该用户名没有生效的锁定", "No active lock for this username in your jurisdiction",
                        field="username")

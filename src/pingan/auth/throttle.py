@@ -42,9 +42,9 @@ import secrets
 from datetime import datetime, timedelta
 
 from fastapi import Request, Response
-from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
+from pingan.auth import system
 from pingan.auth.models import LoginAttempt, LoginLock
 from pingan.config import get_settings
 from pingan.db.types import utcnow
@@ -130,9 +130,7 @@ def _window_start(at: datetime) -> datetime:
 
 
 def active_lock(*, db: Session, username: str, at: datetime | None = None) -> LoginLock | None:
-    at = at or now()
-    return db.scalar(select(LoginLock).where(LoginLock.username == username, LoginLock.expires_at > at,
-                                             LoginLock.lifted_at.is_(None)).order_by(LoginLock.id.desc()).limit(1))
+    return system.active_lock(db=db, username=username, at=at or now())
 
 
 def _too_many(seconds: float) -> TooManyRequests:
@@ -155,9 +153,7 @@ def check(*, db: Session, username: str, ip: str, device: str | None) -> str | N
     at = now()
     since = _window_start(at)
     if device is not None:
-        device_failures = db.scalar(select(func.count()).where(
-            LoginAttempt.device == device, LoginAttempt.at >= since, LoginAttempt.success.is_(False)))
-        if device_failures < settings.login_max_failures:
+        if system.device_failures(db=db, device=device, since=since) < settings.login_max_failures:
             return device
         device = None
     lock = active_lock(db=db, username=username, at=at)
@@ -168,11 +164,7 @@ def check(*, db: Session, username: str, ip: str, device: str | None) -> str | N
             "or ask an administrator to unlock it")
         error.retry_after = max(1, math.ceil((lock.expires_at - at).total_seconds()))
         raise error
-    recent = db.execute(
-        select(LoginAttempt.at, LoginAttempt.success)
-        .where(LoginAttempt.username == username, LoginAttempt.ip == ip, LoginAttempt.at >= since)
-        .order_by(LoginAttempt.at.desc(), LoginAttempt.id.desc()).limit(64)
-    ).all()
+    recent = system.recent_attempts(db=db, username=username, ip=ip, since=since)
     streak = 0
     for row in recent:
         if row.success:
@@ -181,11 +173,8 @@ def check(*, db: Session, username: str, ip: str, device: str | None) -> str | N
     wait = backoff_seconds(streak)
     if wait and (remaining := (recent[0].at + timedelta(seconds=wait) - at).total_seconds()) > 0:
         raise _too_many(remaining)
-    by_ip = db.scalar(select(func.count()).where(LoginAttempt.ip == ip, LoginAttempt.at >= since,
-                                                 LoginAttempt.success.is_(False)))
-    if by_ip >= settings.login_max_failures * 4:
-        oldest = db.scalar(select(func.min(LoginAttempt.at)).where(
-            LoginAttempt.ip == ip, LoginAttempt.at >= since, LoginAttempt.success.is_(False)))
+    if system.address_failures(db=db, ip=ip, since=since) >= settings.login_max_failures * 4:
+        oldest = system.oldest_address_failure(db=db, ip=ip, since=since)
         raise _too_many((oldest + timedelta(minutes=settings.login_window_minutes) - at).total_seconds())
     return None
 
@@ -199,11 +188,7 @@ def record(*, db: Session, username: str, ip: str, device: str | None, success: 
     if success:
         return None
     settings = get_settings()
-    failures, addresses = db.execute(
-        select(func.count(), func.count(distinct(LoginAttempt.ip))).where(
-            LoginAttempt.username == username, LoginAttempt.at >= _window_start(at),
-            LoginAttempt.success.is_(False))
-    ).one()
+    failures, addresses = system.account_failures(db=db, username=username, since=_window_start(at))
     if failures < settings.login_account_lock_failures or addresses < settings.login_account_lock_ips:
         return None
     if active_lock(db=db, username=username, at=at) is not None:
@@ -213,17 +198,3 @@ def record(*, db: Session, username: str, ip: str, device: str | None, success: 
     db.add(lock)
     db.flush()
     return lock
-
-
-def active_locks(*, db: Session, actor) -> list[LoginLock]:
-    """Active account locks within the actor's jurisdiction: of its users' usernames, and — for an
-    actor over the whole tree — of usernames that belong to no account."""
-    from pingan.org.models import User
-    from pingan.org.repository import subtree_ids
-
-    mine = select(User.username).where(User.org_unit_id.in_(subtree_ids(actor)))
-    where = LoginLock.username.in_(mine)
-    if actor.org_path.count("/") == 2:  # '/1/': the root of the tree
-        where = where | LoginLock.username.not_in(select(User.username))
-    return list(db.scalars(select(LoginLock).where(
-        where, LoginLock.expires_at > now(), LoginLock.lifted_at.is_(None)).order_by(LoginLock.created_at.desc())))

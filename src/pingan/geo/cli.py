@@ -15,7 +15,7 @@ console = Console()
 
 def _system_actor(db):
     from pingan.auth.actor import Actor
-    from pingan.org.repository import get_root
+    from pingan.org.system import get_root
 
     root = get_root(db=db)
     if root is None:

@@ -76,7 +76,7 @@ def import_addresses(*, db: Session, actor: Actor, path: str | Path,
         valid.append((number, row))
     if progress:
         progress("validate", report.total, report.total)
-    taken = repository.existing_address_codes(db=db, codes=first_row_of)
+    taken = repository.existing_address_codes_unscoped(db=db, codes=first_row_of)
     for number, row in valid:
         if row.code in taken:
             report.add(number, "code", f"编码 {row.code} 已存在", f"code {row.code} already exists")

@@ -36,7 +36,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from pingan.db.session import flushed_any
-from pingan.geo import repository
+from pingan.geo import system
 from pingan.geo.divisions import DivisionIndex, clean_text, get_index
 from pingan.runtime import release_memory, settle_heap
 
@@ -799,8 +799,8 @@ def _build(db: Session, signature, between_batches=None) -> AddressIndex:
     _fix_mmap_threshold()
     started = time.perf_counter()
     index = AddressIndex(
-        repository.iter_address_index_rows(db=db, between_batches=between_batches),
-        repository.grid_org_paths(db=db), repository.community_names(db=db), signature,
+        system.iter_address_index_rows(db=db, between_batches=between_batches),
+        system.grid_org_paths(db=db), system.community_names(db=db), signature,
     )
     release_memory()
     log.info("address index: %d rows in %.2fs", index.n, time.perf_counter() - started)
@@ -817,7 +817,7 @@ def _unchanged(index: AddressIndex, signature: tuple) -> bool:
 def _fingerprint(db: Session, *, full: bool) -> tuple:
     global _checks
     _checks += 1
-    return repository.index_signature(db=db, with_updates=full or _checks % FULL_CHECK_EVERY == 0)
+    return system.index_signature(db=db, with_updates=full or _checks % FULL_CHECK_EVERY == 0)
 
 
 def _rebuild_in_background(signature=None) -> None:
@@ -829,7 +829,7 @@ def _rebuild_in_background(signature=None) -> None:
     try:
         with get_sessionmaker()() as db:
             if signature is None or signature[-1] is None:
-                signature = repository.index_signature(db=db)
+                signature = system.index_signature(db=db)
                 db.commit()
             fresh = _build(db, signature, between_batches=db.commit)
             db.commit()
@@ -921,7 +921,7 @@ def get_address_index(db: Session) -> AddressIndex:
             _start_rebuild(signature)
             return index
         if signature[-1] is None:
-            signature = repository.index_signature(db=db)
+            signature = system.index_signature(db=db)
         _index = _build(db, signature)
         return _index
 

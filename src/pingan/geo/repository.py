@@ -1,21 +1,24 @@
 """Queries over divisions, grids and standard addresses.
 
-Every query that returns records to a caller is filtered to the actor's jurisdiction: grids
-by their org unit, addresses by their grid's org unit (an address with no grid yet is seen
-only from the root of the org tree). The few unfiltered reads at the bottom feed the
-process-wide matcher and spatial indexes, which filter per actor in memory.
+Every query that returns records to a caller is filtered to the actor's jurisdiction, built on
+one readable statement per entity (decision 0016): :func:`readable_grids` (by their org unit),
+:func:`readable_addresses` (by their grid's org unit; an address with no grid yet is seen only
+from the root of the org tree) and :func:`readable_divisions` (the bureau's own division table,
+the same for every reader of geography). The reads that feed the process-wide matcher and
+spatial indexes, which filter per actor in memory, are in :mod:`pingan.geo.system`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from pingan.auth.actor import Actor
+from pingan.auth.permissions import Perm
 from pingan.geo.models import Address, Division, DivisionLevel, Grid
-from pingan.org.models import OrgUnit
+from pingan.org import repository as org_repository
 from pingan.org.repository import subtree_ids
 
 
@@ -24,34 +27,45 @@ def sees_unassigned(actor: Actor) -> bool:
     return actor.org_path.count("/") <= 2
 
 
+def readable_grids(actor: Actor) -> Select:
+    """The grids of the actor's subtree: every grid read builds on this."""
+    return select(Grid).where(Grid.org_unit_id.in_(subtree_ids(actor)))
+
+
 def grid_ids_visible(actor: Actor) -> Select:
-    return select(Grid.id).where(Grid.org_unit_id.in_(subtree_ids(actor)))
+    return readable_grids(actor).with_only_columns(Grid.id)
 
 
-def _address_visible(actor: Actor):
+def readable_addresses(actor: Actor) -> Select:
+    """The standard addresses the actor may see: every address read builds on this."""
     visible = Address.grid_id.in_(grid_ids_visible(actor))
     if sees_unassigned(actor):
-        return or_(visible, Address.grid_id.is_(None))
-    return visible
+        visible = or_(visible, Address.grid_id.is_(None))
+    return select(Address).where(visible)
+
+
+def readable_divisions(actor: Actor) -> Select:
+    """The bureau's own division table (communities and villages): reference data, the same for
+    every reader of geography."""
+    actor.require(Perm.GEO_READ)
+    return select(Division)
 
 
 # --- addresses ---------------------------------------------------------------------------
 
 def get_address(*, db: Session, actor: Actor, address_id: int) -> Address | None:
-    return db.scalar(select(Address).where(Address.id == address_id, _address_visible(actor)))
+    return db.scalar(readable_addresses(actor).where(Address.id == address_id))
 
 
 # Built once (taking a call runs it every time): the jurisdiction test is on the joined grid's
 # org unit, by path prefix — index lookups only, no subtree scan. Paths hold only digits and "/",
 # so the prefix needs no LIKE escaping.
-_ADDRESS_LOCATION = (
+_ADDRESS_LOCATION, _GRID_ORG_PATH = org_repository.join_org_path_unscoped(
     select(Address.id, Address.full_text, Address.lat, Address.lon, Address.division_code, Address.grid_id,
            Grid.zone_class, Grid.org_unit_id)
-    .outerjoin(Grid, Grid.id == Address.grid_id)
-    .outerjoin(OrgUnit, OrgUnit.id == Grid.org_unit_id)
-    .where(Address.id == bindparam("address_id"))
-)
-_IN_SUBTREE = OrgUnit.path.startswith(bindparam("org_path"))
+    .outerjoin(Grid, Grid.id == Address.grid_id), Grid.org_unit_id)
+_ADDRESS_LOCATION = _ADDRESS_LOCATION.where(Address.id == bindparam("address_id"))
+_IN_SUBTREE = _GRID_ORG_PATH.startswith(bindparam("org_path"))
 _ADDRESS_LOCATION_IN_SUBTREE = _ADDRESS_LOCATION.where(_IN_SUBTREE)
 _ADDRESS_LOCATION_IN_SUBTREE_OR_UNASSIGNED = _ADDRESS_LOCATION.where(or_(_IN_SUBTREE, Address.grid_id.is_(None)))
 
@@ -77,7 +91,7 @@ def address_location(*, db: Session, actor: Actor, address_id: int):
 
 def list_addresses(*, db: Session, actor: Actor, q: str | None = None, grid_id: int | None = None,
                    county_code: str | None = None, limit: int = 50, offset: int = 0) -> tuple[list[Address], int]:
-    stmt = select(Address).where(_address_visible(actor))
+    stmt = readable_addresses(actor)
     if q:
         stmt = stmt.where(Address.full_text.contains(q, autoescape=True))
     if grid_id is not None:
@@ -92,12 +106,12 @@ def list_addresses(*, db: Session, actor: Actor, q: str | None = None, grid_id: 
 def get_addresses_by_ids(*, db: Session, actor: Actor, ids: Sequence[int]) -> dict[int, Address]:
     if not ids:
         return {}
-    rows = db.scalars(select(Address).where(Address.id.in_(list(ids)), _address_visible(actor)))
+    rows = db.scalars(readable_addresses(actor).where(Address.id.in_(list(ids))))
     return {a.id: a for a in rows}
 
 
-def existing_address_codes(*, db: Session, codes: Iterable[str]) -> set[str]:
-    """Which of these address codes are already taken (codes are unique bureau-wide)."""
+def existing_address_codes_unscoped(*, db: Session, codes: Iterable[str]) -> set[str]:
+    """Which of these address codes are already taken, bureau-wide (codes are unique in the bureau)."""
     found: set[str] = set()
     batch: list[str] = []
     for code in codes:
@@ -113,7 +127,7 @@ def existing_address_codes(*, db: Session, codes: Iterable[str]) -> set[str]:
 # --- grids -------------------------------------------------------------------------------
 
 def get_grid(*, db: Session, actor: Actor, grid_id: int) -> Grid | None:
-    return db.scalar(select(Grid).where(Grid.id == grid_id, Grid.org_unit_id.in_(subtree_ids(actor))))
+    return db.scalar(readable_grids(actor).where(Grid.id == grid_id))
 
 
 def list_grids(*, db: Session, actor: Actor, bbox: tuple[float, float, float, float] | None = None,
@@ -121,11 +135,9 @@ def list_grids(*, db: Session, actor: Actor, bbox: tuple[float, float, float, fl
                offset: int = 0) -> tuple[list[Grid], int]:
     """Grids of the jurisdiction; ``org_unit_id`` narrows them to the grids kept in that org
     unit's subtree (a branch's, a station's), still inside the jurisdiction."""
-    stmt = select(Grid).where(Grid.org_unit_id.in_(subtree_ids(actor)))
+    stmt = readable_grids(actor)
     if org_unit_id is not None:
-        # paths hold only digits and "/": the prefix needs no LIKE escaping
-        below = select(OrgUnit.path).where(OrgUnit.id == org_unit_id).scalar_subquery()
-        stmt = stmt.where(Grid.org_unit_id.in_(select(OrgUnit.id).where(OrgUnit.path.startswith(below))))
+        stmt = stmt.where(Grid.org_unit_id.in_(subtree_ids(actor, below=org_unit_id)))
     if bbox is not None:
         min_lon, min_lat, max_lon, max_lat = bbox
         stmt = stmt.where(and_(Grid.max_lon >= min_lon, Grid.min_lon <= max_lon,
@@ -138,21 +150,20 @@ def list_grids(*, db: Session, actor: Actor, bbox: tuple[float, float, float, fl
 
 
 def grid_is_visible(*, db: Session, actor: Actor, grid_id: int) -> bool:
-    return db.scalar(select(func.count()).select_from(Grid).where(
-        Grid.id == grid_id, Grid.org_unit_id.in_(subtree_ids(actor)))) == 1
+    return db.scalar(readable_grids(actor).with_only_columns(func.count()).where(Grid.id == grid_id)) == 1
 
 
-def get_grid_unfiltered(*, db: Session, grid_id: int) -> Grid | None:
+def get_grid_unscoped(*, db: Session, grid_id: int) -> Grid | None:
     """A grid by id for point lookup (geo.service.grid_at); callers filter by jurisdiction."""
     return db.get(Grid, grid_id)
 
 
 # --- divisions of the bureau's own area (communities) -----------------------------------
 
-def list_area_divisions(*, db: Session, parent_code: str | None = None,
+def list_area_divisions(*, db: Session, actor: Actor, parent_code: str | None = None,
                         level: DivisionLevel | None = None) -> list[Division]:
-    """The bureau's own division table (reference data, the same for every user)."""
-    stmt = select(Division)
+    """The bureau's own division table (reference data, the same for every reader)."""
+    stmt = readable_divisions(actor)
     if parent_code is not None:
         stmt = stmt.where(Division.parent_code == parent_code)
     if level is not None:
@@ -160,72 +171,7 @@ def list_area_divisions(*, db: Session, parent_code: str | None = None,
     return list(db.scalars(stmt.order_by(Division.code)))
 
 
-# --- feeds for the in-memory indexes (not per actor: filtered in memory) ----------------
-
-def index_signature(*, db: Session, with_updates: bool = True) -> tuple:
-    """A cheap fingerprint of the address, grid, org-unit and division tables.
-
-    Counts and maxima by primary key are index look-ups. ``max(address.updated_at)`` scans the
-    table unless ``address.updated_at`` is indexed; ``with_updates=False`` leaves it out (None).
-    """
-    columns = [
-        select(func.count()).select_from(Address).scalar_subquery(),
-        select(func.max(Address.id)).scalar_subquery(),
-        select(func.count()).select_from(Grid).scalar_subquery(),
-        select(func.max(Grid.updated_at)).scalar_subquery(),
-        select(func.max(OrgUnit.updated_at)).scalar_subquery(),
-        select(func.count()).select_from(Division).scalar_subquery(),
-    ]
-    if with_updates:
-        columns.append(select(func.max(Address.updated_at)).scalar_subquery())
-    row = db.execute(select(*columns)).one()
-    values = tuple(str(v) for v in row)
-    return values if with_updates else (*values, None)
-
-
-def grid_signature(*, db: Session) -> tuple:
-    row = db.execute(select(func.count(), func.max(Grid.id), func.max(Grid.updated_at)).select_from(Grid)).one()
-    return tuple(str(v) for v in row)
-
-
-def iter_address_index_rows(*, db: Session, batch: int = 2_000,
-                            between_batches: Callable[[], None] | None = None) -> Iterator[tuple]:
-    """Every address as a plain tuple, in id order, streamed in batches (keyset paging).
-    ``between_batches`` (e.g. ``db.commit``) lets a background reader end its transaction
-    between batches."""
-    stmt = select(
-        Address.id, Address.full_text, Address.county_code, Address.division_code, Address.road,
-        Address.house_no, Address.place_name, Address.building, Address.unit_no, Address.room,
-        Address.lat, Address.lon, Address.grid_id,
-    ).order_by(Address.id)
-    last = 0
-    while True:
-        rows = db.execute(stmt.where(Address.id > last).limit(batch)).all()
-        if not rows:
-            return
-        last = rows[-1][0]
-        if between_batches is not None:
-            between_batches()
-        yield from rows
-
-
-def grid_org_paths(*, db: Session) -> list[tuple[int, str]]:
-    """(grid id, org path of the grid's org unit) for every grid."""
-    return list(db.execute(select(Grid.id, OrgUnit.path).join(OrgUnit, OrgUnit.id == Grid.org_unit_id)).all())
-
-
-def community_names(*, db: Session) -> list[tuple[str, str]]:
-    """(code, name) of the communities and villages in the bureau's division table."""
-    return list(db.execute(select(Division.code, Division.name).where(
-        Division.level == DivisionLevel.COMMUNITY)).all())
-
-
-def iter_grid_shapes(*, db: Session) -> Iterator[tuple]:
-    """(id, polygon GeoJSON text, centroid lon, centroid lat) of every grid."""
-    yield from db.execute(select(Grid.id, Grid.polygon, Grid.centroid_lon, Grid.centroid_lat).order_by(Grid.id))
-
-
 def count_grids_by_zone(*, db: Session, actor: Actor) -> dict[str, int]:
-    rows = db.execute(select(Grid.zone_class, func.count()).where(Grid.org_unit_id.in_(subtree_ids(actor)))
+    rows = db.execute(readable_grids(actor).with_only_columns(Grid.zone_class, func.count())
                       .group_by(Grid.zone_class)).all()
     return {str(zone): count for zone, count in rows}

@@ -131,7 +131,7 @@ def divisions(parent: str | None = Query(None, pattern=r"^(\d{6}|\d{9}|\d{12})$"
     if ref is not None and ref.level < 4:
         return [DivisionRefRead(**d.as_dict()) for d in list_divisions(parent)]
     code = parent + "000" if len(parent) == 9 else parent
-    rows = repository.list_area_divisions(db=db, parent_code=code, level=DivisionLevel.COMMUNITY)
+    rows = repository.list_area_divisions(db=db, actor=actor, parent_code=code, level=DivisionLevel.COMMUNITY)
     if ref is None and not rows:
         raise NotFound("行政区划代码不存在", "No such division code")
     return [DivisionRefRead(code=d.code, name=d.name, level=str(d.level)) for d in rows]

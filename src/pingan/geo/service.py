@@ -80,7 +80,7 @@ def grid_at(*, db: Session, lat: float, lon: float) -> Grid | None:
     """The grid at a point: the polygon holding it, else the nearest centroid within 3 km, else None."""
     _check_point(lat, lon)
     grid_id = get_grid_index(db).lookup(lat, lon)
-    return repository.get_grid_unfiltered(db=db, grid_id=grid_id) if grid_id is not None else None
+    return repository.get_grid_unscoped(db=db, grid_id=grid_id) if grid_id is not None else None
 
 
 def grid_lookup(*, db: Session, actor: Actor, lat: float, lon: float) -> tuple[Grid, bool, float | None]:

@@ -21,7 +21,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from pingan.db.session import flushed_any
-from pingan.geo import repository
+from pingan.geo import system
 
 log = logging.getLogger("pingan.geo")
 
@@ -140,13 +140,13 @@ def get_grid_index(db: Session) -> GridIndex:
     if index is not None and not _dirty and time.monotonic() - _last_check < CHECK_INTERVAL_SECONDS:
         return index
     with _lock:
-        signature = repository.grid_signature(db=db)
+        signature = system.grid_signature(db=db)
         _dirty = False
         _last_check = time.monotonic()
         if _index is not None and _index.signature == signature:
             return _index
         started = time.perf_counter()
-        _index = GridIndex(repository.iter_grid_shapes(db=db), signature)
+        _index = GridIndex(system.iter_grid_shapes(db=db), signature)
         log.info("grid index: %d grids in %.2fs", len(_index), time.perf_counter() - started)
         return _index
 

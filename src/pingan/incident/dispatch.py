@@ -18,6 +18,7 @@ from pingan.auth.permissions import Perm
 from pingan.errors import NotFound, ValidationFailed
 from pingan.geo.spatial import haversine_m
 from pingan.incident import repository
+from pingan.org import repository as org_repository
 from pingan.org.models import UnitKind
 
 ROAD_FACTOR = 1.3  # road distance ≈ 1.3 × straight line in a city
@@ -76,7 +77,7 @@ def recommend_units(
     while True:
         dlat = radius / METRES_PER_DEGREE_LAT
         dlon = radius / (METRES_PER_DEGREE_LAT * cos_lat)
-        rows = repository.available_units_in_box(
+        rows = org_repository.available_units_in_box(
             db=db, actor=actor, min_lat=lat - dlat, max_lat=lat + dlat, min_lon=lon - dlon, max_lon=lon + dlon,
             kinds=kinds)
         ranked = []
@@ -110,7 +111,8 @@ def recommend_for_incident(*, db: Session, actor: Actor, incident_id: int, limit
     if incident.lat is not None and incident.lon is not None:
         point = (incident.lat, incident.lon)
     else:
-        point = repository.org_unit_point(db=db, org_unit_id=incident.org_unit_id)
+        station = org_repository.get_org_unit(db=db, actor=actor, org_unit_id=incident.org_unit_id)
+        point = (station.lat, station.lon) if station is not None and None not in (station.lat, station.lon) else None
     if point is None:
         return []
     return recommend_units(db=db, actor=actor, lat=point[0], lon=point[1], limit=limit, kinds=kinds)

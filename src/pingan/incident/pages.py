@@ -104,7 +104,7 @@ def _zone() -> ZoneInfo:
 
 def _categories(db: Session) -> dict:
     """{code: category} and the two-level tree [{code, name, name_en, subs: [...]}, ...]."""
-    rows = repository.list_categories(db=db)
+    rows = repository.list_categories_unscoped(db=db)
     by_code = {c.code: c for c in rows}
     tree = [{"code": c.code, "name": c.name, "name_en": c.name_en,
              "subs": [{"code": s.code, "name": s.name, "name_en": s.name_en} for s in rows if s.parent_code == c.code]}
@@ -264,7 +264,7 @@ def nearby_fragment(request: Request, lat: str = Query("", max_length=30), lon: 
 
 def _board_context(db: Session, actor: Actor) -> dict:
     rows = repository.list_open_for_board(db=db, actor=actor)
-    org_names = org_repository.org_unit_names(db=db, org_unit_ids=[r.org_unit_id for r in rows])
+    org_names = org_repository.org_unit_names_unscoped(db=db, org_unit_ids=[r.org_unit_id for r in rows])
     now = utcnow()
     items = [_board_item(r, org_names, now) for r in rows]
     # overdue first, then by priority; within a priority, what still waits for acceptance first
@@ -324,7 +324,7 @@ def incident_list(
     rows, total = repository.list_incidents(db=db, actor=actor, stages=stages, priority=prio,
                                             category=category_code, since=since_at, until=until_at,
                                             q=q.strip() or None, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-    org_names = org_repository.org_unit_names(db=db, org_unit_ids=[r.org_unit_id for r in rows])
+    org_names = org_repository.org_unit_names_unscoped(db=db, org_unit_ids=[r.org_unit_id for r in rows])
     filters = {"stage": stages[0].value if stages else "", "priority": str(prio or ""),
                "category": category_code or "", "since": since if since_day else "",
                "until": until if until_day else "", "q": q.strip()}
@@ -358,9 +358,9 @@ def _panel_context(db: Session, actor: Actor, incident: Incident, *, error: Doma
     units = repository.assignment_units(db=db, actor=actor, incident_id=incident.id) if assignments else {}
     calls = repository.calls_of(db=db, actor=actor, incident_id=incident.id)
     callbacks = repository.callbacks_of(db=db, actor=actor, incident_id=incident.id)
-    names = org_repository.user_display_names(
+    names = org_repository.user_display_names_unscoped(
         db=db, user_ids=[e.actor_id for e in events] + [c.by_id for c in callbacks] + [c.taker_id for c in calls])
-    org_names = org_repository.org_unit_names(db=db, org_unit_ids=[incident.org_unit_id])
+    org_names = org_repository.org_unit_names_unscoped(db=db, org_unit_ids=[incident.org_unit_id])
     timeline = []
     previous = None
     for e in events:
@@ -532,7 +532,7 @@ def reveal_caller(request: Request, incident_id: PathId, purpose: str = Form("")
 
 
 def _patrol_context(db: Session, actor: Actor, *, error: DomainError | None = None) -> dict:
-    unit = org_repository.get_unit_operated_by(db=db, user_id=actor.user_id) if actor.user_id else None
+    unit = org_repository.get_operated_unit(db=db, actor=actor)
     assignment = repository.assignment_for_operator(db=db, actor=actor) if unit else None
     incident = repository.get_incident(db=db, actor=actor, incident_id=assignment.incident_id) if assignment else None
     cats = _categories(db) if incident else {"by_code": {}}

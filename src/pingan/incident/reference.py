@@ -5,9 +5,9 @@ Codes are stable; names may be edited. ``sync_categories`` upserts them on every
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pingan.incident import repository
 from pingan.incident.models import IncidentCategory
 
 # (code, 中文, English, [(sub code, 中文, English), ...])
@@ -71,7 +71,7 @@ CATEGORIES: list[tuple[str, str, str, list[tuple[str, str, str]]]] = [
 
 
 def sync_categories(*, db: Session) -> None:
-    existing = {c.code: c for c in db.scalars(select(IncidentCategory))}
+    existing = {c.code: c for c in repository.list_categories_unscoped(db=db)}
     sort = 0
     for code, zh, en, subs in CATEGORIES:
         for c, name, name_en, parent in [(code, zh, en, None)] + [(s, n, e, code) for s, n, e in subs]:

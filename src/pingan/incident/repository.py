@@ -5,6 +5,12 @@ An incident is visible to an actor when its responsible org unit is in the actor
 own duty unit was sent to, wherever they are, so they can follow and report on them.
 Caller names and phones leave this module unmasked only through :func:`get_caller_contact`,
 which requires a purpose and writes the read to the audit log.
+
+Every read builds on one statement per entity (decision 0016): :func:`readable_incidents`, and
+for an incident's calls, assignments, callbacks and stage events :func:`readable_of`, which joins
+the readable incident. Functions named ``*_unscoped`` serve a caller that has already read the
+incident through them (or the escalation job, which runs bureau-wide). Duty units are the org
+package's (their status too): read and claimed through :mod:`pingan.org.repository`.
 """
 
 from __future__ import annotations
@@ -15,13 +21,10 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import (ColumnElement, Integer, Row, Select, and_, any_, cast, func, literal, literal_column, or_,
-                        select, true, update)
-from sqlalchemy.dialects.postgresql import ARRAY as PG_ARRAY
+from sqlalchemy import ColumnElement, Row, Select, and_, func, literal, literal_column, or_, select, true, update
 from sqlalchemy.orm import Session, joinedload
 
-from pingan.audit.mechanism import insert_new, record_event, record_read, record_updates
-from pingan.audit.models import AuditAction
+from pingan.audit.mechanism import insert_new, record_read, record_updates
 from pingan.auth.actor import Actor
 from pingan.auth.permissions import Perm
 from pingan.db.types import utcnow
@@ -37,7 +40,7 @@ from pingan.incident.models import (
     Stage,
     StageEvent,
 )
-from pingan.org.models import DutyUnit, OrgUnit, UnitKind, UnitStatus
+from pingan.org import repository as org_repository
 from pingan.org.repository import subtree_ids
 
 # --- visibility ----------------------------------------------------------------------------
@@ -45,11 +48,7 @@ from pingan.org.repository import subtree_ids
 
 def _own_incident_ids(actor: Actor) -> Select:
     """Ids of the incidents the actor's own duty unit was (ever) sent to."""
-    return (
-        select(Assignment.incident_id)
-        .join(DutyUnit, DutyUnit.id == Assignment.unit_id)
-        .where(DutyUnit.operator_user_id == actor.user_id)
-    )
+    return select(Assignment.incident_id).where(Assignment.unit_id.in_(org_repository.operated_unit_ids(actor)))
 
 
 def _operates_units(actor: Actor) -> bool:
@@ -64,15 +63,28 @@ def incident_visible(actor: Actor) -> ColumnElement[bool]:
     return cond
 
 
-def _event_visible(actor: Actor) -> ColumnElement[bool]:
+def _require_read(actor: Actor) -> None:
+    actor.require(Perm.INCIDENT_READ)
+
+
+def readable_incidents(actor: Actor) -> Select:
+    """The incidents the actor may see: every incident read builds on this."""
+    return select(Incident).where(incident_visible(actor))
+
+
+def readable_events(actor: Actor) -> Select:
+    """The stage events the actor may see by the org unit each was recorded in (the live stream
+    reads them without a join: an event keeps the unit the incident had then)."""
     cond = StageEvent.org_unit_id.in_(subtree_ids(actor))
     if _operates_units(actor):
         cond = or_(cond, StageEvent.incident_id.in_(_own_incident_ids(actor)))
-    return cond
+    return select(StageEvent).where(cond)
 
 
-def _require_read(actor: Actor) -> None:
-    actor.require(Perm.INCIDENT_READ)
+def readable_of(entity, actor: Actor) -> Select:
+    """The rows of ``entity`` (Call, Assignment, Callback or StageEvent: an incident's parts) that
+    belong to an incident the actor may see."""
+    return select(entity).join(Incident, Incident.id == entity.incident_id).where(incident_visible(actor))
 
 
 # --- incidents -----------------------------------------------------------------------------
@@ -80,7 +92,7 @@ def _require_read(actor: Actor) -> None:
 
 def get_incident(*, db: Session, actor: Actor, incident_id: int, for_update: bool = False) -> Incident | None:
     """One incident the actor may see; ``for_update`` locks its row (PostgreSQL) and reloads it."""
-    stmt = select(Incident).where(Incident.id == incident_id, incident_visible(actor))
+    stmt = readable_incidents(actor).where(Incident.id == incident_id)
     if for_update:
         stmt = stmt.with_for_update(of=Incident).execution_options(populate_existing=True)
     else:
@@ -110,7 +122,7 @@ def _filtered_incidents(
     actor: Actor, *, stages=None, priority=None, category=None, since=None, until=None, q=None
 ) -> Select:
     _require_read(actor)
-    stmt = select(Incident).where(incident_visible(actor))
+    stmt = readable_incidents(actor)
     if stages:
         stmt = stmt.where(Incident.stage.in_(list(stages)))
     if priority is not None:
@@ -160,8 +172,7 @@ def list_by_ids(*, db: Session, actor: Actor, ids: list[int]) -> list[Incident]:
     _require_read(actor)
     if not ids:
         return []
-    rows = db.scalars(select(Incident).options(joinedload(Incident.category))
-                      .where(Incident.id.in_(ids), incident_visible(actor)))
+    rows = db.scalars(readable_incidents(actor).options(joinedload(Incident.category)).where(Incident.id.in_(ids)))
     by_id = {row.id: row for row in rows}
     return [by_id[i] for i in ids if i in by_id]
 
@@ -177,14 +188,14 @@ def list_open_for_board(*, db: Session, actor: Actor, limit: int = 500) -> list[
     unit's or the time's index and read every incident the bureau ever took: 7 ms became 0.7–8 s
     on the city demo (``tests/incident/test_repository.py`` checks both plans)."""
     _require_read(actor)
-    stmt = (select(Incident).options(joinedload(Incident.category))
-            .where(incident_visible(actor), Incident.stage.in_(OPEN_STAGES),
+    stmt = (readable_incidents(actor).options(joinedload(Incident.category))
+            .where(Incident.stage.in_(OPEN_STAGES),
                    Incident.stage != literal_column(f"'{Stage.CLOSED.value}'"))
             .order_by(Incident.received_at.desc(), Incident.id.desc()).limit(limit))
     return list(db.scalars(stmt))
 
 
-def list_categories(*, db: Session) -> list[IncidentCategory]:
+def list_categories_unscoped(*, db: Session) -> list[IncidentCategory]:
     """The category code table (reference data, the same for everyone)."""
     return list(db.scalars(select(IncidentCategory).order_by(IncidentCategory.sort, IncidentCategory.code)))
 
@@ -234,28 +245,12 @@ def new_incident_ids(*, db: Session, actor: Actor | None = None,
     return NewIncidentIds(*row[:3]), (row if row.id is not None else None)
 
 
-def insert_new_incident(*, db: Session, incident: Incident, call: Call, received: StageEvent) -> None:
+def insert_new_incident_unscoped(*, db: Session, incident: Incident, call: Call, received: StageEvent) -> None:
     """Write a new incident with its first call and ``received`` event, and their audit rows,
     without the unit of work's bookkeeping (taking a call is the hot path): one statement on
-    PostgreSQL, given the ids from :func:`new_incident_ids`."""
+    PostgreSQL, given the ids from :func:`new_incident_ids`. The service has placed the incident
+    in the actor's jurisdiction."""
     insert_new(db, (incident, call, received))
-
-
-def category_exists(*, db: Session, code: str) -> bool:
-    return db.get(IncidentCategory, code) is not None
-
-
-def org_unit_path(*, db: Session, org_unit_id: int) -> str | None:
-    """The tree path of an org unit (to check it lies in an actor's jurisdiction)."""
-    unit = db.get(OrgUnit, org_unit_id)
-    return unit.path if unit is not None else None
-
-
-def org_unit_point(*, db: Session, org_unit_id: int) -> tuple[float, float] | None:
-    unit = db.get(OrgUnit, org_unit_id)
-    if unit is None or unit.lat is None or unit.lon is None:
-        return None
-    return unit.lat, unit.lon
 
 
 # --- timeline, calls, assignments, callbacks of one visible incident ------------------------
@@ -264,62 +259,56 @@ def org_unit_point(*, db: Session, org_unit_id: int) -> tuple[float, float] | No
 def timeline(*, db: Session, actor: Actor, incident_id: int) -> list[StageEvent]:
     """The stage events of an incident in order (时间轴)."""
     _require_read(actor)
-    stmt = (select(StageEvent).join(Incident, Incident.id == StageEvent.incident_id)
-            .where(StageEvent.incident_id == incident_id, incident_visible(actor))
+    stmt = (readable_of(StageEvent, actor).where(StageEvent.incident_id == incident_id)
             .order_by(StageEvent.at, StageEvent.id))
     return list(db.scalars(stmt))
 
 
 def assignments_of(*, db: Session, actor: Actor, incident_id: int) -> list[Assignment]:
     _require_read(actor)
-    stmt = (select(Assignment).join(Incident, Incident.id == Assignment.incident_id)
-            .where(Assignment.incident_id == incident_id, incident_visible(actor))
+    stmt = (readable_of(Assignment, actor).where(Assignment.incident_id == incident_id)
             .order_by(Assignment.dispatched_at, Assignment.id))
     return list(db.scalars(stmt))
 
 
-def assignment_units(*, db: Session, actor: Actor, incident_id: int) -> dict[int, DutyUnit]:
-    """The duty units sent to a visible incident, by unit id (for call signs on its timeline)."""
+def assignment_units(*, db: Session, actor: Actor, incident_id: int) -> dict:
+    """The duty units sent to a visible incident, by unit id (for call signs on its timeline),
+    read from the org package, wherever they belong, in one statement."""
     _require_read(actor)
-    stmt = (select(DutyUnit).join(Assignment, Assignment.unit_id == DutyUnit.id)
-            .join(Incident, Incident.id == Assignment.incident_id)
-            .where(Assignment.incident_id == incident_id, incident_visible(actor)))
-    return {u.id: u for u in db.scalars(stmt).unique()}
+    unit_ids = readable_of(Assignment, actor).with_only_columns(Assignment.unit_id).where(
+        Assignment.incident_id == incident_id)
+    return org_repository.units_by_ids_unscoped(db=db, ids=unit_ids)
 
 
 def calls_of(*, db: Session, actor: Actor, incident_id: int) -> list[Call]:
     """The calls of an incident. Caller fields are raw here: read schemas mask them."""
     _require_read(actor)
-    stmt = (select(Call).join(Incident, Incident.id == Call.incident_id)
-            .where(Call.incident_id == incident_id, incident_visible(actor))
-            .order_by(Call.received_at, Call.id))
+    stmt = readable_of(Call, actor).where(Call.incident_id == incident_id).order_by(Call.received_at, Call.id)
     return list(db.scalars(stmt))
 
 
 def callbacks_of(*, db: Session, actor: Actor, incident_id: int) -> list[Callback]:
     _require_read(actor)
-    stmt = (select(Callback).join(Incident, Incident.id == Callback.incident_id)
-            .where(Callback.incident_id == incident_id, incident_visible(actor))
+    stmt = (readable_of(Callback, actor).where(Callback.incident_id == incident_id)
             .order_by(Callback.at, Callback.id))
     return list(db.scalars(stmt))
 
 
 def get_assignment(*, db: Session, actor: Actor, assignment_id: int, for_update: bool = False) -> Assignment | None:
     """An assignment of an incident the actor may see."""
-    stmt = (select(Assignment).join(Incident, Incident.id == Assignment.incident_id)
-            .where(Assignment.id == assignment_id, incident_visible(actor)))
+    stmt = readable_of(Assignment, actor).where(Assignment.id == assignment_id)
     if for_update:
         stmt = stmt.with_for_update(of=Assignment).execution_options(populate_existing=True)
     return db.scalar(stmt)
 
 
-def active_assignments(*, db: Session, incident_id: int) -> list[Assignment]:
+def active_assignments_unscoped(*, db: Session, incident_id: int) -> list[Assignment]:
     """The active assignments of an incident the caller has already checked is visible."""
     return list(db.scalars(select(Assignment).where(Assignment.incident_id == incident_id,
                                                     Assignment.active.is_(True)).order_by(Assignment.id)))
 
 
-def active_assignment_of_unit(*, db: Session, unit_id: int) -> Assignment | None:
+def active_assignment_of_unit_unscoped(*, db: Session, unit_id: int) -> Assignment | None:
     """The one active assignment of a duty unit, if any."""
     return db.scalar(select(Assignment).where(Assignment.unit_id == unit_id, Assignment.active.is_(True)))
 
@@ -328,108 +317,26 @@ def assignment_for_operator(*, db: Session, actor: Actor) -> Assignment | None:
     """The active assignment of the duty unit the actor operates (the patrol page's task)."""
     if actor.user_id is None:
         return None
-    stmt = (select(Assignment).join(DutyUnit, DutyUnit.id == Assignment.unit_id)
-            .where(DutyUnit.operator_user_id == actor.user_id, Assignment.active.is_(True))
+    stmt = (select(Assignment).where(Assignment.unit_id.in_(org_repository.operated_unit_ids(actor)),
+                                     Assignment.active.is_(True))
             .order_by(Assignment.id.desc()))
     return db.scalars(stmt).first()
 
 
-def calls_for_update(*, db: Session, incident_id: int) -> list[Call]:
+def active_tasks(actor: Actor) -> Select:
+    """(unit_id, assignment_id, assignment_status, incident_id, incident_number) of the active
+    assignments of the incidents the actor may see: a duty unit's current task, for the org
+    package's units page to join."""
+    return (readable_of(Assignment, actor)
+            .with_only_columns(Assignment.unit_id, Assignment.id.label("assignment_id"),
+                               Assignment.status.label("assignment_status"), Incident.id.label("incident_id"),
+                               Incident.number.label("incident_number"))
+            .where(Assignment.active.is_(True)))
+
+
+def calls_for_update_unscoped(*, db: Session, incident_id: int) -> list[Call]:
     """The calls of an incident the caller has already checked is visible (to move them on merge)."""
     return list(db.scalars(select(Call).where(Call.incident_id == incident_id).order_by(Call.id)))
-
-
-# --- duty units -------------------------------------------------------------------------------
-
-
-def get_unit(*, db: Session, actor: Actor, unit_id: int) -> DutyUnit | None:
-    """A duty unit in the actor's subtree."""
-    return db.scalar(select(DutyUnit).where(DutyUnit.id == unit_id, DutyUnit.org_unit_id.in_(subtree_ids(actor))))
-
-
-def get_unit_for_operator(*, db: Session, actor: Actor, unit_id: int) -> DutyUnit | None:
-    """A duty unit operated by the actor (a patrol officer's own car), wherever it belongs."""
-    if actor.user_id is None:
-        return None
-    return db.scalar(select(DutyUnit).where(DutyUnit.id == unit_id, DutyUnit.operator_user_id == actor.user_id))
-
-
-def _unit_status_change(db: Session, unit_id: int, before: UnitStatus, after: UnitStatus) -> bool:
-    """Conditionally move a unit from ``before`` to ``after`` in one UPDATE; False if it was not ``before``.
-
-    The row-level condition is what makes two concurrent dispatchers safe: on PostgreSQL the
-    second UPDATE waits for the first transaction and then finds the status changed; on
-    SQLite writers are serialised from BEGIN. The change is written to the audit log in the
-    same shape as the automatic hook (which a bulk UPDATE bypasses).
-    """
-    result = db.execute(
-        update(DutyUnit)
-        .where(DutyUnit.id == unit_id, DutyUnit.status == before)
-        .values(status=after, version=DutyUnit.version + 1)
-        .execution_options(synchronize_session="fetch")
-    )
-    if result.rowcount != 1:
-        return False
-    record_event(db, action=AuditAction.UPDATE, entity=DutyUnit.__tablename__, entity_id=unit_id,
-                 detail={"before": {"status": before.value}, "after": {"status": after.value}})
-    return True
-
-
-def claim_unit(*, db: Session, unit_id: int) -> bool:
-    """available → assigned, atomically. False when another dispatcher got there first."""
-    return _unit_status_change(db, unit_id, UnitStatus.AVAILABLE, UnitStatus.ASSIGNED)
-
-
-def release_unit(*, db: Session, unit_id: int) -> bool:
-    """assigned → available (the unit's assignment ended)."""
-    return _unit_status_change(db, unit_id, UnitStatus.ASSIGNED, UnitStatus.AVAILABLE)
-
-
-@dataclass(frozen=True)
-class UnitRow:
-    id: int
-    call_sign: str
-    kind: UnitKind
-    org_unit_id: int
-    lat: float
-    lon: float
-
-
-def available_units_in_box(
-    *, db: Session, actor: Actor, min_lat: float, max_lat: float, min_lon: float, max_lon: float,
-    kinds: list[UnitKind] | None = None,
-) -> list[UnitRow]:
-    """Available duty units in a lat/lon box within the actor's subtree.
-
-    Served by the (status, lat, lon) index: an equality on status and a range on lat.
-    """
-    if db.get_bind().dialect.name == "postgresql":
-        # The subtree's ids as one array computed once per query (an InitPlan): PostgreSQL's generic
-        # plan for the prepared statement would otherwise re-scan org_unit for every unit in the box.
-        subtree_array = (select(func.array_agg(OrgUnit.id))
-                         .where(OrgUnit.path.startswith(actor.org_path, autoescape=True)).scalar_subquery())
-        in_jurisdiction = DutyUnit.org_unit_id == any_(cast(subtree_array, PG_ARRAY(Integer)))
-    else:
-        in_jurisdiction = DutyUnit.org_unit_id.in_(subtree_ids(actor))
-    stmt = select(DutyUnit.id, DutyUnit.call_sign, DutyUnit.kind, DutyUnit.org_unit_id, DutyUnit.lat,
-                  DutyUnit.lon).where(
-        DutyUnit.status == UnitStatus.AVAILABLE,
-        DutyUnit.lat.between(min_lat, max_lat),
-        DutyUnit.lon.between(min_lon, max_lon),
-        in_jurisdiction,
-    )
-    if kinds:
-        stmt = stmt.where(DutyUnit.kind.in_(list(kinds)))
-    return [UnitRow(*row) for row in db.execute(stmt)]
-
-
-def count_available_units(*, db: Session, actor: Actor, kinds: list[UnitKind] | None = None) -> int:
-    stmt = select(func.count()).select_from(DutyUnit).where(
-        DutyUnit.status == UnitStatus.AVAILABLE, DutyUnit.lat.is_not(None), DutyUnit.lon.is_not(None),
-        DutyUnit.org_unit_id.in_(subtree_ids(actor)))
-    if kinds:
-        stmt = stmt.where(DutyUnit.kind.in_(list(kinds)))
-    return db.scalar(stmt) or 0
 
 
 # --- the live stream and jobs ----------------------------------------------------------------
@@ -438,18 +345,17 @@ def count_available_units(*, db: Session, actor: Actor, kinds: list[UnitKind] | 
 def events_since(*, db: Session, actor: Actor, last_id: int, limit: int = 200) -> list[StageEvent]:
     """Stage events after ``last_id`` that the actor may see, oldest first (for the live stream)."""
     _require_read(actor)
-    stmt = (select(StageEvent).where(StageEvent.id > last_id, _event_visible(actor))
-            .order_by(StageEvent.id).limit(limit))
+    stmt = readable_events(actor).where(StageEvent.id > last_id).order_by(StageEvent.id).limit(limit)
     return list(db.scalars(stmt))
 
 
-def latest_event_id(*, db: Session) -> int:
+def latest_event_id_unscoped(*, db: Session) -> int:
     """The highest stage-event id (where a fresh stream starts); reveals no record."""
     return db.scalar(select(func.max(StageEvent.id))) or 0
 
 
-def flag_unaccepted(*, db: Session, cutoffs: dict[int, datetime], now: datetime, limit: int,
-                    ids: Sequence[int] | None = None) -> list[Row]:
+def flag_unaccepted_unscoped(*, db: Session, cutoffs: dict[int, datetime], now: datetime, limit: int,
+                             ids: Sequence[int] | None = None) -> list[Row]:
     """Bureau-wide, for the escalation job only: stamp ``escalated_at`` on up to ``limit``
     incidents (of ``ids`` when given) still ``received``, not yet escalated, received before the
     cutoff of their priority, in one UPDATE, with their audit rows; rows another job holds are
@@ -488,7 +394,7 @@ def get_caller_contact(*, db: Session, actor: Actor, incident_id: int, purpose: 
     purpose = (purpose or "").strip()
     if len(purpose) < 2:
         raise ValidationFailed("请填写查看事由", "A purpose is required", field="purpose")
-    incident = db.scalar(select(Incident).where(Incident.id == incident_id, incident_visible(actor)))
+    incident = db.scalar(readable_incidents(actor).where(Incident.id == incident_id))
     if incident is None:
         raise NotFound("警情不存在或不在辖区内", "No such incident in your jurisdiction")
     calls = db.execute(select(Call.id, Call.caller_name, Call.caller_phone)
@@ -511,7 +417,7 @@ def _unaccepted_overdue(cutoffs: dict[int, datetime]) -> ColumnElement[bool]:
 
 def unaccepted_overdue_ids_unscoped(*, db: Session, cutoffs: dict[int, datetime]) -> list[int]:
     """Bureau-wide, for the escalation job only (its ``due`` step): the ids of every incident
-    :func:`flag_unaccepted` would flag, in id order."""
+    :func:`flag_unaccepted_unscoped` would flag, in id order."""
     if not cutoffs:
         return []
     return list(db.scalars(select(Incident.id).where(_unaccepted_overdue(cutoffs)).order_by(Incident.id)))

@@ -151,7 +151,7 @@ def list_incidents(
 @router.get("/incidents/categories", response_model=list[CategoryRead])
 def list_categories(actor: Actor = Depends(require(Perm.INCIDENT_READ)), db: Session = Depends(get_db)):
     """The incident category code table (警情类别)."""
-    return [CategoryRead.model_validate(c) for c in repository.list_categories(db=db)]
+    return [CategoryRead.model_validate(c) for c in repository.list_categories_unscoped(db=db)]
 
 
 @router.get("/incidents/stream", response_class=StreamingResponse,

@@ -55,6 +55,7 @@ from pingan.incident.schemas import (
     CallCreate,
     IncidentCreate,
 )
+from pingan.org import repository as org_repository
 from pingan.org.models import DutyUnit, UnitStatus
 
 # Priorities whose incidents escalate when not accepted in time (一级、二级警情).
@@ -133,7 +134,7 @@ def _responsible_org_unit(db: Session, actor: Actor, org_unit_id: int | None) ->
     """The grid's org unit; with no grid, the top of the actor's own jurisdiction."""
     if org_unit_id is None:
         return jurisdiction_root_id(actor)
-    path = repository.org_unit_path(db=db, org_unit_id=org_unit_id)
+    path = org_repository.org_unit_path_unscoped(db=db, org_unit_id=org_unit_id)
     if path is None:
         return jurisdiction_root_id(actor)
     if not path.startswith(actor.org_path):
@@ -213,7 +214,7 @@ def create_incident(*, db: Session, actor: Actor, data: IncidentCreate) -> tuple
     if key:
         try:
             with db.begin_nested():
-                repository.insert_new_incident(db=db, incident=incident, call=call, received=received)
+                repository.insert_new_incident_unscoped(db=db, incident=incident, call=call, received=received)
         except IntegrityError:
             existing, taken = repository.find_by_idempotency_key(db=db, actor=actor, key=key)
             if existing is not None:
@@ -223,7 +224,7 @@ def create_incident(*, db: Session, actor: Actor, data: IncidentCreate) -> tuple
                                field="idempotency_key") from None
             raise
     else:
-        repository.insert_new_incident(db=db, incident=incident, call=call, received=received)
+        repository.insert_new_incident_unscoped(db=db, incident=incident, call=call, received=received)
     return incident, True
 
 
@@ -264,7 +265,7 @@ def merge_incidents(*, db: Session, actor: Actor, target_id: int, source_id: int
                                 f"Incident {source.number} is {en} and cannot be merged away as a duplicate",
                                 field="source_id")
     now = utcnow()
-    calls = repository.calls_for_update(db=db, incident_id=source.id)
+    calls = repository.calls_for_update_unscoped(db=db, incident_id=source.id)
     for call in calls:
         call.incident_id = target.id
     target.call_count += len(calls)
@@ -306,12 +307,12 @@ def assign_unit(*, db: Session, actor: Actor, incident_id: int, unit_id: int) ->
     if incident.stage in (Stage.RESOLVED, Stage.CLOSED):
         zh, en = STAGE_LABELS[incident.stage]
         raise InvalidTransition(f"警情当前为「{zh}」，不能再派警", f"An incident that is {en} cannot be dispatched to")
-    unit = repository.get_unit(db=db, actor=actor, unit_id=unit_id)
+    unit = org_repository.get_unit(db=db, actor=actor, unit_id=unit_id)
     if unit is None:
         raise NotFound("警力不存在或不在辖区内", "No such duty unit in your jurisdiction", field="unit_id")
     if unit.status == UnitStatus.OFF_DUTY:
         raise Conflict(f"警力 {unit.call_sign} 不在岗", f"Unit {unit.call_sign} is off duty", field="unit_id")
-    if not repository.claim_unit(db=db, unit_id=unit.id):
+    if not org_repository.claim_unit_unscoped(db=db, unit_id=unit.id):
         raise Conflict(*UNIT_TAKEN, field="unit_id")
     now = utcnow()
     if incident.stage == Stage.RECEIVED:
@@ -344,13 +345,13 @@ def _release(db: Session, actor: Actor | None, incident: Incident, assignment: A
     assignment.active = False
     assignment.cleared_at = at
     db.flush()  # the unit's active assignment ends before the unit is free again
-    repository.release_unit(db=db, unit_id=assignment.unit_id)
+    org_repository.release_unit_unscoped(db=db, unit_id=assignment.unit_id)
     _event(db, incident, to, actor=actor, at=at, assignment_id=assignment.id, note=note)
 
 
 def _free_assignments(db: Session, actor: Actor, incident: Incident, *, at: datetime) -> None:
     """End every active assignment of an incident being closed: arrived units clear, others are recalled."""
-    for assignment in repository.active_assignments(db=db, incident_id=incident.id):
+    for assignment in repository.active_assignments_unscoped(db=db, incident_id=incident.id):
         unit = db.get(DutyUnit, assignment.unit_id)
         to = AssignmentStatus.CLEARED if assignment.status == AssignmentStatus.ARRIVED else AssignmentStatus.CANCELLED
         _release(db, actor, incident, assignment, to, at=at, note=unit.call_sign if unit else None)
@@ -393,7 +394,7 @@ def advance_assignment(*, db: Session, actor: Actor, assignment_id: int, to: Ass
         _release(db, actor, incident, assignment, to, at=now, note=call_sign)
         db.flush()
         if (to == AssignmentStatus.CLEARED and incident.stage == Stage.ARRIVED
-                and not repository.active_assignments(db=db, incident_id=incident.id)):
+                and not repository.active_assignments_unscoped(db=db, incident_id=incident.id)):
             _advance(db, actor, incident, Stage.RESOLVED, at=now, note="警力处置完毕 / units cleared")
         db.flush()
         return assignment
@@ -493,8 +494,8 @@ def escalate_overdue(*, db: Session, now: datetime, limit: int = ESCALATION_BATC
     Runs as the system (a job), bureau-wide. Returns the ids flagged.
     """
     targets = get_settings().accept_target_seconds
-    flagged = repository.flag_unaccepted(db=db, cutoffs=escalation_cutoffs(now), now=now,
-                                         limit=limit if ids is None else len(ids), ids=ids)
+    flagged = repository.flag_unaccepted_unscoped(db=db, cutoffs=escalation_cutoffs(now), now=now,
+                                                  limit=limit if ids is None else len(ids), ids=ids)
     for incident in flagged:  # a row with the incident's id and org unit, as _event reads them
         _event(db, incident, EVENT_ESCALATED, actor=None, at=now,
                note=f"超过 {targets[incident.priority]} 秒未签收 / not accepted within "
@@ -513,9 +514,9 @@ def update_unit_position(*, db: Session, actor: Actor, unit_id: int, lat: float,
     manages, operates = actor.can(Perm.UNIT_MANAGE), actor.can(Perm.ASSIGNMENT_OWN)
     if not manages and not operates:
         actor.require(Perm.UNIT_MANAGE)
-    unit = repository.get_unit_for_operator(db=db, actor=actor, unit_id=unit_id) if operates else None
+    unit = org_repository.get_operated_unit(db=db, actor=actor, unit_id=unit_id) if operates else None
     if unit is None:
-        visible = repository.get_unit(db=db, actor=actor, unit_id=unit_id)
+        visible = org_repository.get_unit(db=db, actor=actor, unit_id=unit_id)
         if visible is None:
             raise NotFound("警力不存在或不在辖区内", "No such duty unit in your jurisdiction")
         if not manages:

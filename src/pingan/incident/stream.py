@@ -58,7 +58,7 @@ REPLAY_LIMIT_IDS = 2000
 channel = live.hub.channel(
     "incident.stage",
     poll=lambda *, db, after, limit: repository.stream_events_unscoped(db=db, after=after, limit=limit),
-    latest=lambda *, db: repository.latest_event_id(db=db),
+    latest=lambda *, db: repository.latest_event_id_unscoped(db=db),
     poll_seconds=POLL_SECONDS, lookback_ids=LOOKBACK_IDS, keep_ids=REPLAY_LIMIT_IDS,
 )
 

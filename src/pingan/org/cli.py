@@ -36,7 +36,7 @@ def register(app: typer.Typer, import_app: typer.Typer | None = None, user_app: 
         from pingan.db.unit_of_work import unit_of_work
         from pingan.errors import DomainError
         from pingan.org.imports import import_units
-        from pingan.org.repository import get_root
+        from pingan.org.system import get_root
 
         class _Failed(Exception):
             """Raised inside the unit of work so that nothing is committed."""
@@ -92,7 +92,7 @@ def _as_admin(request_id: str):
     from pingan.auth.actor import Actor
     from pingan.db.unit_of_work import unit_of_work
     from pingan.errors import DomainError
-    from pingan.org.repository import get_root
+    from pingan.org.system import get_root
 
     try:
         with unit_of_work(request_id=request_id) as db:
@@ -112,7 +112,7 @@ def _as_admin(request_id: str):
 def _user_id(db, username: str) -> int:
     from pingan.auth import policy
     from pingan.errors import NotFound
-    from pingan.org.repository import get_user_by_username
+    from pingan.org.system import get_user_by_username
 
     user = get_user_by_username(db=db, username=policy.check_username(username))
     if user is None:

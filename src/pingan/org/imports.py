@@ -10,17 +10,16 @@ nothing is written; the report names each failing row, column and reason in Chin
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pingan.auth.actor import Actor
 from pingan.db.types import utcnow
 from pingan.org import repository, service
-from pingan.org.models import DutyUnit, OrgKind, OrgUnit, UnitKind, UnitStatus
+from pingan.org.models import OrgKind, OrgUnit, UnitKind, UnitStatus
 from pingan.tabular import ImportReport, read_rows, validate_row
 
 REQUIRED_COLUMNS = ["call_sign", "kind", "org_unit_code", "lat", "lon"]
@@ -96,21 +95,6 @@ class UnitImportRow(BaseModel):
         return value
 
 
-def _taken_call_signs(db: Session, call_signs: Iterable[str]) -> set[str]:
-    """Which call signs already exist (call signs are unique bureau-wide, so this is not a
-    jurisdiction read: it only tells an importer that a name is taken)."""
-    taken: set[str] = set()
-    batch: list[str] = []
-    for sign in call_signs:
-        batch.append(sign)
-        if len(batch) == 500:
-            taken.update(db.scalars(select(DutyUnit.call_sign).where(DutyUnit.call_sign.in_(batch))))
-            batch = []
-    if batch:
-        taken.update(db.scalars(select(DutyUnit.call_sign).where(DutyUnit.call_sign.in_(batch))))
-    return taken
-
-
 def import_units(*, db: Session, actor: Actor, path: str | Path, progress: Progress | None = None) -> ImportReport:
     """Validate every row, then create all the duty units or none. Flushes, never commits."""
     from pingan.geo.imports import check_in_area
@@ -155,7 +139,7 @@ def import_units(*, db: Session, actor: Actor, path: str | Path, progress: Progr
             valid.append((number, row))
     if progress:
         progress("validate", report.total, report.total)
-    taken = _taken_call_signs(db, first_row_of)
+    taken = repository.existing_call_signs_unscoped(db=db, call_signs=first_row_of)
     for sign in sorted(taken, key=first_row_of.__getitem__):
         report.add(first_row_of[sign], "call_sign", f"呼号 {sign} 已存在", f"call_sign {sign} already exists")
     if report.total == 0:

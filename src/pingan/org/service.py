@@ -12,7 +12,7 @@ from pingan.auth.actor import Actor
 from pingan.auth.security import hash_password
 from pingan.db.types import utcnow
 from pingan.errors import Conflict, NotFound, ValidationFailed
-from pingan.org import repository
+from pingan.org import repository, system
 from pingan.org.models import DutyUnit, OrgKind, OrgUnit, Role, UnitKind, User
 
 
@@ -38,7 +38,7 @@ def create_user(
     username = policy.check_username(username)
     policy.check_password(password, username=username)
     display_name = _display_name(display_name or username)
-    if repository.get_user_by_username(db=db, username=username):
+    if system.get_user_by_username(db=db, username=username):
         raise Conflict(f"用户名 {username} 已存在", f"Username {username} already exists", field="username")
     user = User(username=username, password_hash=hash_password(password), display_name=display_name,
                 role=role, org_unit_id=org_unit_id, officer_id=officer_id,

@@ -51,13 +51,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Compute a KPI (统计指标) for a period, with 环比 and 同比; or 'list' the KPIs; or 'sync' the store;
         or 'serve': run the statistics process (it owns the store; see `pingan serve --no-stats`)."""
-        from sqlalchemy import select
-
         from pingan.auth.actor import Actor
         from pingan.db.unit_of_work import unit_of_work
         from pingan.errors import DomainError
-        from pingan.org.models import OrgUnit
-        from pingan.org.repository import get_root
+        from pingan.org.repository import get_org_unit_by_code
+        from pingan.org.system import get_root
         from pingan.stats import engine
         from pingan.stats.client import StatsError
         from pingan.stats.metrics import METRICS
@@ -98,11 +96,11 @@ def register(app: typer.Typer) -> None:
         try:
             with unit_of_work(request_id="cli:stats") as db:
                 root = get_root(db=db)
-                unit = db.scalar(select(OrgUnit).where(OrgUnit.code == org)) if org else root
+                actor = Actor.system(root.id, root.path, name="cli:stats") if root is not None else None
+                unit = get_org_unit_by_code(db=db, actor=actor, code=org) if org and actor else root
                 if unit is None or root is None:
                     console.print(f"[red]机构不存在 / no such org unit[/red]: {org}")
                     raise typer.Exit(2)
-                actor = Actor.system(root.id, root.path, name="cli:stats")
                 unit_id = unit.id
             metric = engine.get_metric(kpi)
             parsed = parse_period(period)
@@ -158,13 +156,11 @@ def _register_report(app: typer.Typer) -> None:
         .docx stored and written to --out —, or write an issued one again with --id."""
         from pathlib import Path
 
-        from sqlalchemy import select
-
         from pingan.auth.actor import Actor
         from pingan.db.unit_of_work import unit_of_work
         from pingan.errors import DomainError
-        from pingan.org.models import OrgUnit
-        from pingan.org.repository import get_root
+        from pingan.org.repository import get_org_unit_by_code
+        from pingan.org.system import get_root
         from pingan.stats import service
         from pingan.stats.store import get_store
 
@@ -196,7 +192,7 @@ def _register_report(app: typer.Typer) -> None:
                     data, title, sha = row.docx, row.title, row.docx_sha256
                     pdf_data = service.pdf(row) if pdf else None
                 else:
-                    unit = db.scalar(select(OrgUnit).where(OrgUnit.code == org)) if org else root
+                    unit = get_org_unit_by_code(db=db, actor=actor, code=org) if org else root
                     if unit is None:
                         raise _fail(f"机构不存在：{org}", f"no such org unit: {org}")
                     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TaskProgressColumn(),

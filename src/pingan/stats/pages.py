@@ -299,7 +299,7 @@ def _options(dimension: str) -> list[Metric]:
 
 def _categories(db: Session) -> dict:
     """The incident category code table by code (reference data, read once a request)."""
-    return {c.code: c for c in incident_repository.list_categories(db=db)}
+    return {c.code: c for c in incident_repository.list_categories_unscoped(db=db)}
 
 
 # The charts that load after the page (``/stats/charts``): the page itself asks the engine only
@@ -566,7 +566,7 @@ def figure_records(
                                compare=False)[metric.slug]
     cell = result.cells[0] if result.cells else None
     items = metric.source.list_records(db, actor, found.ids)
-    org_names = org_repository.org_unit_names(db=db, org_unit_ids=[getattr(i, "org_unit_id", 0) for i in items])
+    org_names = org_repository.org_unit_names_unscoped(db=db, org_unit_ids=[getattr(i, "org_unit_id", 0) for i in items])
     pages = max(1, -(-found.total // RECORDS_PAGE_SIZE))
     base = [("kpi", metric.slug), *dashboard.period_query(found.period)]
     base += [("filter", f"{k}:{engine.NULL_KEY if v is None else v}") for k, v in wanted.items()]

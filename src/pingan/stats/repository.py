@@ -122,13 +122,15 @@ def dimension_fingerprint(*, db: Session) -> tuple:
 LARGE_COLUMNS = ("figures", "definitions", "docx", "records")
 
 
-def add_report(*, db: Session, report) -> None:
-    """Store a new issued report (the audit hook logs it on flush)."""
+def add_report_unscoped(*, db: Session, report) -> None:
+    """Store a new issued report (the audit hook logs it on flush); the service has checked that
+    its org unit is the actor's to report on."""
     db.add(report)
     db.flush()
 
 
-def _readable_reports(actor):
+def readable_reports(actor) -> Select:
+    """The issued reports of the org units of the actor's subtree: every report read builds on this."""
     from pingan.auth.permissions import Perm
     from pingan.org.repository import subtree_ids
     from pingan.stats.models import StatsReport
@@ -143,7 +145,7 @@ def list_reports(*, db: Session, actor, org_unit_id: int | None = None, limit: i
     their large columns; and how many there are."""
     from pingan.stats.models import StatsReport
 
-    stmt = _readable_reports(actor)
+    stmt = readable_reports(actor)
     if org_unit_id is not None:
         stmt = stmt.where(StatsReport.org_unit_id == org_unit_id)
     total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
@@ -159,7 +161,7 @@ def get_report(*, db: Session, actor, report_id: int, load: tuple[str, ...] = ()
 
     from pingan.stats.models import StatsReport
 
-    stmt = _readable_reports(actor).where(StatsReport.id == report_id)
+    stmt = readable_reports(actor).where(StatsReport.id == report_id)
     for name in load:
         if name not in LARGE_COLUMNS:
             raise ValueError(f"stats_report has no large column {name!r}")

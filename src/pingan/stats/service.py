@@ -114,7 +114,7 @@ def issue(*, db: Session, store: Store, actor: Actor, period: str | Period, org_
         definitions=[{"number": i, "kpi": d.key, "name": d.name, "text": d.text}
                      for i, d in enumerate(document.definitions, start=1)],
         docx=data, records=summary.encode_records(records))
-    repository.add_report(db=db, report=row)
+    repository.add_report_unscoped(db=db, report=row)
     return row
 
 
