@@ -443,13 +443,13 @@ def stream_events_unscoped(*, db: Session, after: int, limit: int) -> list[Strea
     """Bureau-wide, for the live stream's one poller per process, which filters them per stream in
     memory (by the same rule as :func:`_event_visible`): up to ``limit`` stage events after
     ``after``, oldest first, in one statement."""
-    events = (select(StageEvent.id, StageEvent.incident_id, StageEvent.stage, StageEvent.assignment_id,
-                     StageEvent.at, OrgUnit.path)
-              .outerjoin(OrgUnit, OrgUnit.id == StageEvent.org_unit_id)
-              .where(StageEvent.id > after).order_by(StageEvent.id).limit(limit).subquery())
-    stmt = (select(events, DutyUnit.operator_user_id)
+    events = select(StageEvent.id, StageEvent.incident_id, StageEvent.stage, StageEvent.assignment_id, StageEvent.at)
+    events, path = org_repository.join_org_path_unscoped(events, StageEvent.org_unit_id)
+    events = events.add_columns(path.label("org_path")).where(StageEvent.id > after).order_by(StageEvent.id).limit(limit).subquery()
+    operators_of = org_repository.unit_operators_unscoped().subquery()
+    stmt = (select(events, operators_of.c.operator_user_id)
             .outerjoin(Assignment, Assignment.incident_id == events.c.incident_id)
-            .outerjoin(DutyUnit, and_(DutyUnit.id == Assignment.unit_id, DutyUnit.operator_user_id.is_not(None)))
+            .outerjoin(operators_of, operators_of.c.unit_id == Assignment.unit_id)
             .order_by(events.c.id))
     rows: dict[int, tuple] = {}
     operators: dict[int, set[int]] = {}

@@ -145,6 +145,12 @@ def operated_unit_ids(actor: Actor) -> Select:
     return operated_units(actor).with_only_columns(DutyUnit.id)
 
 
+def unit_operators_unscoped() -> Select:
+    """(unit id, operator user id) of every duty unit that has an operator: for another package's
+    statement that decides in memory whom a record concerns (the live stream's poll)."""
+    return select(DutyUnit.id.label("unit_id"), DutyUnit.operator_user_id).where(DutyUnit.operator_user_id.is_not(None))
+
+
 def units_by_ids_unscoped(*, db: Session, ids: Select | Iterable[int]) -> dict[int, DutyUnit]:
     """Duty units by id, wherever they belong: the units of records the caller has already
     filtered (the units sent to a visible incident, for their call signs)."""
