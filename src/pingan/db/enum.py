@@ -69,10 +69,10 @@ def labels_of(enum_cls: type[LabelledEnum] | type[LabelledIntEnum]) -> dict:
 
 def from_label(enum_cls, text: str):
     """The member whose value, Chinese or English name is ``text`` (case-insensitive for
-    English), or None: how an import reads a column people typed."""
+    value and English), or None: how an import reads a column people typed."""
     text = text.strip()
     folded = text.casefold()
     for member in enum_cls:
-        if text in (str(member.value), member.zh) or folded == member.en.casefold():
+        if text == member.zh or folded in (str(member.value).casefold(), member.en.casefold()):
             return member
     return None
