@@ -71,7 +71,7 @@ STAGE_SPANS = [
 ]
 
 # TODO(coordinator): remove the three once stats uses enum labels (each member carries its own).
-PRIORITY_LABELS = {p.value: p.pair for p in Priority}
+PRIORITY_LABELS = labels_of(Priority)
 ZONE_LABELS = labels_of(ZoneClass)
 LABELS = {name: labels_of(kind) for name, kind in (
     ("stage", Stage), ("assignment", AssignmentStatus), ("event", TimelineEvent), ("disposition", Disposition),

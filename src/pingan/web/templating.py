@@ -50,7 +50,7 @@ def label(context, value, kind=None) -> str:
     (``{{ e.stage|label(Stage) }}``), or a (zh, en) pair (``{{ action.label|label }}``)."""
     if value is None or value == "":
         return ""
-    if kind is not None and not isinstance(value, kind):
+    if isinstance(kind, type) and not isinstance(value, kind):
         try:
             value = kind(value)
         except ValueError:
