@@ -439,25 +439,15 @@ def resolve(request: Request, incident_id: PathId, note: str = Form(""),
 @router.post("/incidents/{incident_id:int}/close")
 def close(request: Request, incident_id: PathId, disposition: str = Form(""), note: str = Form(""),
           actor: Actor = Depends(require(Perm.INCIDENT_CLOSE)), db: Session = Depends(get_db)):
-    def run():
-        if len(note) > 2000:
-            raise ValidationFailed("结警说明不超过 2000 字", "The note may have at most 2000 characters", field="note")
-        service.close(db=db, actor=actor, incident_id=incident_id, disposition=disposition or None, note=note)
-
-    return _act(request, db, actor, incident_id, "close", run)
+    return _act(request, db, actor, incident_id, "close", lambda: service.close(
+        db=db, actor=actor, incident_id=incident_id, disposition=disposition or None, note=note))
 
 
 @router.post("/incidents/{incident_id:int}/callback")
 def callback(request: Request, incident_id: PathId, satisfaction: str = Form(""), note: str = Form(""),
              actor: Actor = Depends(require(Perm.INCIDENT_CALLBACK)), db: Session = Depends(get_db)):
-    def run():
-        if not satisfaction:
-            raise ValidationFailed("请选择回访结果", "Choose the callback result", field="satisfaction")
-        if len(note) > 2000:
-            raise ValidationFailed("回访说明不超过 2000 字", "The note may have at most 2000 characters", field="note")
-        service.record_callback(db=db, actor=actor, incident_id=incident_id, satisfaction=satisfaction, note=note)
-
-    return _act(request, db, actor, incident_id, "callback", run)
+    return _act(request, db, actor, incident_id, "callback", lambda: service.record_callback(
+        db=db, actor=actor, incident_id=incident_id, satisfaction=satisfaction, note=note))
 
 
 @router.post("/incidents/{incident_id:int}/caller")

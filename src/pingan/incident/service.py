@@ -412,6 +412,14 @@ def advance_assignment(*, db: Session, actor: Actor, assignment_id: int, to: Ass
 
 # --- resolving, closing, callbacks ---------------------------------------------------------
 
+NOTE_LENGTH = 2000  # a closing or callback note (CloseRequest, CallbackCreate)
+
+
+def _note_fits(note: str | None, name_zh: str) -> None:
+    if note is not None and len(note) > NOTE_LENGTH:
+        raise ValidationFailed(f"{name_zh}不超过 {NOTE_LENGTH} 字", f"The note may have at most {NOTE_LENGTH} characters",
+                               field="note")
+
 
 def resolve(*, db: Session, actor: Actor, incident_id: int, note: str | None = None) -> Incident:
     """Mark an incident handled (处置完毕)."""
@@ -429,6 +437,7 @@ def close(*, db: Session, actor: Actor, incident_id: int, disposition: Dispositi
     actor.require(Perm.INCIDENT_CLOSE)
     if disposition is None or disposition == "":
         raise ValidationFailed("结警须选择处警结果", "A disposition is required to close", field="disposition")
+    _note_fits(note, "结警说明")
     try:
         disposition = Disposition(disposition)
     except ValueError:
@@ -450,6 +459,9 @@ def record_callback(*, db: Session, actor: Actor, incident_id: int, satisfaction
                     note: str | None = None) -> Callback:
     """Record a satisfaction callback to the caller (回访), for a closed incident."""
     actor.require(Perm.INCIDENT_CALLBACK)
+    if satisfaction is None or satisfaction == "":
+        raise ValidationFailed("请选择回访结果", "Choose the callback result", field="satisfaction")
+    _note_fits(note, "回访说明")
     try:
         satisfaction = Satisfaction(satisfaction)
     except ValueError:
