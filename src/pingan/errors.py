@@ -65,3 +65,12 @@ class Unavailable(DomainError):
 
     status_code = 503
     code = "unavailable"
+
+
+def not_found(what, *, field: str | None = None, error: type[DomainError] = NotFound) -> DomainError:
+    """The one wording of a record the actor cannot reach — missing or outside their jurisdiction,
+    deliberately the same (…不存在或不在辖区内 / No such … in your jurisdiction). ``what`` is a
+    model carrying ``__label__`` or a (zh, en) label; ``error`` another class where the record is
+    a field of a form (422)."""
+    zh, en = getattr(what, "__label__", what)
+    return error(f"{zh}不存在或不在辖区内", f"No such {en} in your jurisdiction", field=field)

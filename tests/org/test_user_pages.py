@@ -69,3 +69,16 @@ def test_page_logout_with_a_basic_header_revokes_the_cookie_session(client, worl
                        follow_redirects=False)
     assert resp.status_code == 303
     assert client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_a_refused_edit_is_shown_on_the_form_with_what_was_typed(client, world, sign_in, db):
+    csrf = sign_in("admin")
+    admin = world.users["admin"]
+    resp = client.post(f"/org/users/{admin.id}/edit", data={
+        "csrf_token": csrf, "display_name": "新的名字", "role": "patrol", "org_unit_id": str(admin.org_unit_id)})
+    assert resp.status_code == 409 and "不能修改自己的角色" in resp.text and "You cannot change your own role" in resp.text
+    assert 'value="新的名字"' in resp.text and '<option value="patrol" selected>' in resp.text
+    db.expire_all()
+    assert db.get(User, admin.id).role == "admin" and db.get(User, admin.id).display_name != "新的名字"
+    # a user out of reach is a 404, not a message on someone else's page
+    assert client.post("/org/users/999999/disable", data={"csrf_token": csrf}).status_code == 404

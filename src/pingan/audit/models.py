@@ -3,25 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
-
 from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pingan.db.base import Base
-from pingan.db.enum import enum_column_type
+from pingan.db.enum import LabelledEnum, enum_column_type
 from pingan.db.mixins import IdMixin
 from pingan.db.types import UTCDateTime, utcnow
 
 
-class AuditAction(StrEnum):
-    CREATE = "create"
-    UPDATE = "update"
-    DELETE = "delete"
-    READ = "read"  # a read of personal data
-    LOGIN = "login"
-    LOGIN_FAILED = "login_failed"
-    LOGOUT = "logout"
+class AuditAction(LabelledEnum):
+    CREATE = "create", "新增", "create"
+    UPDATE = "update", "修改", "update"
+    DELETE = "delete", "删除", "delete"
+    READ = "read", "查看个人信息", "personal-data read"  # a read of personal data
+    LOGIN = "login", "登录", "login"
+    LOGIN_FAILED = "login_failed", "登录失败", "failed login"
+    LOGOUT = "logout", "退出", "logout"
 
 
 class AuditLog(IdMixin, Base):

@@ -15,6 +15,7 @@ from pingan.audit.models import AuditAction
 from pingan.auth.actor import Actor
 from pingan.auth.permissions import Perm
 from pingan.config import get_settings
+from pingan.db.labels import table_labels
 from pingan.privacy import mask_name, mask_phone
 from pingan.registry import audit_entities
 from pingan.web.deps import get_db, require
@@ -26,16 +27,11 @@ router = api_router()
 
 PAGE_SIZE = 50
 
-ACTION_LABELS: dict[str, tuple[str, str]] = {
-    AuditAction.CREATE: ("新增", "create"),
-    AuditAction.UPDATE: ("修改", "update"),
-    AuditAction.DELETE: ("删除", "delete"),
-    AuditAction.READ: ("查看个人信息", "personal-data read"),
-    AuditAction.LOGIN: ("登录", "login"),
-    AuditAction.LOGIN_FAILED: ("登录失败", "failed login"),
-    AuditAction.LOGOUT: ("退出", "logout"),
-}
-
+def _entity_labels() -> dict[str, tuple[str, str]]:
+    """The audited tables (each module's list) with their names: the model's own ``__label__``,
+    else the name its module gives."""
+    own = table_labels()
+    return {table: own.get(table, label) for table, label in audit_entities().items()}
 
 
 # Fields of citizens' personal data: always masked on this page (an unmasked read goes through the
@@ -118,5 +114,5 @@ def audit_page(
     return render(request, "audit/log.html", {
         "entries": [{"e": e, "changes": _changes(e)} for e in rows], "total": total, "page": page,
         "pages": pages, "page_url": page_url, "filter_url": filter_url, "filters": filters, "problems": problems,
-        "action_labels": ACTION_LABELS, "entity_labels": audit_entities(),
+        "actions": AuditAction, "entity_labels": _entity_labels(),
     })

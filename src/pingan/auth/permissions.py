@@ -48,12 +48,3 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.COMMUNITY: frozenset({Perm.INCIDENT_READ, Perm.UNIT_READ, Perm.GEO_READ, Perm.GEO_MANAGE}),
     Role.AUDITOR: frozenset({Perm.AUDIT_READ, Perm.INCIDENT_READ, Perm.ORG_READ, Perm.GEO_READ, Perm.STATS_READ}),
 }
-
-ROLE_LABELS: dict[Role, tuple[str, str]] = {
-    Role.ADMIN: ("局管理员", "Bureau admin"),
-    Role.DISPATCHER: ("指挥中心接处警员", "Command-centre dispatcher"),
-    Role.STATION_CHIEF: ("派出所所长", "Station chief"),
-    Role.PATROL: ("巡逻民警", "Patrol officer"),
-    Role.COMMUNITY: ("社区民警", "Community officer"),
-    Role.AUDITOR: ("督察", "Auditor"),
-}

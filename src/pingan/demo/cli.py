@@ -19,12 +19,7 @@ PHASES = {
     "addresses": "标准地址 / standard addresses",
     "incidents": "警情 / incidents (days)",
 }
-TABLE_LABELS = {
-    "division": "行政区划 divisions", "org_unit": "机构 org units", "officer": "警员 officers",
-    "app_user": "用户 users", "grid": "网格 grids", "duty_unit": "警力 duty units", "address": "标准地址 addresses",
-    "incident": "警情 incidents", "call": "来电 calls", "assignment": "派警 assignments",
-    "stage_event": "时间轴 stage events", "callback": "回访 callbacks",
-}
+
 
 
 def register(app: typer.Typer, import_app: typer.Typer | None = None) -> None:
@@ -45,6 +40,7 @@ def register(app: typer.Typer, import_app: typer.Typer | None = None) -> None:
         """Generate a demo city: real divisions and boundaries, synthetic bureau, addresses and incidents.
         / 生成演示城市"""
         from pingan.config import get_settings
+        from pingan.db.labels import table_labels
         from pingan.db.migrate import upgrade
         from pingan.db.session import get_engine
         from pingan.demo import generator
@@ -91,8 +87,10 @@ def register(app: typer.Typer, import_app: typer.Typer | None = None) -> None:
                              f"seed {result.seed}")
         counts.add_column("表 Table")
         counts.add_column("行数 Rows", justify="right")
-        for name, label in TABLE_LABELS.items():
-            counts.add_row(label, f"{result.counts.get(name, 0):,}")
+        labels = table_labels()  # the tables' own names (each model's __label__)
+        for name, rows in result.counts.items():
+            zh, en = labels.get(name, (name, name))
+            counts.add_row(f"{zh} {en}", f"{rows:,}")
         console.print(counts)
         console.print(f"警情自 {result.first_day} 起至今；当前未结警情 {result.open_incidents} 起 / incidents from "
                       f"{result.first_day} to now; {result.open_incidents} still open. "
@@ -104,12 +102,12 @@ def register(app: typer.Typer, import_app: typer.Typer | None = None) -> None:
 
 
 def _print_accounts(accounts, password: str) -> None:
-    from pingan.auth.permissions import ROLE_LABELS
+    from pingan.org.models import Role
 
     table = Table(title="演示账号 / Demo accounts")
     for column in ("用户名 Username", "角色 Role", "所属机构 Org unit", "密码 Password"):
         table.add_column(column)
     for account in accounts:
-        zh, en = ROLE_LABELS[account.role]
-        table.add_row(account.username, f"{zh} {en}", f"{account.org_name} ({account.org_code})", password)
+        role = Role(account.role)
+        table.add_row(account.username, f"{role.zh} {role.en}", f"{account.org_name} ({account.org_code})", password)
     console.print(table)

@@ -40,14 +40,7 @@ from pingan.demo.rhythm import (
     spring_festival,
 )
 from pingan.geo.models import ZONE_TARGET_SECONDS, ZoneClass
-from pingan.incident.models import AssignmentStatus, Disposition, Satisfaction, Stage
-from pingan.incident.schemas import (
-    DISPOSITION_LABELS,
-    EVENT_CALL,
-    EVENT_CALLBACK,
-    EVENT_ESCALATED,
-    SATISFACTION_LABELS,
-)
+from pingan.incident.models import AssignmentStatus, Disposition, Satisfaction, Stage, TimelineEvent
 from pingan.incident.service import incident_number
 from pingan.org.models import UnitKind, UnitStatus
 
@@ -337,7 +330,7 @@ class IncidentMaker:
         event(Stage.RECEIVED, received, taker)
         if escalated is not None:
             seconds = self.accept_targets[priority]
-            event(EVENT_ESCALATED, escalated, None,
+            event(TimelineEvent.ESCALATED, escalated, None,
                   note=f"超过 {seconds} 秒未签收 / not accepted within {seconds} s")
         if accepted is not None:
             event(Stage.ACCEPTED, accepted, rng.choice(dispatchers))
@@ -373,7 +366,7 @@ class IncidentMaker:
         if resolved is not None:
             event(Stage.RESOLVED, resolved, dispatcher, note=UNITS_CLEARED if sent else None)
         if closed is not None:
-            event(Stage.CLOSED, closed, dispatcher, note=DISPOSITION_LABELS[disposition][0])
+            event(Stage.CLOSED, closed, dispatcher, note=Disposition(disposition).zh)
         # Further calls about the same incident (重复来电).
         end = closed or now
         for n in range(2, call_count + 1):
@@ -387,7 +380,7 @@ class IncidentMaker:
                                   "location_text": self._location_text(address), "description": description,
                                   "taker_id": rng.choice(dispatchers)})
             incident_row["call_count"] += 1
-            event(EVENT_CALL, at, taker, note=f"第 {incident_row['call_count']} 次来电")
+            event(TimelineEvent.CALL, at, taker, note=f"第 {incident_row['call_count']} 次来电")
         # A satisfaction callback (回访) some hours after closing.
         if (closed is not None and disposition not in (Disposition.INVALID_CALL, Disposition.FALSE_REPORT)
                 and rng.random() < self.callback_share):
@@ -397,7 +390,7 @@ class IncidentMaker:
                 by = rng.choice(dispatchers)
                 batch["callback"].append({"incident_id": incident_id, "at": at,
                                           "satisfaction": satisfaction, "note": None, "by_id": by})
-                event(EVENT_CALLBACK, at, by, note=SATISFACTION_LABELS[satisfaction][0])
+                event(TimelineEvent.CALLBACK, at, by, note=Satisfaction(satisfaction).zh)
         if stage != Stage.CLOSED:
             self.open_incidents += 1
         return incident_id

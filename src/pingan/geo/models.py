@@ -8,16 +8,16 @@ from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pingan.db.base import Base
-from pingan.db.enum import enum_column_type
+from pingan.db.enum import LabelledEnum, enum_column_type
 from pingan.db.mixins import IdMixin, TimestampMixin
 
 
-class ZoneClass(StrEnum):
-    """A grid's zone class sets its arrival target."""
+class ZoneClass(LabelledEnum):
+    """A grid's zone class (区域类别) sets its arrival target."""
 
-    CENTRE = "centre"  # 城市中心区 3 min
-    URBAN = "urban"  # 城区 5 min
-    SUBURBAN = "suburban"  # 城郊及农村 10 min
+    CENTRE = "centre", "城市中心区", "city centre"  # 3 min
+    URBAN = "urban", "城区", "urban"  # 5 min
+    SUBURBAN = "suburban", "城郊及农村", "suburban and rural"  # 10 min
 
 
 ZONE_TARGET_SECONDS: dict[ZoneClass, int] = {
@@ -39,6 +39,7 @@ class Division(Base):
     """An administrative division of the bureau's own area (the national list stays in geo.divisions)."""
 
     __tablename__ = "division"
+    __label__ = ("行政区划", "division")
 
     code: Mapped[str] = mapped_column(String(12), primary_key=True)
     name: Mapped[str] = mapped_column(String(60))
@@ -50,6 +51,7 @@ class Grid(IdMixin, TimestampMixin, Base):
     """A grid (网格): a polygon with a zone class, kept by a community office or station."""
 
     __tablename__ = "grid"
+    __label__ = ("网格", "grid")
     __auditable__ = True
     __audit_exclude__ = ("polygon",)
 
@@ -72,6 +74,7 @@ class Address(IdMixin, TimestampMixin, Base):
     """A standard address (标准地址) down to room level, with coordinates and grid."""
 
     __tablename__ = "address"
+    __label__ = ("标准地址", "standard address")
     __auditable__ = True
 
     code: Mapped[str] = mapped_column(String(32), unique=True)

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from pingan.auth.actor import Actor
 from pingan.auth.permissions import Perm
+from pingan.db.enum import labels_of
 from pingan.errors import DomainError
 from pingan.geo import repository, service
 from pingan.geo.models import ZONE_TARGET_SECONDS, ZoneClass
@@ -16,11 +17,8 @@ from pingan.web.routing import api_router
 
 router = api_router()
 
-ZONE_LABELS = {
-    ZoneClass.CENTRE: ("城市中心区", "City centre"),
-    ZoneClass.URBAN: ("城区", "Urban"),
-    ZoneClass.SUBURBAN: ("城郊及农村", "Suburban / rural"),
-}
+# TODO(coordinator): remove once stats uses enum labels (ZoneClass members carry their own).
+ZONE_LABELS = labels_of(ZoneClass)
 ZONE_COLOURS = {ZoneClass.CENTRE: "#c0392b", ZoneClass.URBAN: "#e67e22", ZoneClass.SUBURBAN: "#27ae60"}
 
 
@@ -53,7 +51,7 @@ def grids_page(request: Request, actor: Actor = Depends(require(Perm.GEO_READ)),
     """网格地图：按区域类别着色。"""
     counts = repository.count_grids_by_zone(db=db, actor=actor)
     zones = [
-        {"value": z.value, "zh": ZONE_LABELS[z][0], "en": ZONE_LABELS[z][1], "colour": ZONE_COLOURS[z],
+        {"value": z.value, "zh": z.zh, "en": z.en, "colour": ZONE_COLOURS[z],
          "target_minutes": ZONE_TARGET_SECONDS[z] // 60, "count": counts.get(z.value, 0)}
         for z in ZoneClass
     ]

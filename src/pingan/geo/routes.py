@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 from pingan.auth.actor import Actor
 from pingan.auth.permissions import Perm
 from pingan.db.types import MAX_ID
-from pingan.errors import NotFound, ValidationFailed
+from pingan.errors import NotFound, ValidationFailed, not_found
 from pingan.geo import repository, service
 from pingan.geo.divisions import get_division, list_divisions
-from pingan.geo.models import DivisionLevel, ZoneClass
+from pingan.geo.models import Address, DivisionLevel, Grid, ZoneClass
 from pingan.geo.schemas import (
     AddressCandidateRead,
     AddressPage,
@@ -26,6 +26,7 @@ from pingan.geo.schemas import (
     ParseResult,
 )
 from pingan.org import repository as org_repository
+from pingan.org.models import OrgUnit
 from pingan.web.deps import get_db, require
 from pingan.web.routing import api_router
 
@@ -62,7 +63,7 @@ def get_address(address_id: Annotated[int, Path(ge=1, le=MAX_ID)], actor: Actor 
                 db: Session = Depends(get_db)):
     address = repository.get_address(db=db, actor=actor, address_id=address_id)
     if address is None:
-        raise NotFound("标准地址不存在或不在辖区内", "No such standard address in your jurisdiction")
+        raise not_found(Address)
     return address
 
 
@@ -93,7 +94,7 @@ def list_grids(bbox: str | None = Query(None, max_length=100, description="min_l
     """Grids of the jurisdiction (or of one org unit's subtree inside it); ``format=geojson``
     gives a FeatureCollection for the maps."""
     if org is not None and org_repository.get_org_unit(db=db, actor=actor, org_unit_id=org) is None:
-        raise NotFound("机构不存在或不在辖区内", "No such org unit in your jurisdiction")
+        raise not_found(OrgUnit)
     rows, total = repository.list_grids(db=db, actor=actor, bbox=_bbox(bbox), zone_class=zone_class,
                                         org_unit_id=org, limit=limit, offset=offset)
     if format == "geojson":
@@ -115,7 +116,7 @@ def get_grid(grid_id: Annotated[int, Path(ge=1, le=MAX_ID)], actor: Actor = Depe
              db: Session = Depends(get_db)):
     grid = repository.get_grid(db=db, actor=actor, grid_id=grid_id)
     if grid is None:
-        raise NotFound("网格不存在或不在辖区内", "No such grid in your jurisdiction")
+        raise not_found(Grid)
     return grid
 
 

@@ -16,11 +16,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from pingan.auth.actor import Actor
-from pingan.errors import NotFound, ValidationFailed
+from pingan.errors import NotFound, ValidationFailed, not_found
 from pingan.geo import repository
 from pingan.geo.divisions import parse_division
 from pingan.geo.matcher import get_address_index
-from pingan.geo.models import Grid, ZoneClass
+from pingan.geo.models import Address, Grid, ZoneClass
 from pingan.geo.schemas import AddressCandidate
 from pingan.geo.spatial import get_grid_index, haversine_m
 
@@ -126,8 +126,7 @@ def locate(*, db: Session, actor: Actor, text: str | None = None, lat: float | N
         found = _address_location(db, actor, address_id, text=text, score=1.0, candidates=candidates,
                                   read_address=read_address)
         if found is None:
-            raise ValidationFailed("标准地址不存在或不在辖区内", "No such standard address in your jurisdiction",
-                                   field="address_id")
+            raise not_found(Address, field="address_id", error=ValidationFailed)
         return found
     if lat is not None or lon is not None:
         if lat is None:

@@ -15,10 +15,11 @@ from sqlalchemy.orm import Session
 
 from pingan.auth.actor import Actor
 from pingan.auth.permissions import Perm
-from pingan.errors import NotFound, ValidationFailed
+from pingan.errors import ValidationFailed, not_found
 from pingan.geo.spatial import haversine_m
 from pingan.incident import repository
 from pingan.org import repository as org_repository
+from pingan.incident.models import Incident
 from pingan.org.models import UnitKind
 
 ROAD_FACTOR = 1.3  # road distance ≈ 1.3 × straight line in a city
@@ -107,7 +108,7 @@ def recommend_for_incident(*, db: Session, actor: Actor, incident_id: int, limit
     actor.require(Perm.INCIDENT_DISPATCH)
     incident = repository.get_incident(db=db, actor=actor, incident_id=incident_id)
     if incident is None:
-        raise NotFound("警情不存在或不在辖区内", "No such incident in your jurisdiction")
+        raise not_found(Incident)
     if incident.lat is not None and incident.lon is not None:
         point = (incident.lat, incident.lon)
     else:

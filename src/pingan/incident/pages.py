@@ -3,8 +3,9 @@ incident list and detail, and the patrol officer's page.
 
 Pages are thin: they parse the form, call one service or repository function and render. Every
 read goes through ``incident.repository`` (filtered to the actor's jurisdiction) and every change
-through ``incident.service``; a refused action is rendered where it was asked for, in Chinese and
-English, and the request's transaction is rolled back.
+through ``incident.service``, run by ``web.actions`` in a savepoint; a refused action is rendered
+where it was asked for, in Chinese and English. The buttons shown are the actions the state
+machines of ``incident.models`` allow the actor on the record (``allowed_actions``).
 """
 
 from __future__ import annotations
@@ -21,18 +22,25 @@ from sqlalchemy.orm import Session
 from pingan.auth.actor import Actor
 from pingan.auth.permissions import Perm
 from pingan.config import get_settings
+from pingan.db.enum import labels_of
 from pingan.db.types import MAX_ID, utcnow
-from pingan.errors import DomainError, NotFound, ValidationFailed
+from pingan.errors import DomainError, NotFound, ValidationFailed, not_found
 from pingan.geo.models import ZONE_TARGET_SECONDS, ZoneClass
-from pingan.geo.spatial import haversine_m
 from pingan.incident import dispatch, repository, service
-from pingan.incident.models import OPEN_STAGES, AssignmentStatus, Disposition, Incident, Satisfaction, Stage
+from pingan.incident.models import (
+    ASSIGNMENT_STATES,
+    INCIDENT_STAGES,
+    AssignmentStatus,
+    Disposition,
+    Incident,
+    Priority,
+    Satisfaction,
+    Stage,
+    TimelineEvent,
+    UnitTask,
+    timeline_entry,
+)
 from pingan.incident.schemas import (
-    ASSIGNMENT_LABELS,
-    DISPOSITION_LABELS,
-    EVENT_LABELS,
-    SATISFACTION_LABELS,
-    STAGE_LABELS,
     AssignmentRead,
     CallbackRead,
     CallCreate,
@@ -41,7 +49,8 @@ from pingan.incident.schemas import (
     IncidentRead,
 )
 from pingan.org import repository as org_repository
-from pingan.org.pages import UNIT_KIND_LABELS, UNIT_STATUS_LABELS
+from pingan.org.models import UnitKind, UnitStatus
+from pingan.web.actions import attempt, form_action, is_htmx
 from pingan.web.deps import get_db, require
 from pingan.web.params import PathId, ascii_id, local_day
 from pingan.web.templating import render
@@ -51,22 +60,6 @@ from pingan.web.routing import api_router
 router = api_router()
 
 PAGE_SIZE = 50
-NEARBY_METRES = 300.0
-NEARBY_WINDOW = timedelta(hours=1)
-ASSIGNABLE = (Stage.RECEIVED, Stage.ACCEPTED, Stage.DISPATCHED, Stage.DEPARTED, Stage.ARRIVED)
-RESOLVABLE = (Stage.ACCEPTED, Stage.DISPATCHED, Stage.DEPARTED, Stage.ARRIVED)
-
-PRIORITY_LABELS: dict[int, tuple[str, str]] = {
-    1: ("一级 · 特急", "P1 · critical"),
-    2: ("二级 · 紧急", "P2 · urgent"),
-    3: ("三级 · 一般", "P3 · normal"),
-    4: ("四级 · 非紧急", "P4 · low"),
-}
-ZONE_LABELS: dict[str, tuple[str, str]] = {
-    ZoneClass.CENTRE: ("城市中心区", "city centre"),
-    ZoneClass.URBAN: ("城区", "urban"),
-    ZoneClass.SUBURBAN: ("城郊及农村", "suburban"),
-}
 # Stage durations shown on the detail page: (from column, to column, 中文, English)
 STAGE_SPANS = [
     ("received_at", "accepted_at", "接警→签收", "received → accepted"),
@@ -76,26 +69,19 @@ STAGE_SPANS = [
     ("arrived_at", "resolved_at", "到场→处置完毕", "arrived → resolved"),
     ("resolved_at", "closed_at", "处置完毕→结警", "resolved → closed"),
 ]
-# The next step a patrol officer can take on their assignment, with its button text.
-PATROL_NEXT: dict[str, tuple[AssignmentStatus, str, str]] = {
-    AssignmentStatus.DISPATCHED: (AssignmentStatus.DEPARTED, "出发", "Departed"),
-    AssignmentStatus.DEPARTED: (AssignmentStatus.ARRIVED, "到达", "Arrived"),
-    AssignmentStatus.ARRIVED: (AssignmentStatus.CLEARED, "完成", "Cleared"),
-}
 
-LABELS = {
-    "stage": STAGE_LABELS, "assignment": ASSIGNMENT_LABELS, "event": EVENT_LABELS,
-    "disposition": DISPOSITION_LABELS, "satisfaction": SATISFACTION_LABELS, "priority": PRIORITY_LABELS,
-    "unit_kind": UNIT_KIND_LABELS, "unit_status": UNIT_STATUS_LABELS, "zone": ZONE_LABELS,
-}
+# TODO(coordinator): remove the three once stats uses enum labels (each member carries its own).
+PRIORITY_LABELS = labels_of(Priority)
+ZONE_LABELS = labels_of(ZoneClass)
+LABELS = {name: labels_of(kind) for name, kind in (
+    ("stage", Stage), ("assignment", AssignmentStatus), ("event", TimelineEvent), ("disposition", Disposition),
+    ("satisfaction", Satisfaction), ("unit_kind", UnitKind), ("unit_status", UnitStatus), ("zone", ZoneClass))}
+LABELS["priority"] = PRIORITY_LABELS
 
 
 def _page(request: Request, name: str, context: dict, status_code: int = 200):
-    return render(request, name, {"labels": LABELS, **context}, status_code)
-
-
-def _is_htmx(request: Request) -> bool:
-    return request.headers.get("hx-request") == "true"
+    return render(request, name, {"Stage": Stage, "Priority": Priority, "AssignmentStatus": AssignmentStatus, **context},
+                  status_code)
 
 
 def _zone() -> ZoneInfo:
@@ -130,22 +116,9 @@ def _board_item(incident: Incident, org_names: dict[int, str], now: datetime) ->
 
 def _nearby_open(db: Session, actor: Actor, *, lat: float | None, lon: float | None,
                  address_id: int | None) -> list[dict]:
-    """Open incidents of the last hour at the same standard address or within 300 m (可合并的警情)."""
-    if address_id is None and (lat is None or lon is None):
-        return []
-    rows, _ = repository.list_incidents(db=db, actor=actor, stages=OPEN_STAGES, since=utcnow() - NEARBY_WINDOW,
-                                        limit=200)
-    found = []
-    for inc in rows:
-        same = address_id is not None and inc.address_id == address_id
-        distance = None
-        if inc.lat is not None and inc.lon is not None and lat is not None and lon is not None:
-            distance = haversine_m(lat, lon, inc.lat, inc.lon)
-        if same or (distance is not None and distance <= NEARBY_METRES):
-            found.append({"inc": IncidentRead.model_validate(inc), "same": same,
-                          "distance": 0.0 if same else distance})
-    found.sort(key=lambda f: (f["distance"], -f["inc"].id))
-    return found
+    """The open incidents the call may be about (service.merge_candidates), for the form."""
+    return [{"inc": IncidentRead.model_validate(c.incident), "same": c.same_address, "distance": c.distance_m}
+            for c in service.merge_candidates(db=db, actor=actor, lat=lat, lon=lon, address_id=address_id)]
 
 
 def _float(value: str | None) -> float | None:
@@ -211,41 +184,31 @@ def take_call(
               "category_code": category_code, "priority": priority, "description": description,
               "merge_into": merge_into, "chosen_text": chosen_text[:255]}
     target = _int(merge_into)
-    errors: dict[str, tuple[str, str]] = {}
-    try:
+
+    def take():
         if target is not None:
             data = CallCreate(caller_phone=caller_phone or None, caller_name=caller_name or None,
                               location_text=location_text, description=description)
             service.add_call(db=db, actor=actor, incident_id=target, data=data)
-            return RedirectResponse(f"/incidents/new?added={target}", status_code=303)
-        if not location_text.strip():
-            errors["location_text"] = ("请填写案发地点", "The location is required")
-        if not (category_code or category_top).strip():
-            errors["category_code"] = ("请选择警情类别", "Choose a category")
-        if priority.strip() not in ("1", "2", "3", "4"):
-            errors["priority"] = ("请选择警情级别（1–4）", "Choose a priority (1–4)")
-        data = IncidentCreate(
-            caller_phone=caller_phone or None, caller_name=caller_name or None,
-            location_text=location_text or " ", address_id=_int(address_id),
-            category_code=(category_code or category_top or "00").strip(),
-            priority=int(priority) if priority.strip() in ("1", "2", "3", "4") else 3,
-            description=description,
-        )
-        if errors:
-            return _call_form(request, db, actor, values=values, errors=errors, status_code=422)
+            return f"/incidents/new?added={target}"
+        data = IncidentCreate(caller_phone=caller_phone or None, caller_name=caller_name or None,
+                              location_text=location_text, address_id=_int(address_id),
+                              category_code=category_code or category_top, priority=priority,
+                              description=description)
         incident, _created = service.create_incident(db=db, actor=actor, data=data)
-        return RedirectResponse(f"/incidents/new?created={incident.id}", status_code=303)
-    except ValidationError as exc:
-        for field, message in _field_errors(exc).items():
-            errors.setdefault(field, message)
-        return _call_form(request, db, actor, values=values, errors=errors, status_code=422)
-    except DomainError as exc:
-        db.rollback()
+        return f"/incidents/new?created={incident.id}"
+
+    def refused(exc: DomainError):
         field = exc.field if exc.field in values or exc.field == "address_id" else "_form"
         if target is not None and field == "_form":
             field = "merge_into"
-        errors[field] = (exc.zh, exc.en)
-        return _call_form(request, db, actor, values=values, errors=errors, status_code=exc.status_code)
+        return _call_form(request, db, actor, values=values, errors={field: (exc.zh, exc.en)},
+                          status_code=exc.status_code)
+
+    try:
+        return form_action(db, take, done=lambda url: RedirectResponse(url, status_code=303), refused=refused)
+    except ValidationError as exc:
+        return _call_form(request, db, actor, values=values, errors=_field_errors(exc), status_code=422)
 
 
 @router.get("/incidents/new/nearby")
@@ -346,7 +309,7 @@ def incident_list(
 def _load(db: Session, actor: Actor, incident_id: int) -> Incident:
     incident = repository.get_incident(db=db, actor=actor, incident_id=incident_id)
     if incident is None:
-        raise NotFound("警情不存在或不在辖区内", "No such incident in your jurisdiction")
+        raise not_found(Incident)
     return incident
 
 
@@ -364,7 +327,8 @@ def _panel_context(db: Session, actor: Actor, incident: Incident, *, error: Doma
     timeline = []
     previous = None
     for e in events:
-        timeline.append({"event": e, "actor": names.get(e.actor_id) if e.actor_id else None,
+        timeline.append({"event": e, "what": timeline_entry(e.stage, e.assignment_id),
+                         "actor": names.get(e.actor_id) if e.actor_id else None,
                          "since_previous": (e.at - previous).total_seconds() if previous else None,
                          "since_received": (e.at - incident.received_at).total_seconds()})
         previous = e.at
@@ -375,30 +339,24 @@ def _panel_context(db: Session, actor: Actor, incident: Incident, *, error: Doma
             spans.append({"zh": zh, "en": en, "seconds": (b - a).total_seconds()})
     arrival_target = ZONE_TARGET_SECONDS.get(incident.zone_class) if incident.zone_class else None
     arrival_seconds = (incident.arrived_at - incident.received_at).total_seconds() if incident.arrived_at else None
-    can_dispatch = actor.can(Perm.INCIDENT_DISPATCH)
+    actions = INCIDENT_STAGES.allowed_actions(actor, incident)
     recommendations = []
-    if can_dispatch and incident.stage in ASSIGNABLE:
+    if "assign" in actions:
         recommendations = dispatch.recommend_for_incident(db=db, actor=actor, incident_id=incident.id, limit=5)
     cats = _categories(db)
     return {
         "inc": read, "category_names": cats["by_code"], "org_name": org_names.get(incident.org_unit_id, ""),
         "timeline": timeline, "spans": spans, "arrival_target": arrival_target, "arrival_seconds": arrival_seconds,
         "accept_target": _accept_target(incident.priority),
-        "assignments": [AssignmentRead.build(a, units.get(a.unit_id)) for a in assignments],
+        "assignments": [{"a": AssignmentRead.build(a, units.get(a.unit_id)),
+                         "actions": ASSIGNMENT_STATES.allowed_actions(actor, UnitTask.of(a, units.get(a.unit_id)))}
+                        for a in assignments],
         "calls": [{"call": CallRead.model_validate(c), "taker": names.get(c.taker_id)} for c in calls],
         "callbacks": [{"cb": CallbackRead.model_validate(c), "by": names.get(c.by_id)} for c in callbacks],
-        "recommendations": recommendations,
-        "can": {
-            "dispatch": can_dispatch, "close": actor.can(Perm.INCIDENT_CLOSE),
-            "callback": actor.can(Perm.INCIDENT_CALLBACK), "personal": actor.can(Perm.PERSONAL_READ),
-            "accept": can_dispatch and incident.stage == Stage.RECEIVED,
-            "assign": can_dispatch and incident.stage in ASSIGNABLE,
-            "resolve": actor.can(Perm.INCIDENT_CLOSE) and incident.stage in RESOLVABLE,
-            "close_now": actor.can(Perm.INCIDENT_CLOSE) and incident.stage != Stage.CLOSED,
-            "record_callback": actor.can(Perm.INCIDENT_CALLBACK) and incident.stage == Stage.CLOSED,
-        },
+        "recommendations": recommendations, "actions": actions,
+        "can_reveal": actor.can(Perm.PERSONAL_READ),
         "dispositions": list(Disposition), "satisfactions": list(Satisfaction),
-        "error": error, "section": section, "active_statuses": (AssignmentStatus.DISPATCHED, AssignmentStatus.DEPARTED),
+        "error": error, "section": section,
     }
 
 
@@ -409,7 +367,7 @@ def _detail_response(request: Request, db: Session, actor: Actor, incident_id: P
     context = _panel_context(db, actor, incident, error=error, section=section)
     context.update({"contact": contact, "contact_error": contact_error})
     status = error.status_code if error else contact_error.status_code if contact_error else 200
-    if _is_htmx(request):
+    if is_htmx(request):
         return _page(request, "incident/_panel.html", context, status)
     return _page(request, "incident/detail.html", context, status)
 
@@ -433,17 +391,15 @@ def incident_panel(request: Request, incident_id: PathId, actor: Actor = Depends
 
 
 def _act(request: Request, db: Session, actor: Actor, incident_id: PathId, section: str, action):
-    """Run one action; on success show the panel again (htmx) or redirect to the page; on a
-    refusal roll back and show it in the section it came from."""
-    try:
-        action()
-    except DomainError as exc:
-        db.rollback()
-        return _detail_response(request, db, actor, incident_id, error=exc, section=section)
-    if _is_htmx(request):
-        db.flush()
-        return _detail_response(request, db, actor, incident_id)
-    return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
+    """Run one action (web.actions); on success show the panel again (htmx) or redirect to the
+    page; a refusal is shown in the section it came from."""
+    def done(_result):
+        if is_htmx(request):
+            return _detail_response(request, db, actor, incident_id)
+        return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
+
+    return form_action(db, action, done=done, refused=lambda exc: _detail_response(
+        request, db, actor, incident_id, error=exc, section=section))
 
 
 @router.post("/incidents/{incident_id:int}/accept")
@@ -483,47 +439,35 @@ def resolve(request: Request, incident_id: PathId, note: str = Form(""),
 @router.post("/incidents/{incident_id:int}/close")
 def close(request: Request, incident_id: PathId, disposition: str = Form(""), note: str = Form(""),
           actor: Actor = Depends(require(Perm.INCIDENT_CLOSE)), db: Session = Depends(get_db)):
-    def run():
-        if len(note) > 2000:
-            raise ValidationFailed("结警说明不超过 2000 字", "The note may have at most 2000 characters", field="note")
-        service.close(db=db, actor=actor, incident_id=incident_id, disposition=disposition or None, note=note)
-
-    return _act(request, db, actor, incident_id, "close", run)
+    return _act(request, db, actor, incident_id, "close", lambda: service.close(
+        db=db, actor=actor, incident_id=incident_id, disposition=disposition or None, note=note))
 
 
 @router.post("/incidents/{incident_id:int}/callback")
 def callback(request: Request, incident_id: PathId, satisfaction: str = Form(""), note: str = Form(""),
              actor: Actor = Depends(require(Perm.INCIDENT_CALLBACK)), db: Session = Depends(get_db)):
-    def run():
-        if not satisfaction:
-            raise ValidationFailed("请选择回访结果", "Choose the callback result", field="satisfaction")
-        if len(note) > 2000:
-            raise ValidationFailed("回访说明不超过 2000 字", "The note may have at most 2000 characters", field="note")
-        service.record_callback(db=db, actor=actor, incident_id=incident_id, satisfaction=satisfaction, note=note)
-
-    return _act(request, db, actor, incident_id, "callback", run)
+    return _act(request, db, actor, incident_id, "callback", lambda: service.record_callback(
+        db=db, actor=actor, incident_id=incident_id, satisfaction=satisfaction, note=note))
 
 
 @router.post("/incidents/{incident_id:int}/caller")
 def reveal_caller(request: Request, incident_id: PathId, purpose: str = Form(""),
                   actor: Actor = Depends(require(Perm.PERSONAL_READ)), db: Session = Depends(get_db)):
     """Show the caller's name and phone: an audited read that needs a purpose (查看事由)."""
-    try:
+    def read():
         if len(purpose) > 200:
             raise ValidationFailed("查看事由不超过 200 字", "The purpose may have at most 200 characters",
                                    field="purpose")
-        contact = repository.get_caller_contact(db=db, actor=actor, incident_id=incident_id, purpose=purpose)
-        error = None
-    except DomainError as exc:
-        db.rollback()
-        if isinstance(exc, NotFound):
-            raise
-        contact, error = None, exc
-    if _is_htmx(request):
+        return repository.get_caller_contact(db=db, actor=actor, incident_id=incident_id, purpose=purpose)
+
+    contact, error = attempt(db, read)
+    if isinstance(error, NotFound):
+        raise error
+    if is_htmx(request):
         incident = _load(db, actor, incident_id)
         return _page(request, "incident/_caller.html",
                      {"inc": IncidentRead.model_validate(incident), "contact": contact, "contact_error": error,
-                      "can": {"personal": True}, "purpose": purpose},
+                      "can_reveal": True, "purpose": purpose},
                      error.status_code if error else 200)
     return _detail_response(request, db, actor, incident_id, contact=contact, contact_error=error)
 
@@ -536,10 +480,10 @@ def _patrol_context(db: Session, actor: Actor, *, error: DomainError | None = No
     assignment = repository.assignment_for_operator(db=db, actor=actor) if unit else None
     incident = repository.get_incident(db=db, actor=actor, incident_id=assignment.incident_id) if assignment else None
     cats = _categories(db) if incident else {"by_code": {}}
-    nxt = PATROL_NEXT.get(assignment.status) if assignment else None
+    actions = ASSIGNMENT_STATES.allowed_actions(actor, UnitTask.of(assignment, unit)) if assignment else {}
     return {
         "unit": unit, "assignment": assignment, "inc": IncidentRead.model_validate(incident) if incident else None,
-        "category_names": cats["by_code"], "next": nxt, "error": error,
+        "category_names": cats["by_code"], "actions": actions, "error": error,
         "arrival_target": ZONE_TARGET_SECONDS.get(incident.zone_class) if incident and incident.zone_class else None,
     }
 
@@ -560,16 +504,13 @@ def patrol_task(request: Request, actor: Actor = Depends(require(Perm.ASSIGNMENT
 @router.post("/patrol/assignments/{assignment_id:int}/advance")
 def patrol_advance(request: Request, assignment_id: PathId, to: str = Form(""),
                    actor: Actor = Depends(require(Perm.ASSIGNMENT_OWN)), db: Session = Depends(get_db)):
-    error = None
-    try:
-        service.advance_assignment(db=db, actor=actor, assignment_id=assignment_id, to=to)
-    except DomainError as exc:
-        db.rollback()
-        error = exc
-    if _is_htmx(request):
-        db.flush()
-        return _page(request, "incident/_patrol_task.html", _patrol_context(db, actor, error=error),
-                     error.status_code if error else 200)
-    if error is not None:
-        return _page(request, "incident/patrol.html", _patrol_context(db, actor, error=error), error.status_code)
-    return RedirectResponse("/patrol", status_code=303)
+    def answer(error: DomainError | None):
+        status = error.status_code if error else 200
+        if is_htmx(request):
+            return _page(request, "incident/_patrol_task.html", _patrol_context(db, actor, error=error), status)
+        if error is not None:
+            return _page(request, "incident/patrol.html", _patrol_context(db, actor, error=error), status)
+        return RedirectResponse("/patrol", status_code=303)
+
+    return form_action(db, lambda: service.advance_assignment(db=db, actor=actor, assignment_id=assignment_id, to=to),
+                       done=lambda _assignment: answer(None), refused=answer)

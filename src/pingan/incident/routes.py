@@ -16,9 +16,9 @@ from pingan.auth.permissions import Perm
 from pingan.config import get_settings
 from pingan.db.types import MAX_ID
 from pingan.db.unit_of_work import unit_of_work
-from pingan.errors import NotFound, ValidationFailed
+from pingan.errors import ValidationFailed, not_found
 from pingan.incident import dispatch, repository, service, stream
-from pingan.incident.models import Stage
+from pingan.incident.models import Incident, Stage
 from pingan.incident.schemas import (
     AdvanceRequest,
     AssignmentRead,
@@ -178,7 +178,7 @@ def get_incident(incident_id: Id, actor: Actor = Depends(require(Perm.INCIDENT_R
                  db: Session = Depends(get_db)) -> IncidentDetail:
     incident = repository.get_incident(db=db, actor=actor, incident_id=incident_id)
     if incident is None:
-        raise NotFound("警情不存在或不在辖区内", "No such incident in your jurisdiction")
+        raise not_found(Incident)
     return _detail(db, actor, incident)
 
 

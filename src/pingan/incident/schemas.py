@@ -16,7 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validat
 
 from pingan.config import get_settings
 from pingan.db.types import MAX_ID, utcnow
-from pingan.incident.models import AssignmentStatus, Disposition, Satisfaction, Stage
+from pingan.db.enum import labels_of
+from pingan.geo.models import ZoneClass
+from pingan.incident.models import AssignmentStatus, Disposition, Priority, Satisfaction, Stage
 from pingan.incident.reference import CATEGORIES
 from pingan.org.models import UnitKind
 from pingan.privacy import mask_name, mask_phone
@@ -83,6 +85,13 @@ class _CallerFields(BaseModel):
         return v
 
 
+_REQUIRED = {
+    "location_text": "请填写案发地点 / The location is required",
+    "category_code": "请选择警情类别 / Choose a category",
+    "priority": "请选择警情级别（1–4） / Choose a priority (1–4)",
+}
+
+
 class IncidentCreate(_CallerFields):
     """A new call that opens an incident (接警)."""
 
@@ -97,13 +106,18 @@ class IncidentCreate(_CallerFields):
     description: str = Field("", max_length=2000, description="简要案情 / what happened")
     idempotency_key: str | None = Field(None, min_length=1, max_length=80)
 
+    @field_validator("location_text", "category_code", "priority", mode="before")
+    @classmethod
+    def _given(cls, v, info):
+        """A blank field is missing input, said as such (a form sends "" for an empty field)."""
+        if v is None or (isinstance(v, str) and not v.strip()):
+            raise ValueError(_REQUIRED[info.field_name])
+        return v
+
     @field_validator("location_text")
     @classmethod
     def _location(cls, v: str) -> str:
-        v = v.strip()
-        if not v:
-            raise ValueError("请填写案发地点 / the location is required")
-        return v
+        return v.strip()
 
     @field_validator("description")
     @classmethod
@@ -251,7 +265,7 @@ class IncidentRead(_Masked):
     id: int
     number: str | None
     category_code: str
-    priority: int
+    priority: Priority
     stage: Stage
     description: str
     location_text: str
@@ -259,7 +273,7 @@ class IncidentRead(_Masked):
     lat: float | None
     lon: float | None
     grid_id: int | None
-    zone_class: str | None
+    zone_class: ZoneClass | None
     org_unit_id: int
     division_code: str | None
     call_count: int
@@ -403,54 +417,5 @@ class UnitPositionRead(BaseModel):
     position_at: datetime | None
 
 
-# --- labels (中文, English) for messages and pages -------------------------------------------
-
-STAGE_LABELS: dict[str, tuple[str, str]] = {
-    Stage.RECEIVED: ("已接警", "received"),
-    Stage.ACCEPTED: ("已签收", "accepted"),
-    Stage.DISPATCHED: ("已派警", "dispatched"),
-    Stage.DEPARTED: ("已出警", "departed"),
-    Stage.ARRIVED: ("已到场", "arrived"),
-    Stage.RESOLVED: ("处置完毕", "resolved"),
-    Stage.CLOSED: ("已结警", "closed"),
-}
-
-ASSIGNMENT_LABELS: dict[str, tuple[str, str]] = {
-    AssignmentStatus.DISPATCHED: ("已派", "dispatched"),
-    AssignmentStatus.DEPARTED: ("已出发", "departed"),
-    AssignmentStatus.ARRIVED: ("已到场", "arrived"),
-    AssignmentStatus.CLEARED: ("已完成", "cleared"),
-    AssignmentStatus.CANCELLED: ("已撤回", "cancelled"),
-}
-
-# Timeline entries that are not stages (时间轴中的其他事件)
-EVENT_CALL = "call"  # a further call came in
-EVENT_MERGED = "merged"  # a duplicate was merged in / this was merged away
-EVENT_ESCALATED = "escalated"  # not accepted within target: flagged
-EVENT_CALLBACK = "callback"  # satisfaction callback recorded
-
-EVENT_LABELS: dict[str, tuple[str, str]] = {
-    EVENT_CALL: ("重复来电", "further call"),
-    EVENT_MERGED: ("警情合并", "merged"),
-    EVENT_ESCALATED: ("超时未签收", "escalated: not accepted in time"),
-    EVENT_CALLBACK: ("回访", "callback"),
-}
-
-DISPOSITION_LABELS: dict[str, tuple[str, str]] = {
-    Disposition.HANDLED_ON_SCENE: ("现场处置", "handled on scene"),
-    Disposition.CRIMINAL_CASE: ("转刑事案件", "passed to a criminal case"),
-    Disposition.ADMIN_CASE: ("转行政案件", "passed to an administrative case"),
-    Disposition.MEDIATED: ("调解处理", "mediated"),
-    Disposition.REFERRED: ("移交其他部门", "referred to another agency"),
-    Disposition.ASSISTANCE_GIVEN: ("求助已救助", "assistance given"),
-    Disposition.INVALID_CALL: ("无效警情", "invalid call"),
-    Disposition.DUPLICATE: ("重复报警", "duplicate"),
-    Disposition.FALSE_REPORT: ("谎报警情", "false report"),
-}
-
-SATISFACTION_LABELS: dict[str, tuple[str, str]] = {
-    Satisfaction.SATISFIED: ("满意", "satisfied"),
-    Satisfaction.BASICALLY: ("基本满意", "basically satisfied"),
-    Satisfaction.UNSATISFIED: ("不满意", "unsatisfied"),
-    Satisfaction.UNREACHABLE: ("未联系上", "unreachable"),
-}
+# TODO(coordinator): remove once stats uses enum labels (Disposition members carry their own).
+DISPOSITION_LABELS = labels_of(Disposition)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -25,14 +26,15 @@ from pingan.auth.actor import Actor
 from pingan.auth.permissions import Perm
 from pingan.config import get_settings
 from pingan.db.types import utcnow
-from pingan.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from pingan.errors import Conflict, Forbidden, ValidationFailed, not_found
 from pingan.geo import service as geo_service
 from pingan.geo.spatial import haversine_m
 from pingan.incident import repository
 from pingan.incident.dispatch import eta_seconds
 from pingan.incident.models import (
-    ASSIGNMENT_TRANSITIONS,
-    INCIDENT_TRANSITIONS,
+    ASSIGNMENT_STATES,
+    INCIDENT_STAGES,
+    OPEN_STAGES,
     Assignment,
     AssignmentStatus,
     Call,
@@ -42,26 +44,20 @@ from pingan.incident.models import (
     Satisfaction,
     Stage,
     StageEvent,
+    TimelineEvent,
+    UnitTask,
 )
-from pingan.incident.schemas import (
-    ASSIGNMENT_LABELS,
-    DISPOSITION_LABELS,
-    EVENT_CALL,
-    EVENT_CALLBACK,
-    EVENT_ESCALATED,
-    EVENT_MERGED,
-    SATISFACTION_LABELS,
-    STAGE_LABELS,
-    CallCreate,
-    IncidentCreate,
-)
+from pingan.incident.schemas import CallCreate, IncidentCreate
 from pingan.org import repository as org_repository
-from pingan.org.models import DutyUnit, UnitStatus
+from pingan.org.models import UNIT_STATES, DutyUnit, UnitStatus
 
 # Priorities whose incidents escalate when not accepted in time (一级、二级警情).
 ESCALATED_PRIORITIES = (1, 2)
 
-UNIT_TAKEN = ("该警力已被其他调度员派出", "unit already taken")
+# Open incidents a further call may be about (可合并的警情): of the last hour, at the same
+# standard address or within 300 m.
+NEARBY_METRES = 300.0
+NEARBY_WINDOW = timedelta(hours=1)
 _STAGE_TIME = {
     Stage.ACCEPTED: "accepted_at",
     Stage.DISPATCHED: "dispatched_at",
@@ -87,14 +83,10 @@ def jurisdiction_root_id(actor: Actor) -> int:
     return int(actor.org_path.strip("/").split("/")[-1])
 
 
-def _not_found() -> NotFound:
-    return NotFound("警情不存在或不在辖区内", "No such incident in your jurisdiction")
-
-
 def _load(db: Session, actor: Actor, incident_id: int, *, for_update: bool = True) -> Incident:
     incident = repository.get_incident(db=db, actor=actor, incident_id=incident_id, for_update=for_update)
     if incident is None:
-        raise _not_found()
+        raise not_found(Incident)
     return incident
 
 
@@ -107,18 +99,11 @@ def _event(db: Session, incident: Incident, stage: str, *, actor: Actor | None, 
     return event
 
 
-def _refuse(incident: Incident, to: Stage) -> InvalidTransition:
-    now_zh, now_en = STAGE_LABELS[incident.stage]
-    to_zh, to_en = STAGE_LABELS[to]
-    return InvalidTransition(f"警情当前为「{now_zh}」，不能变为「{to_zh}」",
-                             f"An incident that is {now_en} cannot become {to_en}")
-
-
-def _advance(db: Session, actor: Actor, incident: Incident, to: Stage, *, at: datetime,
-             note: str | None = None, write_event: bool = True) -> None:
-    """Move the incident to stage ``to`` if the transition table allows it, stamping the time."""
-    if to not in INCIDENT_TRANSITIONS[incident.stage]:
-        raise _refuse(incident, to)
+def _advance(db: Session, actor: Actor | None, incident: Incident, name: str, *, at: datetime,
+             note: str | None = None, write_event: bool = True, step: bool = False) -> None:
+    """Take the incident's transition ``name`` (INCIDENT_STAGES) if it may, stamping the time of
+    the stage it reaches. ``step``: a step of another action (its permission already checked)."""
+    to = INCIDENT_STAGES.check(name, None if step else actor, incident).target
     incident.stage = to
     column = _STAGE_TIME.get(to)
     if column and getattr(incident, column) is None:
@@ -232,17 +217,46 @@ def add_call(*, db: Session, actor: Actor, incident_id: int, data: CallCreate) -
     """Another call about the same incident (重复来电): recorded, and the call count goes up."""
     actor.require(Perm.INCIDENT_CREATE)
     incident = _load(db, actor, incident_id)
-    if incident.stage == Stage.CLOSED:
-        raise InvalidTransition("警情已结警，请新建警情", "The incident is closed; open a new one")
+    INCIDENT_STAGES.check("add_call", actor, incident)
     now = utcnow()
     call = Call(incident_id=incident.id, received_at=now, caller_phone=data.caller_phone,
                 caller_name=data.caller_name, location_text=data.location_text, description=data.description,
                 taker_id=actor.user_id)
     db.add(call)
     incident.call_count += 1
-    _event(db, incident, EVENT_CALL, actor=actor, at=now, note=f"第 {incident.call_count} 次来电")
+    _event(db, incident, TimelineEvent.CALL, actor=actor, at=now, note=f"第 {incident.call_count} 次来电")
     db.flush()
     return call
+
+
+@dataclass(frozen=True)
+class MergeCandidate:
+    """An open incident a further call may be about: at the same standard address, or this far away."""
+
+    incident: Incident
+    same_address: bool
+    distance_m: float | None
+
+
+def merge_candidates(*, db: Session, actor: Actor, lat: float | None, lon: float | None,
+                     address_id: int | None) -> list[MergeCandidate]:
+    """The open incidents of the last hour at the same standard address or within 300 m of the
+    point (可合并的警情), nearest first: what the call-taker may add a call to instead of opening
+    another incident."""
+    if address_id is None and (lat is None or lon is None):
+        return []
+    rows, _ = repository.list_incidents(db=db, actor=actor, stages=OPEN_STAGES, since=utcnow() - NEARBY_WINDOW,
+                                        limit=200)
+    found = []
+    for incident in rows:
+        same = address_id is not None and incident.address_id == address_id
+        distance = None
+        if None not in (incident.lat, incident.lon, lat, lon):
+            distance = haversine_m(lat, lon, incident.lat, incident.lon)
+        if same or (distance is not None and distance <= NEARBY_METRES):
+            found.append(MergeCandidate(incident, same, 0.0 if same else distance))
+    found.sort(key=lambda c: (c.distance_m, -c.incident.id))
+    return found
 
 
 def merge_incidents(*, db: Session, actor: Actor, target_id: int, source_id: int) -> Incident:
@@ -255,15 +269,8 @@ def merge_incidents(*, db: Session, actor: Actor, target_id: int, source_id: int
     first, second = sorted((target_id, source_id))
     locked = {first: _load(db, actor, first), second: _load(db, actor, second)}
     target, source = locked[target_id], locked[source_id]
-    for which, incident in (("target", target), ("source", source)):
-        if incident.stage == Stage.CLOSED:
-            raise InvalidTransition(f"警情 {incident.number} 已结警，不能合并",
-                                    f"Incident {incident.number} is closed and cannot be merged", field=which)
-    if Stage.CLOSED not in INCIDENT_TRANSITIONS[source.stage]:
-        zh, en = STAGE_LABELS[source.stage]
-        raise InvalidTransition(f"警情 {source.number} 当前为「{zh}」，不能作为重复警情并入",
-                                f"Incident {source.number} is {en} and cannot be merged away as a duplicate",
-                                field="source_id")
+    INCIDENT_STAGES.check("merge_into", actor, target, field="target")
+    INCIDENT_STAGES.check("merge_away", actor, source, field="source_id")
     now = utcnow()
     calls = repository.calls_for_update_unscoped(db=db, incident_id=source.id)
     for call in calls:
@@ -275,9 +282,9 @@ def merge_incidents(*, db: Session, actor: Actor, target_id: int, source_id: int
     source.closed_at = now
     source.disposition = Disposition.DUPLICATE
     source.disposition_note = f"并入警情 {target.number} / merged into {target.number}"
-    _event(db, source, EVENT_MERGED, actor=actor, at=now, note=f"并入 {target.number}")
-    _event(db, source, Stage.CLOSED, actor=actor, at=now, note=DISPOSITION_LABELS[Disposition.DUPLICATE][0])
-    _event(db, target, EVENT_MERGED, actor=actor, at=now, note=f"{source.number} 并入本警情（{len(calls)} 次来电）")
+    _event(db, source, TimelineEvent.MERGED, actor=actor, at=now, note=f"并入 {target.number}")
+    _event(db, source, Stage.CLOSED, actor=actor, at=now, note=Disposition.DUPLICATE.zh)
+    _event(db, target, TimelineEvent.MERGED, actor=actor, at=now, note=f"{source.number} 并入本警情（{len(calls)} 次来电）")
     db.flush()
     return target
 
@@ -289,7 +296,7 @@ def accept(*, db: Session, actor: Actor, incident_id: int) -> Incident:
     """Accept (签收) a received incident."""
     actor.require(Perm.INCIDENT_DISPATCH)
     incident = _load(db, actor, incident_id)
-    _advance(db, actor, incident, Stage.ACCEPTED, at=utcnow())
+    _advance(db, actor, incident, "accept", at=utcnow())
     db.flush()
     return incident
 
@@ -304,19 +311,16 @@ def assign_unit(*, db: Session, actor: Actor, incident_id: int, unit_id: int) ->
     """
     actor.require(Perm.INCIDENT_DISPATCH)
     incident = _load(db, actor, incident_id)
-    if incident.stage in (Stage.RESOLVED, Stage.CLOSED):
-        zh, en = STAGE_LABELS[incident.stage]
-        raise InvalidTransition(f"警情当前为「{zh}」，不能再派警", f"An incident that is {en} cannot be dispatched to")
+    INCIDENT_STAGES.check("assign", actor, incident)
     unit = org_repository.get_unit(db=db, actor=actor, unit_id=unit_id)
     if unit is None:
-        raise NotFound("警力不存在或不在辖区内", "No such duty unit in your jurisdiction", field="unit_id")
-    if unit.status == UnitStatus.OFF_DUTY:
-        raise Conflict(f"警力 {unit.call_sign} 不在岗", f"Unit {unit.call_sign} is off duty", field="unit_id")
-    if not org_repository.claim_unit_unscoped(db=db, unit_id=unit.id):
-        raise Conflict(*UNIT_TAKEN, field="unit_id")
+        raise not_found(DutyUnit, field="unit_id")
+    UNIT_STATES.check("claim", actor, unit, field="unit_id")
+    if not org_repository.claim_unit_unscoped(db=db, unit_id=unit.id):  # another dispatcher claimed it meanwhile
+        raise UNIT_STATES.refusal(UnitStatus.ASSIGNED, UNIT_STATES["claim"], field="unit_id")
     now = utcnow()
     if incident.stage == Stage.RECEIVED:
-        _advance(db, actor, incident, Stage.ACCEPTED, at=now, note="派警时签收 / accepted on dispatch")
+        _advance(db, actor, incident, "accept", at=now, note="派警时签收 / accepted on dispatch", step=True)
     eta = None
     if None not in (incident.lat, incident.lon, unit.lat, unit.lon):
         eta = eta_seconds(haversine_m(incident.lat, incident.lon, unit.lat, unit.lon), unit.kind)
@@ -327,10 +331,10 @@ def assign_unit(*, db: Session, actor: Actor, incident_id: int, unit_id: int) ->
             db.add(assignment)
             db.flush()
     except IntegrityError:
-        raise Conflict(*UNIT_TAKEN, field="unit_id") from None
+        raise UNIT_STATES.refusal(UnitStatus.ASSIGNED, UNIT_STATES["claim"], field="unit_id") from None
     if incident.stage == Stage.ACCEPTED:
         # the assignment's event below is also the incident's 'dispatched' stage event
-        _advance(db, actor, incident, Stage.DISPATCHED, at=now, write_event=False)
+        _advance(db, actor, incident, "dispatch", at=now, write_event=False, step=True)
     elif incident.dispatched_at is None:
         incident.dispatched_at = now
     _event(db, incident, AssignmentStatus.DISPATCHED, actor=actor, at=now, assignment_id=assignment.id,
@@ -353,7 +357,8 @@ def _free_assignments(db: Session, actor: Actor, incident: Incident, *, at: date
     """End every active assignment of an incident being closed: arrived units clear, others are recalled."""
     for assignment in repository.active_assignments_unscoped(db=db, incident_id=incident.id):
         unit = db.get(DutyUnit, assignment.unit_id)
-        to = AssignmentStatus.CLEARED if assignment.status == AssignmentStatus.ARRIVED else AssignmentStatus.CANCELLED
+        name = "clear" if assignment.status == AssignmentStatus.ARRIVED else "cancel"
+        to = ASSIGNMENT_STATES.check(name, None, assignment).target
         _release(db, actor, incident, assignment, to, at=at, note=unit.call_sign if unit else None)
 
 
@@ -368,26 +373,19 @@ def advance_assignment(*, db: Session, actor: Actor, assignment_id: int, to: Ass
         to = AssignmentStatus(to)
     except ValueError:
         raise ValidationFailed("目标状态无效", "Invalid target status", field="to") from None
-    dispatcher = actor.can(Perm.INCIDENT_DISPATCH)
-    if not dispatcher and not actor.can(Perm.ASSIGNMENT_OWN):
-        actor.require(Perm.ASSIGNMENT_OWN)
+    step = ASSIGNMENT_STATES.transition_to(to)
+    if step is None:
+        raise ValidationFailed("目标状态无效", "Invalid target status", field="to")
+    if not any(actor.can(p) for p in step.permissions):
+        actor.require(step.permissions[0])
     found = repository.get_assignment(db=db, actor=actor, assignment_id=assignment_id)
     if found is None:
-        raise NotFound("派警任务不存在或不在辖区内", "No such assignment in your jurisdiction")
+        raise not_found(Assignment)
     unit = db.get(DutyUnit, found.unit_id)
-    if not dispatcher:
-        if unit is None or unit.operator_user_id is None or unit.operator_user_id != actor.user_id:
-            raise Forbidden("只能操作本人所在警力的任务", "You may only move your own unit's assignments")
-        if to == AssignmentStatus.CANCELLED:
-            raise Forbidden("撤回派警须由调度员操作", "Only a dispatcher can cancel an assignment")
     # lock the incident first, then the assignment (the order every writer uses)
     incident = _load(db, actor, found.incident_id)
     assignment = repository.get_assignment(db=db, actor=actor, assignment_id=assignment_id, for_update=True)
-    if to not in ASSIGNMENT_TRANSITIONS[assignment.status]:
-        now_zh, now_en = ASSIGNMENT_LABELS[assignment.status]
-        to_zh, to_en = ASSIGNMENT_LABELS[to]
-        raise InvalidTransition(f"派警任务当前为「{now_zh}」，不能变为「{to_zh}」",
-                                f"An assignment that is {now_en} cannot become {to_en}")
+    ASSIGNMENT_STATES.check(step.name, actor, UnitTask.of(assignment, unit))
     now = utcnow()
     call_sign = unit.call_sign if unit else None
     if to in (AssignmentStatus.CLEARED, AssignmentStatus.CANCELLED):
@@ -395,20 +393,20 @@ def advance_assignment(*, db: Session, actor: Actor, assignment_id: int, to: Ass
         db.flush()
         if (to == AssignmentStatus.CLEARED and incident.stage == Stage.ARRIVED
                 and not repository.active_assignments_unscoped(db=db, incident_id=incident.id)):
-            _advance(db, actor, incident, Stage.RESOLVED, at=now, note="警力处置完毕 / units cleared")
+            _advance(db, actor, incident, "resolve", at=now, note="警力处置完毕 / units cleared", step=True)
         db.flush()
         return assignment
     assignment.status = to
     if to == AssignmentStatus.DEPARTED:
         assignment.departed_at = now
         if incident.stage == Stage.DISPATCHED:
-            _advance(db, actor, incident, Stage.DEPARTED, at=now, write_event=False)
+            _advance(db, actor, incident, "depart", at=now, write_event=False, step=True)
     elif to == AssignmentStatus.ARRIVED:
         assignment.arrived_at = now
         if incident.stage == Stage.DISPATCHED:
-            _advance(db, actor, incident, Stage.DEPARTED, at=now, write_event=False)
+            _advance(db, actor, incident, "depart", at=now, write_event=False, step=True)
         if incident.stage == Stage.DEPARTED:
-            _advance(db, actor, incident, Stage.ARRIVED, at=now, write_event=False)
+            _advance(db, actor, incident, "arrive", at=now, write_event=False, step=True)
     _event(db, incident, to, actor=actor, at=now, assignment_id=assignment.id, note=call_sign)
     db.flush()
     return assignment
@@ -416,12 +414,20 @@ def advance_assignment(*, db: Session, actor: Actor, assignment_id: int, to: Ass
 
 # --- resolving, closing, callbacks ---------------------------------------------------------
 
+NOTE_LENGTH = 2000  # a closing or callback note (CloseRequest, CallbackCreate)
+
+
+def _note_fits(note: str | None, name_zh: str) -> None:
+    if note is not None and len(note) > NOTE_LENGTH:
+        raise ValidationFailed(f"{name_zh}不超过 {NOTE_LENGTH} 字", f"The note may have at most {NOTE_LENGTH} characters",
+                               field="note")
+
 
 def resolve(*, db: Session, actor: Actor, incident_id: int, note: str | None = None) -> Incident:
     """Mark an incident handled (处置完毕)."""
     actor.require(Perm.INCIDENT_CLOSE)
     incident = _load(db, actor, incident_id)
-    _advance(db, actor, incident, Stage.RESOLVED, at=utcnow(), note=note)
+    _advance(db, actor, incident, "resolve", at=utcnow(), note=note)
     db.flush()
     return incident
 
@@ -433,20 +439,20 @@ def close(*, db: Session, actor: Actor, incident_id: int, disposition: Dispositi
     actor.require(Perm.INCIDENT_CLOSE)
     if disposition is None or disposition == "":
         raise ValidationFailed("结警须选择处警结果", "A disposition is required to close", field="disposition")
+    _note_fits(note, "结警说明")
     try:
         disposition = Disposition(disposition)
     except ValueError:
         raise ValidationFailed("处警结果无效", "Invalid disposition", field="disposition") from None
     incident = _load(db, actor, incident_id)
+    INCIDENT_STAGES.check("close", actor, incident)
     now = utcnow()
     if incident.stage in (Stage.DEPARTED, Stage.ARRIVED):
-        _advance(db, actor, incident, Stage.RESOLVED, at=now, note="结警时处置完毕 / resolved on closing")
-    if Stage.CLOSED not in INCIDENT_TRANSITIONS[incident.stage]:
-        raise _refuse(incident, Stage.CLOSED)
+        _advance(db, actor, incident, "resolve", at=now, note="结警时处置完毕 / resolved on closing", step=True)
     _free_assignments(db, actor, incident, at=now)
     incident.disposition = disposition
     incident.disposition_note = note.strip() if note and note.strip() else None
-    _advance(db, actor, incident, Stage.CLOSED, at=now, note=DISPOSITION_LABELS[disposition][0])
+    _advance(db, actor, incident, "close", at=now, note=disposition.zh, step=True)
     db.flush()
     return incident
 
@@ -455,18 +461,20 @@ def record_callback(*, db: Session, actor: Actor, incident_id: int, satisfaction
                     note: str | None = None) -> Callback:
     """Record a satisfaction callback to the caller (回访), for a closed incident."""
     actor.require(Perm.INCIDENT_CALLBACK)
+    if satisfaction is None or satisfaction == "":
+        raise ValidationFailed("请选择回访结果", "Choose the callback result", field="satisfaction")
+    _note_fits(note, "回访说明")
     try:
         satisfaction = Satisfaction(satisfaction)
     except ValueError:
         raise ValidationFailed("满意度取值无效", "Invalid satisfaction", field="satisfaction") from None
     incident = _load(db, actor, incident_id)
-    if incident.stage != Stage.CLOSED:
-        raise InvalidTransition("警情结警后才能回访", "A callback is recorded only after the incident is closed")
+    INCIDENT_STAGES.check("callback", actor, incident)
     now = utcnow()
     callback = Callback(incident_id=incident.id, at=now, satisfaction=satisfaction,
                         note=note.strip() if note and note.strip() else None, by_id=actor.user_id)
     db.add(callback)
-    _event(db, incident, EVENT_CALLBACK, actor=actor, at=now, note=SATISFACTION_LABELS[satisfaction][0])
+    _event(db, incident, TimelineEvent.CALLBACK, actor=actor, at=now, note=satisfaction.zh)
     db.flush()
     return callback
 
@@ -497,7 +505,7 @@ def escalate_overdue(*, db: Session, now: datetime, limit: int = ESCALATION_BATC
     flagged = repository.flag_unaccepted_unscoped(db=db, cutoffs=escalation_cutoffs(now), now=now,
                                                   limit=limit if ids is None else len(ids), ids=ids)
     for incident in flagged:  # a row with the incident's id and org unit, as _event reads them
-        _event(db, incident, EVENT_ESCALATED, actor=None, at=now,
+        _event(db, incident, TimelineEvent.ESCALATED, actor=None, at=now,
                note=f"超过 {targets[incident.priority]} 秒未签收 / not accepted within "
                     f"{targets[incident.priority]} s")
     db.flush()
@@ -518,7 +526,7 @@ def update_unit_position(*, db: Session, actor: Actor, unit_id: int, lat: float,
     if unit is None:
         visible = org_repository.get_unit(db=db, actor=actor, unit_id=unit_id)
         if visible is None:
-            raise NotFound("警力不存在或不在辖区内", "No such duty unit in your jurisdiction")
+            raise not_found(DutyUnit)
         if not manages:
             raise Forbidden("只能上报本人所在警力的位置", "You may only report your own unit's position")
         unit = visible

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.orm import Session
 
 from pingan.auth.actor import Actor
+from pingan.db.enum import from_label
 from pingan.db.types import utcnow
 from pingan.org import repository, service
 from pingan.org.models import OrgKind, OrgUnit, UnitKind, UnitStatus
@@ -27,16 +28,24 @@ OPTIONAL_COLUMNS = ["status"]
 UNIT_OWNERS = (OrgKind.STATION, OrgKind.BRANCH, OrgKind.TEAM)
 PROGRESS_EVERY = 200
 
-KIND_LABELS: dict[str, UnitKind] = {
-    "巡逻车": UnitKind.PATROL_CAR, "车巡": UnitKind.PATROL_CAR, "警车": UnitKind.PATROL_CAR,
-    "步巡": UnitKind.FOOT_PATROL, "步行巡逻": UnitKind.FOOT_PATROL, "徒步巡逻": UnitKind.FOOT_PATROL,
-    "骑警": UnitKind.MOUNTED, "骑警队": UnitKind.MOUNTED,
-    "摩托": UnitKind.MOTORCYCLE, "摩托车": UnitKind.MOTORCYCLE, "摩托巡逻": UnitKind.MOTORCYCLE,
+# A column is read as an enum's value or one of its labels (db.enum.from_label); these are the
+# other words people write for them in a spreadsheet.
+KIND_ALSO_CALLED: dict[str, UnitKind] = {
+    "车巡": UnitKind.PATROL_CAR, "警车": UnitKind.PATROL_CAR,
+    "步行巡逻": UnitKind.FOOT_PATROL, "徒步巡逻": UnitKind.FOOT_PATROL,
+    "骑警队": UnitKind.MOUNTED,
+    "摩托": UnitKind.MOTORCYCLE, "摩托车": UnitKind.MOTORCYCLE,
 }
-STATUS_LABELS: dict[str, UnitStatus] = {
-    "空闲": UnitStatus.AVAILABLE, "在岗": UnitStatus.AVAILABLE, "可用": UnitStatus.AVAILABLE,
-    "离线": UnitStatus.OFF_DUTY, "不在岗": UnitStatus.OFF_DUTY, "下班": UnitStatus.OFF_DUTY,
+STATUS_ALSO_CALLED: dict[str, UnitStatus] = {
+    "在岗": UnitStatus.AVAILABLE, "可用": UnitStatus.AVAILABLE,
+    "离线": UnitStatus.OFF_DUTY, "下班": UnitStatus.OFF_DUTY,
 }
+IMPORTABLE_STATUSES = (UnitStatus.AVAILABLE, UnitStatus.OFF_DUTY)  # assigned comes from a dispatch
+
+
+def _read(enum_cls, also_called: dict, text: str):
+    text = text.strip()
+    return from_label(enum_cls, text) or also_called.get(text)
 
 Progress = Callable[[str, int, int | None], None]  # (phase, done, total)
 
@@ -64,16 +73,11 @@ class UnitImportRow(BaseModel):
     @classmethod
     def _kind(cls, value):
         if isinstance(value, str):
-            text = value.strip()
-            if text in KIND_LABELS:
-                return KIND_LABELS[text]
-            try:
-                return UnitKind(text.lower())
-            except ValueError:
-                raise ValueError(
-                    "警力类型应为 巡逻车/步巡/骑警/摩托 之一 / kind must be one of patrol_car, foot_patrol, "
-                    "mounted_team, motorcycle (or 巡逻车, 步巡, 骑警, 摩托)"
-                ) from None
+            kind = _read(UnitKind, KIND_ALSO_CALLED, value)
+            if kind is None:
+                raise ValueError(f"警力类型应为 {'/'.join(k.zh for k in UnitKind)} 之一 / kind must be one of "
+                                 f"{', '.join(k.value for k in UnitKind)} (or {', '.join(k.zh for k in UnitKind)})")
+            return kind
         return value
 
     @field_validator("status", mode="before")
@@ -82,16 +86,15 @@ class UnitImportRow(BaseModel):
         if value is None:
             return UnitStatus.AVAILABLE
         if isinstance(value, str):
-            text = value.strip()
-            if text in STATUS_LABELS:
-                return STATUS_LABELS[text]
-            if text.lower() in (UnitStatus.ASSIGNED, "执行任务"):
-                raise ValueError("导入时不能设为执行任务（由派警产生） / status cannot be 'assigned' on import "
-                                 "(it comes from a dispatch)")
-            try:
-                return UnitStatus(text.lower())
-            except ValueError:
-                raise ValueError("状态应为 空闲 或 离线 / status must be available or off_duty (空闲 / 离线)") from None
+            status = _read(UnitStatus, STATUS_ALSO_CALLED, value)
+            if status is not None and status not in IMPORTABLE_STATUSES:
+                raise ValueError(f"导入时不能设为{status.zh}（由派警产生） / status cannot be '{status.value}' on "
+                                 "import (it comes from a dispatch)")
+            if status is None:
+                zh = " 或 ".join(s.zh for s in IMPORTABLE_STATUSES)
+                raise ValueError(f"状态应为 {zh} / status must be {' or '.join(s.value for s in IMPORTABLE_STATUSES)} "
+                                 f"({' / '.join(s.zh for s in IMPORTABLE_STATUSES)})")
+            return status
         return value
 
 

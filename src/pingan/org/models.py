@@ -3,54 +3,56 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pingan.db.base import Base
-from pingan.db.enum import enum_column_type
+from pingan.db.enum import LabelledEnum, enum_column_type
 from pingan.db.mixins import IdMixin, TimestampMixin
 from pingan.db.types import UTCDateTime
+from pingan.states import StateMachine, transition
 
 
-class OrgKind(StrEnum):
-    BUREAU = "bureau"  # 市公安局
-    BRANCH = "branch"  # 分局 / 县(市)公安局
-    STATION = "station"  # 派出所
-    COMMUNITY_OFFICE = "community_office"  # 社区警务室
-    COMMAND_CENTRE = "command_centre"  # 指挥中心
-    TEAM = "team"  # 巡特警大队等
+class OrgKind(LabelledEnum):
+    BUREAU = "bureau", "市公安局", "bureau"
+    BRANCH = "branch", "分局", "branch"  # 分局 / 县(市)公安局
+    STATION = "station", "派出所", "police station"
+    COMMUNITY_OFFICE = "community_office", "社区警务室", "community office"
+    COMMAND_CENTRE = "command_centre", "指挥中心", "command centre"
+    TEAM = "team", "大队", "team"  # 巡特警大队等
 
 
-class Role(StrEnum):
+class Role(LabelledEnum):
     """Roles. What each may do is written in auth.permissions."""
 
-    ADMIN = "admin"  # 局管理员
-    DISPATCHER = "dispatcher"  # 指挥中心接处警员
-    STATION_CHIEF = "station_chief"  # 所长
-    PATROL = "patrol"  # 巡逻民警
-    COMMUNITY = "community"  # 社区民警
-    AUDITOR = "auditor"  # 督察
+    ADMIN = "admin", "局管理员", "Bureau admin"
+    DISPATCHER = "dispatcher", "指挥中心接处警员", "Command-centre dispatcher"
+    STATION_CHIEF = "station_chief", "派出所所长", "Station chief"
+    PATROL = "patrol", "巡逻民警", "Patrol officer"
+    COMMUNITY = "community", "社区民警", "Community officer"
+    AUDITOR = "auditor", "督察", "Auditor"
 
 
-class UnitKind(StrEnum):
-    PATROL_CAR = "patrol_car"  # 巡逻车
-    FOOT_PATROL = "foot_patrol"  # 步巡
-    MOUNTED = "mounted_team"  # 骑警
-    MOTORCYCLE = "motorcycle"  # 摩托巡逻
+class UnitKind(LabelledEnum):
+    PATROL_CAR = "patrol_car", "巡逻车", "patrol car"
+    FOOT_PATROL = "foot_patrol", "步巡", "foot patrol"
+    MOUNTED = "mounted_team", "骑警", "mounted team"
+    MOTORCYCLE = "motorcycle", "摩托巡逻", "motorcycle"
 
 
-class UnitStatus(StrEnum):
-    AVAILABLE = "available"  # 空闲
-    ASSIGNED = "assigned"  # 执行任务
-    OFF_DUTY = "off_duty"  # 离线 / 不在岗
+class UnitStatus(LabelledEnum):
+    AVAILABLE = "available", "空闲", "available"
+    ASSIGNED = "assigned", "执行任务", "on a task"
+    OFF_DUTY = "off_duty", "不在岗", "off duty"  # 离线 / 不在岗
+
 
 
 class OrgUnit(IdMixin, TimestampMixin, Base):
     """A node of the organisation tree. ``path`` is '/1/4/17/' so a subtree is one LIKE."""
 
     __tablename__ = "org_unit"
+    __label__ = ("机构", "org unit")
     __auditable__ = True
 
     code: Mapped[str] = mapped_column(String(20), unique=True)
@@ -69,6 +71,7 @@ class Officer(IdMixin, TimestampMixin, Base):
     """A police officer (民警) or auxiliary (辅警), identified by badge number (警号)."""
 
     __tablename__ = "officer"
+    __label__ = ("民警", "officer")
     __auditable__ = True
     __personal_fields__ = {"phone": "phone"}
 
@@ -83,6 +86,7 @@ class Officer(IdMixin, TimestampMixin, Base):
 
 class User(IdMixin, TimestampMixin, Base):
     __tablename__ = "app_user"
+    __label__ = ("用户", "user")
     __auditable__ = True
     __audit_exclude__ = ("password_hash",)
 
@@ -106,6 +110,7 @@ class DutyUnit(IdMixin, TimestampMixin, Base):
     """A duty unit (勤务单元): patrol car, foot patrol, mounted team, with status and last position."""
 
     __tablename__ = "duty_unit"
+    __label__ = ("警力单元", "duty unit")
     __auditable__ = True
     __audit_exclude__ = ("lat", "lon", "position_at", "updated_at", "version")
 
@@ -124,3 +129,17 @@ class DutyUnit(IdMixin, TimestampMixin, Base):
     org_unit: Mapped[OrgUnit] = relationship(lazy="raise")
 
     __table_args__ = (Index("ix_duty_unit_status_lat_lon", "status", "lat", "lon"),)
+
+
+# A duty unit's status moves with its assignments (incident.service): claimed when sent
+# (available → assigned: the conditional UPDATE of incident.repository.claim_unit is the race's
+# guard), released when its assignment ends. On and off duty is set by the unit import.
+UNIT_STATES = StateMachine(
+    noun=DutyUnit.__label__,
+    states=UnitStatus,
+    transitions=[
+        transition("claim", ("派出", "Send"), {UnitStatus.AVAILABLE}, UnitStatus.ASSIGNED, verb=("派出", "be sent"),
+                   refusals={UnitStatus.ASSIGNED: ("该警力已被其他调度员派出", "unit already taken")}),
+        transition("release", ("释放", "Release"), {UnitStatus.ASSIGNED}, UnitStatus.AVAILABLE),
+    ],
+)

@@ -1,5 +1,6 @@
 """HTML: the duty-unit list (警力), the organisation tree (机构) and user management (用户管理), within the
-actor's subtree."""
+actor's subtree. Every action runs through ``web.actions``: a refusal is shown on the form it came
+from, the page never touches the transaction."""
 
 from __future__ import annotations
 
@@ -14,41 +15,18 @@ from pingan.auth import policy
 from pingan.auth import service as auth_service
 from pingan.auth.actor import Actor
 from pingan.auth.models import USERNAME_LENGTH
-from pingan.auth.permissions import ROLE_LABELS as _ROLE_LABELS
 from pingan.auth.permissions import Perm
 from pingan.db.types import MAX_ID
-from pingan.errors import DomainError, NotFound, ValidationFailed
+from pingan.errors import DomainError, ValidationFailed
 from pingan.org import repository, service
-from pingan.org.models import OrgKind, Role, UnitKind, UnitStatus
+from pingan.org.models import Role, UnitKind, UnitStatus
+from pingan.web.actions import form_action
 from pingan.web.deps import get_db, require
 from pingan.web.params import ascii_id
 from pingan.web.templating import render
 from pingan.web.routing import api_router
 
 router = api_router()
-
-UNIT_KIND_LABELS: dict[str, tuple[str, str]] = {
-    UnitKind.PATROL_CAR: ("巡逻车", "patrol car"),
-    UnitKind.FOOT_PATROL: ("步巡", "foot patrol"),
-    UnitKind.MOUNTED: ("骑警", "mounted team"),
-    UnitKind.MOTORCYCLE: ("摩托巡逻", "motorcycle"),
-}
-
-UNIT_STATUS_LABELS: dict[str, tuple[str, str]] = {
-    UnitStatus.AVAILABLE: ("空闲", "available"),
-    UnitStatus.ASSIGNED: ("执行任务", "on a task"),
-    UnitStatus.OFF_DUTY: ("不在岗", "off duty"),
-}
-
-ORG_KIND_LABELS: dict[str, tuple[str, str]] = {
-    OrgKind.BUREAU: ("市公安局", "bureau"),
-    OrgKind.BRANCH: ("分局", "branch"),
-    OrgKind.STATION: ("派出所", "police station"),
-    OrgKind.COMMUNITY_OFFICE: ("社区警务室", "community office"),
-    OrgKind.COMMAND_CENTRE: ("指挥中心", "command centre"),
-    OrgKind.TEAM: ("大队", "team"),
-}
-
 
 def _choice(value: str, allowed) -> str | None:
     """A filter value from the query string, or None when blank or unknown (a filter, not an error)."""
@@ -77,15 +55,14 @@ def units_page(
         "rows": rows, "orgs": orgs, "counts": counts,
         "filters": {"status": _choice(status, UnitStatus) or "", "kind": _choice(kind, UnitKind) or "",
                     "org": org_unit_id},
-        "kind_labels": UNIT_KIND_LABELS, "status_labels": UNIT_STATUS_LABELS, "org_kind_labels": ORG_KIND_LABELS,
-        "assignment_labels": _assignment_labels(),
+        "kinds": UnitKind, "statuses": UnitStatus, "assignment_statuses": _assignment_statuses(),
     })
 
 
-def _assignment_labels() -> dict[str, tuple[str, str]]:
-    from pingan.incident.schemas import ASSIGNMENT_LABELS
+def _assignment_statuses():
+    from pingan.incident.models import AssignmentStatus  # a unit's current task is the incident domain's
 
-    return ASSIGNMENT_LABELS
+    return AssignmentStatus
 
 
 @router.get("/org")
@@ -107,14 +84,11 @@ def org_page(request: Request, actor: Actor = Depends(require(Perm.ORG_READ)), d
         for o in orgs  # ordered by path: a parent comes before its children
     ]
     return render(request, "org/tree.html", {
-        "nodes": nodes, "org_kind_labels": ORG_KIND_LABELS, "status_labels": UNIT_STATUS_LABELS,
+        "nodes": nodes, "statuses": UnitStatus,
     })
 
 
 # --- users (用户管理): an admin, inside their jurisdiction ----------------------------------------
-
-ROLE_LABELS: dict[str, tuple[str, str]] = {str(role): pair for role, pair in _ROLE_LABELS.items()}
-
 
 @router.get("/org/users")
 def users_page(
@@ -130,7 +104,7 @@ def users_page(
     locks = auth_service.list_locks(db=db, actor=actor)
     return render(request, "org/users.html", {
         "rows": rows, "locks": locks, "locked": {lk.username for lk in locks},
-        "orgs": repository.list_org_units(db=db, actor=actor), "role_labels": ROLE_LABELS,
+        "orgs": repository.list_org_units(db=db, actor=actor), "roles": Role,
         "filters": {"q": q, "org": org_unit_id}, "lifted": request.query_params.get("lifted"),
     })
 
@@ -139,13 +113,11 @@ def users_page(
 def lift_lock_submit(request: Request, username: str = Form("", max_length=USERNAME_LENGTH),
                      actor: Actor = Depends(require(Perm.USER_MANAGE)), db: Session = Depends(get_db)):
     """解除锁定."""
-    try:
-        auth_service.lift_lock(db=db, actor=actor, username=policy.throttle_key(username))
-    except DomainError as exc:
-        db.rollback()
-        return render(request, "error.html", {"zh": exc.zh, "en": exc.en, "status": exc.status_code},
-                      exc.status_code)
-    return RedirectResponse("/org/users?lifted=1", status_code=303)
+    return form_action(
+        db, lambda: auth_service.lift_lock(db=db, actor=actor, username=policy.throttle_key(username)),
+        done=lambda _lock: RedirectResponse("/org/users?lifted=1", status_code=303),
+        refused=lambda exc: render(request, "error.html", {"zh": exc.zh, "en": exc.en, "status": exc.status_code},
+                                   exc.status_code))
 
 
 @router.get("/org/users/new")
@@ -156,7 +128,7 @@ def user_new_form(request: Request, actor: Actor = Depends(require(Perm.USER_MAN
 def _user_new(request: Request, db: Session, actor: Actor, *, form: dict | None = None,
               error: DomainError | None = None, status: int = 200):
     return render(request, "org/user_new.html", {
-        "orgs": repository.list_org_units(db=db, actor=actor), "role_labels": ROLE_LABELS,
+        "orgs": repository.list_org_units(db=db, actor=actor), "roles": Role,
         "form": form or {}, "error": error,
     }, status_code=status)
 
@@ -173,30 +145,52 @@ def user_new_submit(
 ):
     """新建用户：生成一次性密码，只显示一次，首次登录须修改。"""
     form = {"username": username, "display_name": display_name, "role": role, "org_unit_id": org_unit_id}
-    try:
+
+    def add():
         if len(username.strip()) > USERNAME_LENGTH:
             raise ValidationFailed(f"用户名最多 {USERNAME_LENGTH} 个字符", f"The username is at most {USERNAME_LENGTH} characters",
                                    field="username")
-        if role not in {r.value for r in Role}:
+        chosen_role, unit = _role(role), _org_unit_id(org_unit_id)
+        if chosen_role is None:
             raise ValidationFailed("请选择角色", "Choose a role", field="role")
-        unit = int(org_unit_id) if org_unit_id.isascii() and org_unit_id.isdigit() and int(org_unit_id) <= MAX_ID else None
         if unit is None:
             raise ValidationFailed("请选择所属单位", "Choose an org unit", field="org_unit_id")
-        user, password = service.add_user(db=db, actor=actor, username=username, display_name=display_name,
-                                          role=Role(role), org_unit_id=unit)
-    except DomainError as exc:
-        db.rollback()
-        return _user_new(request, db, actor, form=form, error=exc, status=exc.status_code)
-    return _user_detail(request, db, actor, user.id, one_time_password=password, done="created")
+        return service.add_user(db=db, actor=actor, username=username, display_name=display_name,
+                                role=chosen_role, org_unit_id=unit)
+
+    return form_action(
+        db, add,
+        done=lambda added: _user_detail(request, db, actor, added[0].id, one_time_password=added[1], done="created"),
+        refused=lambda exc: _user_new(request, db, actor, form=form, error=exc, status=exc.status_code))
+
+
+def _role(value: str) -> Role | None:
+    """The role chosen on a form, None when none is; an unknown value is refused."""
+    if not value:
+        return None
+    if value not in Role._value2member_map_:
+        raise ValidationFailed("角色无效", "Unknown role", field="role")
+    return Role(value)
+
+
+def _org_unit_id(value: str) -> int | None:
+    """The org unit chosen on a form, None when none is; a value that is no id is refused."""
+    if not value:
+        return None
+    if not (value.isascii() and value.isdigit() and int(value) <= MAX_ID):
+        raise ValidationFailed("所属单位无效", "Unknown org unit", field="org_unit_id")
+    return int(value)
 
 
 def _user_detail(request: Request, db: Session, actor: Actor, user_id: int, *, one_time_password: str | None = None,
-                 done: str | None = None, error: DomainError | None = None, status: int = 200):
+                 done: str | None = None, error: DomainError | None = None, form: dict | None = None,
+                 status: int = 200):
     user = service.get_user(db=db, actor=actor, user_id=user_id)
     locks = [lk for lk in auth_service.list_locks(db=db, actor=actor) if lk.username == user.username]
+    form = form or {"display_name": user.display_name, "role": str(user.role), "org_unit_id": str(user.org_unit_id)}
     return render(request, "org/user.html", {
         "user": user, "locks": locks, "orgs": repository.list_org_units(db=db, actor=actor),
-        "role_labels": ROLE_LABELS, "one_time_password": one_time_password, "done": done, "error": error,
+        "roles": Role, "one_time_password": one_time_password, "done": done, "error": error, "form": form,
     }, status_code=status)
 
 
@@ -206,18 +200,17 @@ def user_page(request: Request, user_id: Annotated[int, PathParam(ge=1, le=MAX_I
     return _user_detail(request, db, actor, user_id, done=request.query_params.get("done"))
 
 
-def _user_action(request: Request, db: Session, actor: Actor, user_id: int, done: str, action):
-    """Run one action on a user; redirect back to the user's page, or show the refusal there."""
-    try:
-        result = action()
-    except DomainError as exc:
-        db.rollback()
-        if isinstance(exc, NotFound):
-            raise
-        return _user_detail(request, db, actor, user_id, error=exc, status=exc.status_code)
-    if done == "reset":  # the one-time password is shown once, on this answer only
-        return _user_detail(request, db, actor, user_id, one_time_password=result[1], done=done)
-    return RedirectResponse(f"/org/users/{user_id}?done={done}", status_code=303)
+def _user_action(request: Request, db: Session, actor: Actor, user_id: int, done: str, action, *,
+                 form: dict | None = None):
+    """Run one action on a user (web.actions); redirect back to the user's page, or show the
+    refusal there with what was typed (``form``). A user out of reach is a 404 (the page itself)."""
+    def went_through(result):
+        if done == "reset":  # the one-time password is shown once, on this answer only
+            return _user_detail(request, db, actor, user_id, one_time_password=result[1], done=done)
+        return RedirectResponse(f"/org/users/{user_id}?done={done}", status_code=303)
+
+    return form_action(db, action, done=went_through, refused=lambda exc: _user_detail(
+        request, db, actor, user_id, error=exc, form=form, status=exc.status_code))
 
 
 @router.post("/org/users/{user_id:int}/disable")
@@ -259,13 +252,7 @@ def user_edit(
     db: Session = Depends(get_db),
 ):
     """分配角色和单位."""
-    def run():
-        if role and role not in {r.value for r in Role}:
-            raise ValidationFailed("角色无效", "Unknown role", field="role")
-        unit = int(org_unit_id) if org_unit_id.isascii() and org_unit_id.isdigit() and int(org_unit_id) <= MAX_ID else None
-        if org_unit_id and unit is None:
-            raise ValidationFailed("所属单位无效", "Unknown org unit", field="org_unit_id")
-        return service.update_user(db=db, actor=actor, user_id=user_id, display_name=display_name or None,
-                                   role=Role(role) if role else None, org_unit_id=unit)
-
-    return _user_action(request, db, actor, user_id, "updated", run)
+    form = {"display_name": display_name, "role": role, "org_unit_id": org_unit_id}
+    return _user_action(request, db, actor, user_id, "updated", lambda: service.update_user(
+        db=db, actor=actor, user_id=user_id, display_name=display_name or None, role=_role(role),
+        org_unit_id=_org_unit_id(org_unit_id)), form=form)

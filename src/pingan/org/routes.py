@@ -12,9 +12,9 @@ from pingan.auth import service as auth_service
 from pingan.auth.actor import Actor
 from pingan.auth.permissions import Perm
 from pingan.db.types import MAX_ID
-from pingan.errors import NotFound
+from pingan.errors import not_found
 from pingan.org import repository, service
-from pingan.org.models import OrgKind, UnitStatus
+from pingan.org.models import DutyUnit, OrgKind, OrgUnit, UnitStatus
 from pingan.org.schemas import (
     DutyUnitRead, LockLift, LoginLockRead, OrgUnitRead, PasswordReset, SessionsEnded, UserCreate, UserCreated, UserRead,
     UserUpdate,
@@ -36,7 +36,7 @@ def get_org_unit(org_unit_id: Annotated[int, Path(ge=1, le=MAX_ID)], actor: Acto
                  db: Session = Depends(get_db)):
     unit = repository.get_org_unit(db=db, actor=actor, org_unit_id=org_unit_id)
     if unit is None:
-        raise NotFound("机构不存在或不在辖区内", "No such org unit in your jurisdiction")
+        raise not_found(OrgUnit)
     return unit
 
 
@@ -51,7 +51,7 @@ def get_unit(unit_id: Annotated[int, Path(ge=1, le=MAX_ID)], actor: Actor = Depe
              db: Session = Depends(get_db)):
     unit = repository.get_unit(db=db, actor=actor, unit_id=unit_id)
     if unit is None:
-        raise NotFound("警力单元不存在或不在辖区内", "No such duty unit in your jurisdiction")
+        raise not_found(DutyUnit)
     return unit
 
 

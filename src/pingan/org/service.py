@@ -11,7 +11,7 @@ from pingan.auth import service as auth_service
 from pingan.auth.actor import Actor
 from pingan.auth.security import hash_password
 from pingan.db.types import utcnow
-from pingan.errors import Conflict, NotFound, ValidationFailed
+from pingan.errors import Conflict, ValidationFailed, not_found
 from pingan.org import repository, system
 from pingan.org.models import DutyUnit, OrgKind, OrgUnit, Role, UnitKind, User
 
@@ -82,14 +82,14 @@ def one_time_password() -> str:
 def _user_in(db: Session, actor: Actor, user_id: int) -> User:
     user = repository.get_user_in(db=db, actor=actor, user_id=user_id)
     if user is None:
-        raise NotFound("用户不存在或不在辖区内", "No such user in your jurisdiction")
+        raise not_found(User)
     return user
 
 
 def _org_unit_in(db: Session, actor: Actor, org_unit_id: int) -> OrgUnit:
     unit = repository.get_org_unit(db=db, actor=actor, org_unit_id=org_unit_id)
     if unit is None:
-        raise ValidationFailed("机构不存在或不在辖区内", "No such org unit in your jurisdiction", field="org_unit_id")
+        raise not_found(OrgUnit, field="org_unit_id", error=ValidationFailed)
     return unit
 
 

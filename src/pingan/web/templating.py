@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
-from jinja2 import ChoiceLoader, FileSystemLoader
+from jinja2 import ChoiceLoader, FileSystemLoader, pass_context
 
 from pingan.config import get_settings
 
@@ -43,7 +43,28 @@ def duration(seconds: float | None) -> str:
     return f"{seconds // 60}m{seconds % 60:02d}s"
 
 
+@pass_context
+def label(context, value, kind=None) -> str:
+    """What people read for ``value`` in the page's language: a labelled enum member's name
+    (``{{ inc.stage|label }}``), a stored value read as a member of ``kind``
+    (``{{ e.stage|label(Stage) }}``), or a (zh, en) pair (``{{ action.label|label }}``)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(kind, type) and not isinstance(value, kind):
+        try:
+            value = kind(value)
+        except ValueError:
+            return str(value)
+    en = context.get("lang") == "en"
+    if isinstance(value, tuple):
+        return value[1] if en else value[0]
+    if hasattr(value, "label"):
+        return value.label("en" if en else "zh")
+    return str(value)
+
+
 templates.env.filters["localtime"] = local_time
+templates.env.filters["label"] = label
 templates.env.filters["duration"] = duration
 templates.env.globals["tile_url"] = lambda: get_settings().tile_url
 
