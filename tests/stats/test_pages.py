@@ -187,7 +187,7 @@ def test_the_cards_show_the_engines_figures_in_words(pages, client, sign_in, db,
     assert "去年同期为零" in criminal and "上期为零" in criminal
     # every card equals the engine's figure
     admin = actor_of(db, world, "admin")
-    results = engine.compute(store=store, actor=admin, metrics=dashboard.card_metrics(), period=parse_period("2026-07"))
+    results = engine.compute(store=store, actor=admin, metrics=dashboard.card_metrics(admin), period=parse_period("2026-07"))
     for result in results:
         c = result.cells[0]
         value_text = link(card(html, result.metric.slug), "value")[1]
@@ -387,7 +387,7 @@ def test_the_station_dashboard_its_grids_and_its_rank_among_its_peers(pages, cli
     assert re.search(r'data-rank="bureau">2 / 2<', arrived)
     # the cards come from the bureau-wide computation by station: equal to the chief's own figures
     chief = actor_of(db, world, "chief_a")
-    for result in engine.compute(store=store, actor=chief, metrics=dashboard.card_metrics(),
+    for result in engine.compute(store=store, actor=chief, metrics=dashboard.card_metrics(chief),
                                  period=parse_period("2026-07"), org_unit_id=station):
         c = result.cells[0]
         assert link(card(html, result.metric.slug), "value")[1] == wording.number(c.value, result.metric.unit)

@@ -309,13 +309,19 @@ def test_jurisdiction_bad_periods_and_permissions(db, world, july, store, admin)
 
 
 def test_outline_declarations_are_checked_and_added_without_touching_the_assembly(db, world, july, store, admin):
+    from pingan.geo import stats as geo_stats
+    from pingan.incident.stats import CONTRIBUTION
+    from pingan.stats.contribution import Contribution, _merge
+
     with pytest.raises(ValueError, match="no KPI"):
-        report.register_section(report.ReportSection("x", "测试", 99, parts=(report.Sentences(("no_such_kpi",)),)))
+        report.check_section(report.ReportSection("x", "测试", 99, parts=(report.Sentences(("no_such_kpi",)),)), METRICS)
     with pytest.raises(ValueError, match="cannot be cut"):
-        report.register_section(report.ReportSection(
-            "x", "测试", 99, parts=(report.Breakdown("satisfaction_rate", "disposition", intro="", caption=""),)))
+        report.check_section(report.ReportSection(
+            "x", "测试", 99, parts=(report.Breakdown("satisfaction_rate", "disposition", intro="", caption=""),)),
+            METRICS)
     with pytest.raises(ValueError, match="declared twice"):
-        report.register_section(report.ReportSection("incident_overall", "重复", 1))
+        _merge([("incident", CONTRIBUTION), ("geo", geo_stats.CONTRIBUTION),
+                ("other", Contribution(sections=(report.ReportSection("incident_overall", "重复", 1),)))])
     # a section declared by another module appears in its place, with its figures gathered
     extra = report.ReportSection("test_extra", "测试专项", 15, parts=(
         report.Sentences(("p90_arrive_seconds",), intro="专项看，"),))

@@ -27,4 +27,5 @@ MODULE = Module(
         "assignment": ("派警", "assignment"),
         "callback": ("回访", "callback"),
     },
+    statistics="pingan.incident.stats:CONTRIBUTION",
 )
