@@ -561,6 +561,13 @@ def _filter_labels(db: Session, store: Store, actor: Actor, metric: Metric, filt
     return out
 
 
+def _fields(item) -> dict:
+    """A record as the generic records table shows it: its API fields."""
+    if isinstance(item, dict):
+        return item
+    return item.model_dump() if hasattr(item, "model_dump") else dict(vars(item))
+
+
 @router.get("/stats/records")
 def figure_records(
     request: Request, kpi: SlugParam, period: str = Query(..., min_length=4, max_length=30),
@@ -603,6 +610,7 @@ def figure_records(
         "items": items, "source": metric.source.name, "filter_labels": labels, "cell": cell,
         "scope_unit": scope_unit, "org_names": org_names,
         "records_template": metric.source.records_template or "stats/_records_generic.html",
+        "fields": [_fields(i) for i in items] if not metric.source.records_template else [],
         **(metric.source.records_context(db) if metric.source.records_context else {}),
         "page": page, "pages": pages, "page_url": page_url,
         "numerator_href": page_url(1, "numerator"), "denominator_href": page_url(1, "denominator"),
