@@ -257,10 +257,12 @@ def clear_cache() -> None:
 # --- the sections of a dashboard ------------------------------------------------------------------
 
 
-def card_metrics(actor: Actor) -> list[Metric]:
-    """Every KPI the actor may read but those its panel draws as a distribution."""
+def card_metrics(actor: Actor, source: str | None = None) -> list[Metric]:
+    """Every KPI the actor may read (of ``source`` only, when given) but those its panel draws as
+    a distribution."""
     drawn = set(distribution_slugs(actor))
-    return [m for m in contribution.readable_metrics(actor) if m.slug not in drawn]
+    return [m for m in contribution.readable_metrics(actor)
+            if m.slug not in drawn and (source is None or m.source.name == source)]
 
 
 @dataclass
@@ -269,29 +271,28 @@ class CardGroup:
     zh: str
     en: str
     figures: list[Figure] = field(default_factory=list)
-    distribution: list[Figure] = field(default_factory=list)  # the panel's distribution chart
 
 
-def cards(*, store: Store, actor: Actor, where: Where) -> tuple[list[CardGroup], list[Figure]]:
-    """Every KPI the actor may read for the whole scope with 同比 and 环比 (one grouped query per
-    fact source): the cards by source, and the distributions (each group's too)."""
-    wanted = card_metrics(actor) + [METRICS[s] for s in distribution_slugs(actor)]
+def cards(*, store: Store, actor: Actor, where: Where,
+          source: str | None = None) -> tuple[list[CardGroup], list[Figure]]:
+    """Every KPI the actor may read (of one fact source, when given: a dashboard's panel) for
+    the whole scope with 同比 and 环比 (one grouped query per fact source): the cards by source,
+    and the figures of the panels' distributions."""
+    shown = [p for p in panels(actor) if source is None or p.source == source]
+    wanted = card_metrics(actor, source) + [METRICS[s] for p in shown for s in p.distribution]
     results = compute(store=store, actor=actor, metrics=wanted, where=where)
-    return _cards(actor, {slug: r.cells[0] if r.cells else None for slug, r in results.items()}, where)
+    return _cards(actor, {slug: r.cells[0] if r.cells else None for slug, r in results.items()}, where, source)
 
 
-def _cards(actor: Actor, cells: dict[str, Cell | None], where: Where) -> tuple[list[CardGroup], list[Figure]]:
+def _cards(actor: Actor, cells: dict[str, Cell | None], where: Where,
+           source: str | None = None) -> tuple[list[CardGroup], list[Figure]]:
     groups: dict[str, CardGroup] = {}
-    for metric in card_metrics(actor):
-        source = metric.source
-        groups.setdefault(source.name, CardGroup(source.name, source.zh, source.en)).figures.append(
+    for metric in card_metrics(actor, source):
+        declared = metric.source
+        groups.setdefault(declared.name, CardGroup(declared.name, declared.zh, declared.en)).figures.append(
             figure(metric, cells.get(metric.slug), where))
-    distribution = []
-    for panel in panels(actor):
-        figures = [figure(METRICS[s], cells.get(s), where) for s in panel.distribution]
-        if panel.source in groups:
-            groups[panel.source].distribution = figures
-        distribution += figures
+    distribution = [figure(METRICS[s], cells.get(s), where) for p in panels(actor)
+                    if source is None or p.source == source for s in p.distribution]
     return list(groups.values()), distribution
 
 

@@ -304,10 +304,11 @@ def _options(dimension: str, actor: Actor) -> list[Metric]:
     return [m for m in contribution.readable_metrics(actor) if dimension in m.dimensions]
 
 
-def _distributions(actor: Actor, distribution: list, lang: str) -> tuple[dict, list]:
-    """The panels' distribution charts by box name, and the boxes (name, caption) in order."""
+def _distributions(panels: list, distribution: list, lang: str) -> tuple[dict, list]:
+    """The panels' distribution charts by box name, and the boxes (name, caption) in order
+    (``distribution``: the panels' figures, in their order)."""
     charts, boxes, start = {}, [], 0
-    for panel in dashboard.panels(actor):
+    for panel in panels:
         figures = distribution[start:start + len(panel.distribution)]
         start += len(panel.distribution)
         if chart := dashboard.distribution_chart(panel, figures, lang):
@@ -385,6 +386,44 @@ def charts_fragment(
                                                   "breakdowns": breakdowns})
 
 
+def _panel_parts(actor: Actor, where: Where) -> list[dict]:
+    """One part per fact source the actor may read (``/stats/panels``): its cards and its
+    distribution, cut at the page's ``until`` — so that a page's time does not grow with the
+    number of sources, each being one request of its own."""
+    base = dashboard.period_query(where.period)
+    if where.org_unit_id is not None:
+        base.append(("org", str(where.org_unit_id)))
+    return [{"source": s.name, "zh": s.zh, "en": s.en,
+             "href": "/stats/panels?" + urlencode([("source", s.name), *base])}
+            for s in contribution.readable_sources(actor)]
+
+
+@router.get("/stats/panels")
+def panel_fragment(
+    request: Request, source: SlugParam, period: str = Query(..., min_length=4, max_length=30),
+    until: str = Query("", max_length=16), org: OrgParam = None,
+    actor: Actor = Depends(require(Perm.STATS_READ)), db: Session = Depends(get_db),
+    store: Store = STATISTICS_STORE,
+):
+    """看板的一个数据源（随页面加载）：它的指标卡和分布图。"""
+    declared = SOURCES.get(source)
+    if declared is None or not contribution.may_read(actor, declared):
+        raise ValidationFailed(f"source：数据源「{source[:40]}」不存在", f"source: no fact source {source[:40]!r}",
+                               field="source")
+    where = Where.now(store, dashboard.parse_until(until, parse_period(period)), org)
+    lang = request_language(request)
+    end_read(db)
+    groups, distribution = dashboard.cards(store=store, actor=actor, where=where, source=source)
+    # the first panel's distribution is the dashboard's 'distribution' box (as on a station's page)
+    drawn = [p.source for p in dashboard.panels(actor) if p.distribution]
+    name = "distribution" if drawn[:1] == [source] else f"distribution-{source}"
+    charts, boxes = _distributions([p for p in dashboard.panels(actor) if p.source == source], distribution, lang)
+    charts = {name: chart for chart in charts.values()}
+    return render(request, "stats/_panel.html", {
+        "w": Words(lang), "source": declared, "groups": groups, "charts": charts,
+        "distribution_boxes": [(name, caption) for _, caption in boxes]})
+
+
 def _grid_geojson_href(org_unit_id: int | None) -> str:
     query = {"format": "geojson"}
     if org_unit_id is not None:
@@ -428,22 +467,20 @@ def leadership_dashboard(
     map_metric = _metric(map, actor, "map", "map", "grid")
     picker = _picker(db, actor, where)
     end_read(db)  # the rest reads the statistics store only
-    groups, distribution = dashboard.cards(store=store, actor=actor, where=where)
     # the bars (chart KPI by subordinate unit) and the ranking in one engine call when they share the level
     bars, ranked = dashboard.units(store=store, actor=actor, where=where, level=subordinate, metrics=[chart_metric],
                                    rank_metric=rank_metric if level == subordinate else chart_metric)
     if level != subordinate:
         _, ranked = dashboard.units(store=store, actor=actor, where=where, level=level, metrics=[rank_metric],
                                     rank_metric=rank_metric)
-    distributions, boxes = _distributions(actor, distribution, lang)
-    charts = {"units": bars[chart_metric.slug].chart(lang), **distributions}
+    charts = {"units": bars[chart_metric.slug].chart(lang)}
     return render(request, "stats/dashboard.html", {
         **_period_context(counted), "w": Words(lang), "where": where, "unit": unit, "subordinate": subordinate,
         "level": level, "levels": {k: LEVEL_LABELS[k] for k in levels},
-        "level_labels": LEVEL_LABELS, "groups": groups, "distribution": distribution, "ranked": ranked,
+        "level_labels": LEVEL_LABELS, "panel_parts": _panel_parts(actor, where), "ranked": ranked,
         "chart_metric": chart_metric, "rank_metric": rank_metric, "map_metric": map_metric,
         "chart_options": _options(subordinate, actor), "rank_options": _options(level, actor),
-        "map_options": _options("grid", actor), "picker": picker, "charts": charts, "distribution_boxes": boxes, "charts_hrefs": _charts_hrefs(where, chart_metric),
+        "map_options": _options("grid", actor), "picker": picker, "charts": charts, "distribution_boxes": [], "charts_hrefs": _charts_hrefs(where, chart_metric),
         "geojson_href": _grid_geojson_href(where.org_unit_id), "grid_values_href": "/stats/grid-values",
     })
 
@@ -494,7 +531,7 @@ def station_dashboard(
     groups, distribution, peers = dashboard.station_view(store=store, actor=actor, station_id=station_id,
                                                          station_path=unit.path, where=where)
     grid_metrics = [METRICS[s] for s in next((p.grid_table for p in dashboard.panels(actor) if p.grid_table), ())]
-    charts, boxes = _distributions(actor, distribution, lang)
+    charts, boxes = _distributions(dashboard.panels(actor), distribution, lang)
     rows = []
     if grid_metrics:
         scope = engine.scope_for(store=store, actor=actor, org_unit_id=station_id)
