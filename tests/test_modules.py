@@ -3,6 +3,7 @@ tables, the navigation and the audit page are made of."""
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -317,7 +318,17 @@ def test_a_module_added_to_the_list_brings_its_statistics_a_kpi_whose_records_ar
         sign_in_as(sample_client, "auditor")
         page = sample_client.get("/stats/records?kpi=sample_items&period=2026-07")
         assert page.status_code == 200 and 'data-total="2"' in page.text and "<td>二</td>" in page.text
+        # the dashboard: one panel part per source the reader may read, and the sample's cards in its own
+        sign_in_as(sample_client, "auditor")
+        html = sample_client.get("/stats?period=2026-07").text
+        assert re.findall(r'hx-get="/stats/panels\?source=(\w+)', html) == ["incident", "sample"]
+        panel = sample_client.get("/stats/panels?source=sample&period=2026-07").text
+        assert 'data-kpi="sample_items"' in panel and 'data-kpi="incidents_received"' not in panel
+        assert re.search(r'data-kpi="sample_items">.*?data-figure="value">2 条<', panel, re.S)
         sign_in_as(sample_client, "dispatcher")
+        html = sample_client.get("/stats?period=2026-07").text
+        assert re.findall(r'hx-get="/stats/panels\?source=(\w+)', html) == ["incident"]
+        assert sample_client.get("/stats/panels?source=sample&period=2026-07").status_code == 422
         assert sample_client.get("/stats/records?kpi=sample_items&period=2026-07").status_code == 422
     finally:
         sample_client.app.dependency_overrides.pop(stats_routes.current_store, None)

@@ -182,8 +182,10 @@ class Snapshot:
         return cls(org=OrgNode(id=o["id"], name=o["name"], kind=o["kind"]), org_code=o["code"], period=period,
                    issued_at=datetime.fromisoformat(data["issued_at"]), trend=data["trend"],
                    units=[OrgNode(id=u[0], name=u[1], kind=u[2]) for u in data["units"]],
-                   kpis={contribution.current_slug(slug): KpiInfo.from_json(k) for slug, k in data["kpis"].items()},
-                   figures=[Figure.from_json(f) for f in data["figures"]])
+                   kpis={contribution.current_slug(slug): KpiInfo.from_json(
+                       {**k, "slug": contribution.current_slug(k["slug"])}) for slug, k in data["kpis"].items()},
+                   figures=[Figure.from_json({**f, "kpi": contribution.current_slug(f["kpi"])})
+                            for f in data["figures"]])
 
 
 def _same(a, b) -> bool:
