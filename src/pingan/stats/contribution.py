@@ -91,9 +91,19 @@ class Loaded:
     renamed: dict[str, str]
 
 
+_last: tuple[Any, Loaded] | None = None  # (the installed modules it was loaded for, what was loaded)
+
+
 def loaded() -> Loaded:
     """The contributions of the installed modules (loaded once for a given list)."""
-    return _load(tuple((m.name, m.statistics) for m in registry.installed()))
+    global _last
+    installed = registry.installed()  # the same tuple for the same list (cached)
+    last = _last
+    if last is not None and last[0] is installed:  # SOURCES and METRICS are read often
+        return last[1]
+    found = _load(tuple((m.name, m.statistics) for m in installed))
+    _last = (installed, found)
+    return found
 
 
 _lock = threading.RLock()
@@ -156,6 +166,21 @@ class _Declared(Mapping):
 
     def __getitem__(self, key):
         return self._data()[key]
+
+    def get(self, key, default=None):
+        return self._data().get(key, default)
+
+    def __contains__(self, key) -> bool:
+        return key in self._data()
+
+    def keys(self):
+        return self._data().keys()
+
+    def values(self):
+        return self._data().values()
+
+    def items(self):
+        return self._data().items()
 
     def __iter__(self) -> Iterator:
         return iter(self._data())
