@@ -17,8 +17,9 @@ keep-alive connection, so a request's latency is its server time (CPU: both proc
 - ``records``: the records behind a station's on-target share, ~50 different stations.
 
 For the distinct views, what the browser asks for after each page is timed too, one request at
-a time: the two parts of its charts (``/stats/charts``) and the map's grid values — ``parts``
-(each kind of those requests: trend, breakdowns, grid_values) and ``whole_view`` (the page and its parts one after the other: what
+a time: each source's panel (``/stats/panels``: its cards), the two parts of its charts
+(``/stats/charts``) and the map's grid values — ``parts`` (each kind of those requests:
+panel_incident, trend, breakdowns, grid_values) and ``whole_view`` (the page and its parts one after the other: what
 one worker spends on a view; the browser sends the parts side by side).
 
 Prints JSON lines: p50 / p95 / max in ms, the server's CPU per request (per view, parts
@@ -69,10 +70,11 @@ def login(port: int, username: str) -> str:
 
 
 def parts_of(body: bytes) -> list[str]:
-    """What the browser asks for once a dashboard page has arrived: each part of its charts
-    (htmx, /stats/charts) and the map's grid values for the KPI its select shows."""
+    """What the browser asks for once a dashboard page has arrived: each source's panel (its
+    cards, /stats/panels), each part of its charts (htmx, /stats/charts) and the map's grid
+    values for the KPI its select shows."""
     html = body.decode()
-    parts = [unescape(h) for h in re.findall(r'hx-get="(/stats/charts\?[^"]+)"', html)]
+    parts = [unescape(h) for h in re.findall(r'hx-get="(/stats/(?:panels|charts)\?[^"]+)"', html)]
     values = re.search(r'data-values-href="([^"]+)"', html)
     select = re.search(r'<select name="map"[^>]*data-map-select[^>]*>(.*?)</select>', html, re.S)
     if values and select:
@@ -82,7 +84,10 @@ def parts_of(body: bytes) -> list[str]:
 
 
 def part_name(path: str) -> str:
-    """trend / breakdowns (the parts of the charts) or grid_values (the map's)."""
+    """panel_<source> (a source's cards), trend / breakdowns (the parts of the charts) or
+    grid_values (the map's)."""
+    if path.startswith("/stats/panels"):
+        return "panel_" + re.search(r"[?&]source=(\w+)", path).group(1)
     found = re.search(r"[?&]part=(\w+)", path)
     return found.group(1) if found else "grid_values"
 

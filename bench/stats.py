@@ -81,7 +81,7 @@ def baseline_sql(dialect: str) -> dict[str, tuple[str, str, str | None]]:
         "accept_30_60s": ("rate", n(f"{acc} > 30 AND {acc} <= 60"), n(f"{acc} >= 0")),
         "accept_60_120s": ("rate", n(f"{acc} > 60 AND {acc} <= 120"), n(f"{acc} >= 0")),
         "accept_120_180s": ("rate", n(f"{acc} > 120 AND {acc} <= 180"), n(f"{acc} >= 0")),
-        "accept_180_mores": ("rate", n(f"{acc} > 180"), n(f"{acc} >= 0")),
+        "accept_over_180s": ("rate", n(f"{acc} > 180"), n(f"{acc} >= 0")),
         "departed_within_target": ("rate", n(f"{dep} >= 0 AND {dep} <= {TARGET}"),
                                    n(f"{dep} >= 0 AND i.zone_class IS NOT NULL")),
         "arrived_within_target": ("rate", n(f"{arr} >= 0 AND {arr} <= {TARGET}"),
@@ -220,7 +220,7 @@ def main() -> None:
     from pingan.auth.actor import Actor
     from pingan.stats import engine as stats_engine
     from pingan.stats import rollup
-    from pingan.stats.facts import INCIDENTS
+    from pingan.incident.stats import INCIDENTS
     from pingan.stats.metrics import METRICS
     from pingan.stats.period import year as year_period
     from pingan.stats.store import StatsStore

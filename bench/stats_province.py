@@ -50,7 +50,7 @@ def shifted_path(column: str, k: int) -> str:
 def build_province(city_path: Path, province, cities: int) -> int:
     """Fill ``province`` (a StatsStore) with ``cities`` re-keyed copies of the city store's tables."""
     from pingan.stats import rollup
-    from pingan.stats.facts import INCIDENTS
+    from pingan.incident.stats import INCIDENTS
 
     columns = INCIDENTS.all_columns
     keyed = {"id", "org_unit_id", "grid_id"}
@@ -170,7 +170,7 @@ def main() -> None:
              load=srv.loadavg())
     srv.emit(BENCH, "province_to_city_ratio", round(province_s / city_s, 1), "x", data_ratio=args.cities)
     from pingan.stats import rollup
-    from pingan.stats.facts import INCIDENTS
+    from pingan.incident.stats import INCIDENTS
 
     with rollup.set_aside(province, INCIDENTS):
         facts_s, _ = timed(yearly(province, province_actor), args.runs)

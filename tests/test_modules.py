@@ -3,6 +3,7 @@ tables, the navigation and the audit page are made of."""
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -275,3 +276,60 @@ def test_the_server_runs_each_modules_warm_ups_and_shutdown_and_no_job(db, monke
     with TestClient(create_app(background_jobs=False), base_url="http://testserver"):
         pass
     assert lifecycle.events == ["release"]  # without background work nothing is started, the client is still closed
+
+
+def test_a_module_added_to_the_list_brings_its_statistics_a_kpi_whose_records_are_the_figure(sample_client, db,
+                                                                                              world, login):
+    """The sample's fact source is synced into the store, its KPI is listed to the roles that may
+    read the source (auditors: audit.read) and to no other, the engine computes it, and the
+    records behind it — in the API and on the records page — are as many as the figure."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from pingan.stats import routes as stats_routes
+    from pingan.stats.store import StatsStore
+    from tests._sample_module.stats import sample_item
+
+    sample_item.create(db.connection())
+    local = ZoneInfo("Asia/Shanghai")
+    items = [("office_a", "一", "2026-07-01 08:00"), ("station_b", "二", "2026-07-31 23:30"),
+             ("office_a", "三", "2026-08-01 00:10")]  # the last is August, local time
+    db.execute(sample_item.insert(), [
+        {"org_unit_id": world.org[unit].id, "name": name,
+         "received_at": datetime.fromisoformat(at).replace(tzinfo=local).astimezone(UTC)} for unit, name, at in items])
+    store = StatsStore(path=None, memory_limit="64MB", threads=1)
+    sample_client.app.dependency_overrides[stats_routes.current_store] = lambda: store
+    try:
+        assert store.sync(db=db).mode == {"incident": "full", "sample": "full"}
+        auditor, dispatcher = login("auditor"), login("dispatcher")
+        listed = [k["slug"] for k in sample_client.get("/api/v1/stats/kpis", headers=auditor).json()]
+        assert "sample_items" in listed and "incidents_received" in listed
+        listed = [k["slug"] for k in sample_client.get("/api/v1/stats/kpis", headers=dispatcher).json()]
+        assert "sample_items" not in listed and "incidents_received" in listed
+        asked = sample_client.get("/api/v1/stats/kpis/sample_items?period=2026-07", headers=dispatcher)
+        assert asked.status_code == 422  # a KPI of a source the role may not read is none of theirs
+        value = sample_client.get("/api/v1/stats/kpis/sample_items?period=2026-07&compare=false", headers=auditor)
+        assert value.status_code == 200, value.text
+        figure = value.json()["cells"][0]["value"]
+        assert figure == 2
+        records = sample_client.get("/api/v1/stats/kpis/sample_items/records?period=2026-07", headers=auditor).json()
+        assert records["total"] == len(records["items"]) == figure
+        assert sorted(i["name"] for i in records["items"]) == ["一", "二"]
+        sign_in_as(sample_client, "auditor")
+        page = sample_client.get("/stats/records?kpi=sample_items&period=2026-07")
+        assert page.status_code == 200 and 'data-total="2"' in page.text and "<td>二</td>" in page.text
+        # the dashboard: one panel part per source the reader may read, and the sample's cards in its own
+        sign_in_as(sample_client, "auditor")
+        html = sample_client.get("/stats?period=2026-07").text
+        assert re.findall(r'hx-get="/stats/panels\?source=(\w+)', html) == ["incident", "sample"]
+        panel = sample_client.get("/stats/panels?source=sample&period=2026-07").text
+        assert 'data-kpi="sample_items"' in panel and 'data-kpi="incidents_received"' not in panel
+        assert re.search(r'data-kpi="sample_items">.*?data-figure="value">2 条<', panel, re.S)
+        sign_in_as(sample_client, "dispatcher")
+        html = sample_client.get("/stats?period=2026-07").text
+        assert re.findall(r'hx-get="/stats/panels\?source=(\w+)', html) == ["incident"]
+        assert sample_client.get("/stats/panels?source=sample&period=2026-07").status_code == 422
+        assert sample_client.get("/stats/records?kpi=sample_items&period=2026-07").status_code == 422
+    finally:
+        sample_client.app.dependency_overrides.pop(stats_routes.current_store, None)
+        store.close()

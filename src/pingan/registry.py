@@ -91,6 +91,9 @@ class Module:
     - ``models``: the module holding its tables, imported by ``pingan.models`` (Alembic sees them).
     - ``audit_entities``: the tables it owns that the audit log records, with their names (zh, en).
     - ``on_shutdown``: functions of no argument releasing what the module holds in a web process.
+    - ``statistics``: its statistics contribution (``pingan.stats.contribution.Contribution``:
+      fact sources, KPIs, dimension tables, report sections, dashboard panels), loaded by the
+      statistics the first time they are asked for.
     """
 
     name: str
@@ -105,6 +108,7 @@ class Module:
     on_shutdown: tuple[str, ...] = ()
     models: str | None = None
     audit_entities: Mapping[str, Label] = field(default_factory=dict)
+    statistics: str | None = None
 
 
 def installed(names: Iterable[str] | None = None) -> tuple[Module, ...]:

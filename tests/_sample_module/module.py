@@ -1,5 +1,6 @@
 """What the sample module brings: one API route, one page, a menu entry for auditors, an audit
-entity name, a scheduled job, a warm-up, something to release at shutdown and reference data."""
+entity name, a scheduled job, a warm-up, something to release at shutdown, reference data and
+its statistics (a fact source over its table with one KPI)."""
 
 from pingan.registry import Job, Module, NavEntry, WarmUp
 
@@ -15,4 +16,5 @@ MODULE = Module(
     on_shutdown=("tests._sample_module.lifecycle:release",),
     reference_data=("tests._sample_module.lifecycle:sync_reference",),
     audit_entities={"sample_item": ("样例记录", "sample item")},
+    statistics="tests._sample_module.stats:CONTRIBUTION",
 )

@@ -189,6 +189,7 @@ def test_a_part_of_the_charts_that_cannot_load_says_so(browser, live_server):
     failed.wait_for(state="attached")
     assert failed.locator(".chart-failed").is_visible() and not failed.locator(".chart-counting").is_visible()
     assert "/stats/charts?part=breakdowns" in failed.locator(".chart-failed a").get_attribute("href")
+    page.wait_for_selector('[data-chart="distribution"][data-rendered="1"] canvas', state="attached")  # a panel part
     assert page.locator('[data-chart="distribution"][data-rendered="1"] canvas').count() == 1
     assert page.locator('[data-kpi="incidents_received"] [data-figure="value"]').count() == 1
     assert errors == []

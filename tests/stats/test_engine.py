@@ -62,7 +62,7 @@ def test_every_incident_kpi_for_the_bureau(db, world, july, store, admin):
     assert v["accepted_within_180s"].value == 75.0  # i3 at 200 s is over
     # the distribution: 0–30 {i1, i4}, 30–60 {i2}, 1–2 min {}, 2–3 min {}, > 3 min {i3}; sums to 100 %
     distribution = [v[s].value for s in ("accept_0_30s", "accept_30_60s", "accept_60_120s", "accept_120_180s",
-                                         "accept_180_mores")]
+                                         "accept_over_180s")]
     assert distribution == [50.0, 25.0, 0.0, 0.0, 25.0]
     # departed: i1 60 ≤ 180, i2 100 ≤ 180, i4 120 ≤ 600 → 3 / 3
     assert v["departed_within_target"].value == 100.0
@@ -230,23 +230,26 @@ def test_a_call_taken_while_a_sync_runs_waits_for_the_next_sync(db, world, july,
     one row too many and reload everything — and the next sync brings the call in."""
     from dataclasses import replace
 
-    from pingan.stats import repository as stats_repository
-    from pingan.stats.facts import INCIDENTS, SOURCES
+    from pingan.incident import system
+    from pingan.incident.stats import INCIDENTS
+    from pingan.stats.contribution import loaded
+
+    sources = loaded().sources
 
     store.sync(db=db)
     taken = []
 
     def marks_then_a_call(session):
-        marks = stats_repository.incident_marks(session)
+        marks = system.incident_marks(session)
         if not taken:
             taken.append(make_incident(db, world, at="2026-07-21 08:00:00", side="a"))
         return marks
 
-    monkeypatch.setitem(SOURCES, "incident", replace(INCIDENTS, marks=marks_then_a_call))
+    monkeypatch.setitem(sources, "incident", replace(INCIDENTS, marks=marks_then_a_call))
     report = store.sync(db=db)
     assert report.mode == {"incident": "incremental"}
     assert values(store, admin)["incidents_received"][0].value == 5  # the new call is not in yet
-    monkeypatch.setitem(SOURCES, "incident", INCIDENTS)
+    monkeypatch.setitem(sources, "incident", INCIDENTS)
     assert store.sync(db=db).mode == {"incident": "incremental"}
     assert values(store, admin)["incidents_received"][0].value == 6
 

@@ -144,7 +144,7 @@ def test_every_route_that_reads_the_store_is_bounded(app):
             found = bounded if direct & {limits.statistics_store, limits.report_store} else unbounded
             found.append((sorted(ctx.methods)[0], ctx.path))
     assert unbounded == [("GET", "/stats/reports")]
-    assert len(bounded) == 14 and ("POST", "/api/v1/stats/reports") in bounded
+    assert len(bounded) == 15 and ("POST", "/api/v1/stats/reports") in bounded and ("GET", "/stats/panels") in bounded
 
 
 # --- how long ---------------------------------------------------------------------------------------

@@ -61,9 +61,26 @@ def query(href: str) -> list[tuple[str, str]]:
 
 
 def embedded(html: str) -> dict:
-    """The figures of the charts the page computed itself (the units, the distribution)."""
+    """The figures of the charts the page computed itself (the units; a station's distribution)
+    and those of the panels fetched with it (``dashboard_html``)."""
     m = re.search(r'<script type="application/json" id="stats-data">(.*?)</script>', html, re.S)
-    return json.loads(m.group(1))
+    data = json.loads(m.group(1))
+    for panel in re.findall(r'<script type="application/json" data-stats-charts="panel">(.*?)</script>', html, re.S):
+        data.update(json.loads(panel))
+    return data
+
+
+def dashboard_html(client, url: str, params: dict | None = None) -> str:
+    """A dashboard page followed by its panels (one per fact source: the cards and the
+    distribution), fetched as the browser fetches them (htmx)."""
+    resp = client.get(url, params=params)
+    assert resp.status_code == 200, resp.text
+    html = resp.text
+    for href in re.findall(r'hx-get="(/stats/panels\?[^"]+)"', html):
+        panel = client.get(unescape(href))
+        assert panel.status_code == 200, panel.text
+        html += panel.text
+    return html
 
 
 def chart_parts(client, html: str) -> list[str]:
@@ -144,7 +161,7 @@ def test_a_chief_cannot_open_another_branchs_station_or_its_records(pages, clien
 
 def test_the_cards_show_the_engines_figures_in_words(pages, client, sign_in, db, world, store):
     sign_in("admin")
-    html = client.get("/stats?period=2026-07").text
+    html = dashboard_html(client, "/stats?period=2026-07")
     # July 2026: 4 received (June 1, July 2025 2); arrivals 150 s (centre, on target), 200 s (late),
     # 500 s (suburban, on target) → 2 / 3; accepted within 30 s: 20 s and 10 s of 4
     received = card(html, "incidents_received")
@@ -160,7 +177,7 @@ def test_the_cards_show_the_engines_figures_in_words(pages, client, sign_in, db,
     assert "去年同期为零" in criminal and "上期为零" in criminal
     # every card equals the engine's figure
     admin = actor_of(db, world, "admin")
-    results = engine.compute(store=store, actor=admin, metrics=dashboard.card_metrics(), period=parse_period("2026-07"))
+    results = engine.compute(store=store, actor=admin, metrics=dashboard.card_metrics(admin), period=parse_period("2026-07"))
     for result in results:
         c = result.cells[0]
         value_text = link(card(html, result.metric.slug), "value")[1]
@@ -170,7 +187,7 @@ def test_the_cards_show_the_engines_figures_in_words(pages, client, sign_in, db,
 
 def test_charts_and_rankings_carry_the_figures_and_their_filters(pages, client, sign_in, world):
     sign_in("admin")
-    html = client.get("/stats?period=2026-07&rank=arrived_within_target").text
+    html = dashboard_html(client, "/stats?period=2026-07&rank=arrived_within_target")
     data = charts_of(client, html)
     branch_a, branch_b = world.org["branch_a"].id, world.org["branch_b"].id
     units = data["units"]
@@ -196,7 +213,7 @@ def test_charts_and_rankings_carry_the_figures_and_their_filters(pages, client, 
     assert ("filter", "zone_class:centre") in query(zone["series"][0]["hrefs"][0])
     categories = data["categories"]
     assert categories["labels"] == ["治安警情", "刑事警情"] and categories["series"][0]["values"] == [3, 1]
-    distribution = data["distribution"]
+    distribution = data["distribution"]  # the incident panel's
     assert distribution["series"][0]["values"] == [50.0, 25.0, 25.0, 0.0, 0.0]
     assert distribution["series"][0]["counts"] == [2, 1, 1, 0, 0]
     grid_map = data["map"]
@@ -211,7 +228,7 @@ def test_charts_and_rankings_carry_the_figures_and_their_filters(pages, client, 
 
 def test_following_any_figure_lists_as_many_records_as_it_counts(pages, client, sign_in, world):
     sign_in("admin")
-    html = client.get("/stats?period=2026-07").text
+    html = dashboard_html(client, "/stats?period=2026-07")
     arrived = card(html, "arrived_within_target")
     assert records_total(client, link(arrived, "numerator")[0]) == 2
     assert records_total(client, link(arrived, "denominator")[0]) == 3
@@ -265,7 +282,7 @@ def test_a_period_to_date_is_counted_to_the_minute_and_its_links_say_so(pages, c
                   accept=10)
     store.sync(db=db)
     sign_in("admin")
-    html = client.get("/stats").text  # default: the current year to date
+    html = dashboard_html(client, "/stats")  # default: the current year to date
     until = now.strftime("%Y-%m-%dT%H:%M")
     assert f'data-period="{year(now.year).label}"' in html and "统计至今" in html
     href, text = link(card(html, "incidents_received"), "value")
@@ -288,13 +305,13 @@ def test_the_period_picker_spells_each_kind(pages, client, sign_in, world):
         ({"kind": "custom", "from": "2026-07-10", "to": "2026-07-11"}, "2026-07-10..2026-07-11",
          "2026-07-10 至 2026-07-11"),
     ]:
-        html = client.get("/stats", params=params).text
+        html = dashboard_html(client, "/stats", params=params)
         assert f'data-period="{label}"' in html and span in html, params
     # two days: the incidents of 10 and 11 July, both of station A
-    html = client.get("/stats", params={"kind": "custom", "from": "2026-07-10", "to": "2026-07-11"}).text
+    html = dashboard_html(client, "/stats", params={"kind": "custom", "from": "2026-07-10", "to": "2026-07-11"})
     assert link(card(html, "incidents_received"), "value")[1] == "2 起"
     assert charts_of(client, html)["trend"]["labels"] == ["2026-07-10", "2026-07-11"]  # a short range by day
-    day = charts_of(client, client.get("/stats", params={"period": "2026-07-12"}).text)
+    day = charts_of(client, dashboard_html(client, "/stats", params={"period": "2026-07-12"}))
     assert len(day["trend"]["labels"]) == 24 and day["trend"]["series"][0]["values"][9] == 2  # a day by hour
 
 
@@ -326,7 +343,7 @@ def test_bad_input_is_a_bilingual_error_page(pages, client, sign_in, world):
 def test_a_branch_dashboard_compares_its_stations(pages, client, sign_in, world):
     sign_in("admin")
     branch_a = world.org["branch_a"].id
-    html = client.get(f"/stats?period=2026-07&org={branch_a}").text
+    html = dashboard_html(client, f"/stats?period=2026-07&org={branch_a}")
     assert 'data-scope="%d"' % branch_a in html and "红旗分局" in html
     assert link(card(html, "incidents_received"), "value") == (
         f"/stats/records?kpi=incidents_received&period=2026-07&org={branch_a}", "3 起")
@@ -360,7 +377,7 @@ def test_the_station_dashboard_its_grids_and_its_rank_among_its_peers(pages, cli
     assert re.search(r'data-rank="bureau">2 / 2<', arrived)
     # the cards come from the bureau-wide computation by station: equal to the chief's own figures
     chief = actor_of(db, world, "chief_a")
-    for result in engine.compute(store=store, actor=chief, metrics=dashboard.card_metrics(),
+    for result in engine.compute(store=store, actor=chief, metrics=dashboard.card_metrics(chief),
                                  period=parse_period("2026-07"), org_unit_id=station):
         c = result.cells[0]
         assert link(card(html, result.metric.slug), "value")[1] == wording.number(c.value, result.metric.unit)
@@ -390,7 +407,7 @@ def test_grid_values_for_the_map_select(pages, client, sign_in, world):
 def test_the_dashboard_in_english(pages, client, sign_in):
     sign_in("admin")
     client.cookies.set("lang", "en")
-    html = client.get("/stats?period=2026-07").text
+    html = dashboard_html(client, "/stats?period=2026-07")
     received = card(html, "incidents_received")
     assert "4 incidents" in received and "up 100.0% year on year" in received
     assert "zero a year earlier" in card(html, "incidents_criminal")
@@ -400,7 +417,8 @@ def test_page_query_counts_do_not_grow_with_the_records(pages, client, sign_in, 
     sign_in("admin")
     station = world.org["station_a"].id
     urls = ["/stats?period=2026-07", f"/stats/stations/{station}?period=2026-07",
-            f"/stats/records?kpi=incidents_received&period=2026-07&filter=station:{station}"]
+            f"/stats/records?kpi=incidents_received&period=2026-07&filter=station:{station}",
+            "/stats/panels?source=incident&period=2026-07"]
     def statements() -> list[int]:
         counts = []
         for url in urls:

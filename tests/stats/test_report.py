@@ -309,13 +309,19 @@ def test_jurisdiction_bad_periods_and_permissions(db, world, july, store, admin)
 
 
 def test_outline_declarations_are_checked_and_added_without_touching_the_assembly(db, world, july, store, admin):
+    from pingan.geo import stats as geo_stats
+    from pingan.incident.stats import CONTRIBUTION
+    from pingan.stats.contribution import Contribution, _merge
+
     with pytest.raises(ValueError, match="no KPI"):
-        report.register_section(report.ReportSection("x", "测试", 99, parts=(report.Sentences(("no_such_kpi",)),)))
+        report.check_section(report.ReportSection("x", "测试", 99, parts=(report.Sentences(("no_such_kpi",)),)), METRICS)
     with pytest.raises(ValueError, match="cannot be cut"):
-        report.register_section(report.ReportSection(
-            "x", "测试", 99, parts=(report.Breakdown("satisfaction_rate", "disposition", intro="", caption=""),)))
+        report.check_section(report.ReportSection(
+            "x", "测试", 99, parts=(report.Breakdown("satisfaction_rate", "disposition", intro="", caption=""),)),
+            METRICS)
     with pytest.raises(ValueError, match="declared twice"):
-        report.register_section(report.ReportSection("incident_overall", "重复", 1))
+        _merge([("incident", CONTRIBUTION), ("geo", geo_stats.CONTRIBUTION),
+                ("other", Contribution(sections=(report.ReportSection("incident_overall", "重复", 1),)))])
     # a section declared by another module appears in its place, with its figures gathered
     extra = report.ReportSection("test_extra", "测试专项", 15, parts=(
         report.Sentences(("p90_arrive_seconds",), intro="专项看，"),))
@@ -339,3 +345,24 @@ def test_the_records_counted_are_read_in_chunks_of_ids(db, world, july, store, a
     assert whole[0].tolist() == chunked[0].tolist() == sorted(r.id for r in july.values())
     assert whole[1].tolist() == chunked[1].tolist()
     assert report.decode_records(report.encode_records({"incident": whole}))["incident"][0].tolist() == whole[0].tolist()
+
+
+def test_a_report_issued_under_a_kpis_old_slug_reads_as_the_renamed_kpi(db, world, july, store, admin):
+    """The open acceptance band was 'accept_180_mores' (issue 14): a report frozen then keeps the
+    old slug in its snapshot; read back, it is the renamed KPI, so the document composes to the
+    same bytes and its amendments compare like with like."""
+    import json
+
+    store.sync(db=db)
+    row = issue(db, store, admin)
+    assert "accept_over_180s" in row.figures["kpis"]
+    old = json.loads(json.dumps(row.figures).replace("accept_over_180s", "accept_180_mores"))
+    assert "accept_over_180s" not in json.dumps(old)
+    snapshot = report.Snapshot.from_json(old)
+    assert "accept_over_180s" in snapshot.kpis and {f.kpi for f in snapshot.figures} >= {"accept_over_180s"}
+    row.figures = old
+    assert service.regenerate(row) == row.docx
+    assert not service.amendments(store=store, actor=admin, report=row).amended
+    assert engine.get_metric("accept_180_mores").slug == "accept_over_180s"  # an old records link
+    definition = METRICS["accept_over_180s"].definition_zh
+    assert "超过3分钟" in definition and "含上限" not in definition

@@ -10,7 +10,7 @@ import pytest
 
 from pingan.incident.models import Satisfaction
 from pingan.stats import engine, rollup
-from pingan.stats.facts import INCIDENTS
+from pingan.incident.stats import INCIDENTS
 from pingan.stats.metrics import METRICS
 from pingan.stats.period import parse_period
 from tests.stats.conftest import actor_of, make_incident

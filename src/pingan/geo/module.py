@@ -17,4 +17,5 @@ MODULE = Module(
         "address": ("标准地址", "standard address"),
         "grid": ("网格", "grid"),
     },
+    statistics="pingan.geo.stats:CONTRIBUTION",
 )

@@ -29,4 +29,5 @@ MODULE = Module(
         "assignment": ("派警", "assignment"),
         "callback": ("回访", "callback"),
     },
+    statistics="pingan.incident.stats:CONTRIBUTION",
 )

@@ -35,19 +35,39 @@ from urllib.parse import quote_plus, urlencode
 
 from pingan.auth.actor import Actor
 from pingan.errors import ValidationFailed
-from pingan.stats import engine, ranking
+from pingan.stats import contribution, engine, ranking
+from pingan.stats.contribution import Panel
 from pingan.stats.engine import LAST_YEAR, PREVIOUS, Cell, Change, KpiResult
 from pingan.stats.metrics import METRICS, Kind, Metric
 from pingan.stats.period import Period, PeriodKind
 from pingan.stats.store import Store
 
-# The figures the dashboards draw as charts (the cards show every declared KPI).
-DISTRIBUTION = ("accept_0_30s", "accept_30_60s", "accept_60_120s", "accept_120_180s", "accept_180_mores")
-ZONE_KPIS = ("arrived_within_target", "departed_within_target")
-COUNT_KPI = "incidents_received"  # incidents by hour, by category
-GRID_TABLE = ("incidents_received", "incidents_criminal", "arrived_within_target", "mean_arrive_seconds",
-              "satisfaction_rate")
-DEFAULT_CHART, DEFAULT_MAP, DEFAULT_RANK = "incidents_received", "incidents_received", "arrived_within_target"
+# What the dashboards show of each fact source is its module's panel (``stats.contribution.Panel``):
+# the distribution drawn as a chart instead of cards, the breakdown charts, the KPIs a page opens
+# with. A source without a panel shows its KPIs as cards and nothing else.
+
+
+def panels(actor: Actor) -> list[Panel]:
+    """The panels of the sources the actor may read, in the sources' order."""
+    declared = contribution.loaded().panels
+    return [declared.get(s.name) or Panel(source=s.name) for s in contribution.readable_sources(actor)]
+
+
+def distribution_slugs(actor: Actor) -> list[str]:
+    return [slug for p in panels(actor) for slug in p.distribution]
+
+
+def default_kpi(actor: Actor, which: str, dimension: str) -> str:
+    """The KPI a dashboard opens with for ``which`` ('chart', 'rank', 'map'): the first readable
+    panel's that can be cut by ``dimension``, else the first readable KPI that can ('' if none)."""
+    metrics = contribution.loaded().metrics
+    for panel in panels(actor):
+        slug = getattr(panel, which)
+        if slug and dimension in metrics[slug].dimensions:
+            return slug
+    return next((m.slug for m in contribution.readable_metrics(actor) if dimension in m.dimensions), "")
+
+
 # The level below a unit whose units a dashboard compares (分局 for the bureau, 派出所 for a branch).
 SUBORDINATE = {"bureau": "branch", "branch": "station"}
 UNTIL_FORMAT = "%Y-%m-%dT%H:%M"
@@ -208,9 +228,9 @@ def _remembered(key: tuple, make: Callable[[], Any], keep: Callable[[Any], bool]
 
 def _question(store: Store, actor: Actor, where: Where) -> tuple:
     """What every dashboard answer depends on beyond its own question: the store and its data,
-    the reader's jurisdiction, the period as counted and the org unit."""
+    the reader's jurisdiction and the sources they may read, the period as counted and the org unit."""
     version = where.version if where.version is not None else engine.data_version(store)
-    return id(store), version, actor.org_path, where.period, where.org_unit_id
+    return id(store), version, actor.org_path, contribution.readable_key(actor), where.period, where.org_unit_id
 
 
 def compute(*, store: Store, actor: Actor, metrics: Sequence[Metric], where: Where,
@@ -237,9 +257,12 @@ def clear_cache() -> None:
 # --- the sections of a dashboard ------------------------------------------------------------------
 
 
-def card_metrics() -> list[Metric]:
-    """Every declared KPI but the acceptance-time shares, which the distribution chart shows."""
-    return [m for m in METRICS.values() if m.slug not in DISTRIBUTION]
+def card_metrics(actor: Actor, source: str | None = None) -> list[Metric]:
+    """Every KPI the actor may read (of ``source`` only, when given) but those its panel draws as
+    a distribution."""
+    drawn = set(distribution_slugs(actor))
+    return [m for m in contribution.readable_metrics(actor)
+            if m.slug not in drawn and (source is None or m.source.name == source)]
 
 
 @dataclass
@@ -250,21 +273,26 @@ class CardGroup:
     figures: list[Figure] = field(default_factory=list)
 
 
-def cards(*, store: Store, actor: Actor, where: Where) -> tuple[list[CardGroup], list[Figure]]:
-    """Every KPI for the whole scope with 同比 and 环比 (one grouped query per fact source): the
-    cards by source, and the acceptance-time distribution."""
-    wanted = card_metrics() + [METRICS[s] for s in DISTRIBUTION]
+def cards(*, store: Store, actor: Actor, where: Where,
+          source: str | None = None) -> tuple[list[CardGroup], list[Figure]]:
+    """Every KPI the actor may read (of one fact source, when given: a dashboard's panel) for
+    the whole scope with 同比 and 环比 (one grouped query per fact source): the cards by source,
+    and the figures of the panels' distributions."""
+    shown = [p for p in panels(actor) if source is None or p.source == source]
+    wanted = card_metrics(actor, source) + [METRICS[s] for p in shown for s in p.distribution]
     results = compute(store=store, actor=actor, metrics=wanted, where=where)
-    return _cards({slug: r.cells[0] if r.cells else None for slug, r in results.items()}, where)
+    return _cards(actor, {slug: r.cells[0] if r.cells else None for slug, r in results.items()}, where, source)
 
 
-def _cards(cells: dict[str, Cell | None], where: Where) -> tuple[list[CardGroup], list[Figure]]:
+def _cards(actor: Actor, cells: dict[str, Cell | None], where: Where,
+           source: str | None = None) -> tuple[list[CardGroup], list[Figure]]:
     groups: dict[str, CardGroup] = {}
-    for metric in card_metrics():
-        source = metric.source
-        groups.setdefault(source.name, CardGroup(source.name, source.zh, source.en)).figures.append(
+    for metric in card_metrics(actor, source):
+        declared = metric.source
+        groups.setdefault(declared.name, CardGroup(declared.name, declared.zh, declared.en)).figures.append(
             figure(metric, cells.get(metric.slug), where))
-    distribution = [figure(METRICS[s], cells.get(s), where) for s in DISTRIBUTION]
+    distribution = [figure(METRICS[s], cells.get(s), where) for p in panels(actor)
+                    if source is None or p.source == source for s in p.distribution]
     return list(groups.values()), distribution
 
 
@@ -303,20 +331,28 @@ class Series:
                 "labels": [f.label for f in self.figures], "series": series}
 
 
-def distribution_chart(figures: Sequence[Figure], lang: str) -> dict:
-    """The acceptance-time distribution (the five shares of the cards' computation) as a chart."""
+def distribution_chart(panel: Panel, figures: Sequence[Figure], lang: str) -> dict | None:
+    """A panel's distribution (shares of one whole, from the cards' computation) as a chart;
+    None when the panel has none."""
+    if not figures:
+        return None
     en = lang == "en"
-    labelled = [replace(f, label=(f.metric.en.replace("Acceptance time ", "") if en
-                                  else f.metric.zh.replace("签收用时", "").replace("占比", ""))) for f in figures]
-    return Series(figures[0].metric, "accept", labelled).chart(lang, title="Time to accept" if en else "签收用时分布")
+    labels = panel.distribution_labels or tuple((f.metric.zh, f.metric.en) for f in figures)
+    labelled = [replace(f, label=pair[1] if en else pair[0]) for f, pair in zip(figures, labels, strict=True)]
+    title = panel.distribution_title[1 if en else 0]
+    return Series(figures[0].metric, panel.source, labelled).chart(lang, title=title)
 
 
-def zone_chart(series: dict[str, Series], lang: str) -> dict:
-    """The on-target shares by zone class, one bar series per KPI of ``ZONE_KPIS``."""
+def breakdown_chart(name: str, series: dict[str, Series], title: tuple[str, str] | None, lang: str, *,
+                    last_year: bool) -> dict:
+    """One breakdown of a panel: for one KPI, this period (beside last year's when ``last_year``);
+    for several, a bar series per KPI under the breakdown's title."""
     en = lang == "en"
-    charts = [series[s].chart(lang, last_year=False, name=series[s].metric.en if en else series[s].metric.zh)
-              for s in ZONE_KPIS]
-    return {**charts[0], "kpi": "zone", "title": "Within the zone target" if en else "按区域类别的按时率",
+    if len(series) == 1:
+        return next(iter(series.values())).chart(lang, last_year=last_year)
+    charts = [s.chart(lang, last_year=False, name=s.metric.en if en else s.metric.zh) for s in series.values()]
+    title = title or (name, name)
+    return {**charts[0], "kpi": name, "title": title[1] if en else title[0],
             "series": [c["series"][0] for c in charts]}
 
 
@@ -382,11 +418,8 @@ def by_dimension(*, store: Store, actor: Actor, where: Where, metrics: Sequence[
     return out
 
 
-def hours(*, store: Store, actor: Actor, where: Where, lang: str) -> Series:
-    metric = METRICS[COUNT_KPI]
-    members = {h: _hour_label(h, lang) for h in range(24)}
-    return by_dimension(store=store, actor=actor, where=where, metrics=[metric], dimension="hour",
-                        members=members)[metric.slug]
+def hour_members(lang: str) -> dict[int, str]:
+    return {h: _hour_label(h, lang) for h in range(24)}
 
 
 @dataclass(frozen=True)
@@ -484,7 +517,7 @@ def station_view(*, store: Store, actor: Actor, station_id: int, station_path: s
     if branch_id is not None:
         branch_scope = engine.scope_for(store=store, actor=peers, org_unit_id=branch_id)
         in_branch = engine.members(store=store, scope=branch_scope, level="station")
-    wanted = card_metrics() + [METRICS[s] for s in DISTRIBUTION]
+    wanted = card_metrics(actor) + [METRICS[s] for s in distribution_slugs(actor)]
     by_station = [m for m in wanted if "station" in m.dimensions]
     results = compute(store=store, actor=peers, metrics=by_station, where=where.within(None), by=["station"])
     cells = {m.slug: next((c for c in results[m.slug].cells if c.key["station"] == station_id), None)
@@ -494,9 +527,9 @@ def station_view(*, store: Store, actor: Actor, station_id: int, station_path: s
         own = compute(store=store, actor=actor, metrics=alone, where=where.within(station_id))
         cells.update({slug: r.cells[0] if r.cells else None for slug, r in own.items()})
     here = where.within(station_id)
-    groups, distribution = _cards(cells, here)
+    groups, distribution = _cards(actor, cells, here)
     ranks = []
-    for metric in card_metrics():
+    for metric in card_metrics(actor):
         if metric not in by_station:
             continue
         result = results[metric.slug]
@@ -517,9 +550,8 @@ def _row(ranked: ranking.Ranking, unit_id: int) -> ranking.RankRow | None:
 
 
 __all__ = [
-    "COUNT_KPI", "DISTRIBUTION", "GRID_TABLE", "SUBORDINATE", "ZONE_KPIS", "CardGroup", "Figure", "GridValues",
-    "PeerRank", "Series", "UnitRanking", "Where", "bucket_of", "by_dimension", "cards", "clear_cache", "compute",
-    "distribution_chart", "zone_chart",
-    "figure", "grid_values", "hours", "parse_until", "period_query", "records_href", "station_view", "trend",
-    "units",
+    "SUBORDINATE", "CardGroup", "Figure", "GridValues", "PeerRank", "Series", "UnitRanking", "Where", "bucket_of",
+    "breakdown_chart", "by_dimension", "cards", "clear_cache", "compute", "default_kpi", "distribution_chart",
+    "figure", "grid_values", "hour_members", "panels", "parse_until", "period_query", "records_href",
+    "station_view", "trend", "units",
 ]

@@ -35,7 +35,7 @@ import numpy as np
 
 from pingan.auth.actor import Actor
 from pingan.errors import NotFound, ValidationFailed
-from pingan.stats import rollup
+from pingan.stats import contribution, rollup
 from pingan.stats.facts import FactSource, timestamp_sql
 from pingan.stats.metrics import COMMON_DIMENSIONS, METRICS, Aggregate, Kind, Metric
 from pingan.stats.period import CALENDAR_MONTHS, Period
@@ -341,7 +341,7 @@ def compute(*, store: Store, actor: Actor, metrics: Sequence[Metric], period: Pe
             aggregates = _Aggregates(group)
             groups, first = _grouped(cur, source, aggregates, periods, by, scope, filters, period)
             missing = {tag for tag, p in periods if first is None or p.stop <= first}
-            names = _labels(cur, by, list(groups)) if named else [{} for _ in by]
+            names = _labels(cur, by, list(groups), source) if named else [{} for _ in by]
             # A grid cut is thousands of keys × KPIs × three periods: the loop below is kept plain.
             columns = [(results[m.slug].cells, m, aggregates.slots[i]) for i, m in enumerate(group)]
             shared = len(columns) == 1  # one KPI: its cells may hold the key's dicts themselves
@@ -479,15 +479,16 @@ def _plain_label(value: Any) -> str:
     return "—" if value is None else str(value)
 
 
-def _labels(cur, by: tuple[str, ...], keys: list[tuple]) -> list[dict[Any, str]]:
-    """For each dimension of ``by``, the names of the org units, grids or categories among the
-    keys (one query per kind; empty for a dimension whose values are their own names).
+def _labels(cur, by: tuple[str, ...], keys: list[tuple], source: FactSource) -> list[dict[Any, str]]:
+    """For each dimension of ``by``, the names of the org units, or of the values of a dimension
+    table (grids, categories …), among the keys (one query per kind; empty for a dimension whose
+    values are their own names).
 
     The keys go in as one string, split in SQL: DuckDB converts a Python list parameter element
     by element (0.25 s for 3,000 ids), and ``list_contains`` scans the list for every row."""
     out: list[dict[Any, str]] = []
     for i, name in enumerate(by):
-        sql = _label_query(name)
+        sql = _label_query(name, source)
         values = {k[i] for k in keys if k[i] is not None} if sql is not None else ()
         out.append(dict(cur.execute(sql, [_KEY_SEPARATOR.join(str(v) for v in values)]).fetchall())
                    if values else {})
@@ -498,14 +499,19 @@ _KEY_SEPARATOR = "\x1f"  # the ASCII unit separator: in no id, code or name
 _KEYS = f"(SELECT unnest(string_split(?, '{_KEY_SEPARATOR}')))"
 
 
-def _label_query(name: str) -> str | None:
+def _dimension(source: FactSource, name: str):
+    return next((d for d in source.dimensions if d.name == name), None)
+
+
+def _label_query(name: str, source: FactSource) -> str | None:
     if name in ("branch", "station", "org_unit", "child"):
         return f"SELECT id, name FROM dim_org_unit WHERE CAST(id AS VARCHAR) IN {_KEYS}"
-    if name == "grid":
-        return f"SELECT id, name FROM dim_grid WHERE CAST(id AS VARCHAR) IN {_KEYS}"
-    if name in ("category", "top_category"):
-        return f"SELECT code, name FROM dim_category WHERE code IN {_KEYS}"
-    return None
+    declared = _dimension(source, name)
+    if declared is None or declared.labels is None:
+        return None
+    table = contribution.loaded().dimension_tables[declared.labels]
+    return (f"SELECT {table.key}, {table.label} FROM {table.table} "
+            f"WHERE CAST({table.key} AS VARCHAR) IN {_KEYS}")
 
 
 # --- drill-down -----------------------------------------------------------------------------------
@@ -549,9 +555,12 @@ def drill_down(*, store: Store, actor: Actor, metric: Metric, period: Period,
     return DrillDown(metric=metric, period=period, part=part, total=total, ids=ids)
 
 
-def get_metric(slug: str, *, field_name: str = "kpi") -> Metric:
-    """A declared KPI by slug (422 naming the field when there is none)."""
-    metric = METRICS.get(slug)
+def get_metric(slug: str, *, field_name: str = "kpi", actor: Actor | None = None) -> Metric:
+    """A declared KPI by slug (a renamed KPI by its old slug too); 422 naming the field when
+    there is none, or none that ``actor`` may read."""
+    metric = METRICS.get(contribution.current_slug(slug))
+    if metric is not None and actor is not None and not contribution.may_read(actor, metric.source):
+        metric = None
     if metric is None:
         raise ValidationFailed(f"{field_name}：指标「{slug[:40]}」不存在", f"{field_name}: no KPI {slug[:40]!r}",
                                field=field_name)
@@ -563,16 +572,59 @@ def empty_value(metric: Metric) -> float | None:
     return 0.0 if metric.kind is Kind.COUNT else None
 
 
-def members(*, store: Store, scope: Scope, level: str) -> dict[int, str]:
-    """Every branch, station or grid inside the scope, by id, with its name (those with no records too)."""
+def members(*, store: Store, scope: Scope, level: str) -> dict[Any, str]:
+    """Every branch or station inside the scope, or every value of a dimension table kept by an
+    org unit (the grids), by key, with its name (those with no records too)."""
     with store.reader() as cur:
-        if level == "grid":
-            rows = cur.execute("SELECT g.id, g.name FROM dim_grid g JOIN dim_org_unit o ON o.id = g.org_unit_id "
-                               "WHERE starts_with(o.path, ?) ORDER BY g.code", [scope.path]).fetchall()
+        if level not in _ORG_LEVELS:
+            table = _org_table(level)
+            rows = cur.execute(f"SELECT g.{table.key}, g.{table.label} FROM {table.table} g "
+                               f"JOIN dim_org_unit o ON o.id = g.{table.org_column} WHERE starts_with(o.path, ?) "
+                               f"ORDER BY g.{table.order or table.key}", [scope.path]).fetchall()
         else:
             rows = cur.execute("SELECT id, name FROM dim_org_unit WHERE kind = ? AND starts_with(path, ?) "
                                "ORDER BY path", [_ORG_LEVELS[level], scope.path]).fetchall()
     return dict(rows)
+
+
+def _org_table(name: str):
+    """The dimension table ``name``, whose values are kept by org units (422 otherwise)."""
+    table = contribution.loaded().dimension_tables.get(name)
+    if table is None or table.org_column is None:
+        raise ValidationFailed(f"level：未知层级「{name[:40]}」", f"level: unknown level {name[:40]!r}", field="level")
+    return table
+
+
+def _label_column(table, lang: str) -> str:
+    return table.label_en if lang == "en" and table.label_en else table.label
+
+
+def value_label(*, store: Store, actor: Actor, table: str, key: str, lang: str = "zh") -> str | None:
+    """The name of one value of the dimension table ``table`` (None when it has none); a value
+    kept by an org unit (a grid) must be inside the actor's jurisdiction (404 otherwise)."""
+    declared = contribution.loaded().dimension_tables[table]
+    label = _label_column(declared, lang)
+    with store.reader() as cur:
+        if declared.org_column:
+            row = cur.execute(f"SELECT g.{label} FROM {declared.table} g JOIN dim_org_unit o "
+                              f"ON o.id = g.{declared.org_column} WHERE CAST(g.{declared.key} AS VARCHAR) = ? "
+                              "AND starts_with(o.path, ?)", [key, actor.org_path]).fetchone()
+            if row is None:
+                raise NotFound("该项不存在或不在辖区内", "No such item in your jurisdiction")
+        else:
+            row = cur.execute(f"SELECT {label} FROM {declared.table} WHERE CAST({declared.key} AS VARCHAR) = ?",
+                              [key]).fetchone()
+    return row[0] if row else None
+
+
+def value_labels(*, store: Store, table: str, lang: str = "zh") -> dict[Any, str]:
+    """Every value of a small dimension table (no org column: the categories) with its name."""
+    declared = contribution.loaded().dimension_tables[table]
+    if declared.org_column:
+        raise ValueError(f"dimension table {table!r} is kept by org units: ask for its members in a scope")
+    with store.reader() as cur:
+        return dict(cur.execute(f"SELECT {declared.key}, {_label_column(declared, lang)} FROM {declared.table}")
+                    .fetchall())
 
 
 # --- for the issued work summary (stats.report) ---------------------------------------------------

@@ -23,19 +23,14 @@ from pingan.config import get_settings
 from pingan.db.types import MAX_ID
 from pingan.db.unit_of_work import end_read
 from pingan.errors import DomainError, NotFound, ValidationFailed
-from pingan.geo import repository as geo_repository
-from pingan.geo.pages import ZONE_LABELS
-from pingan.incident import repository as incident_repository
-from pingan.incident.pages import LABELS as INCIDENT_LABELS
-from pingan.incident.pages import PRIORITY_LABELS
-from pingan.incident.schemas import DISPOSITION_LABELS
 from pingan.org import repository as org_repository
 from pingan.org.models import OrgKind, OrgUnit
-from pingan.stats import dashboard, engine, wording
+from pingan.stats import contribution, dashboard, engine, wording
 from pingan.stats import repository as stats_repository
 from pingan.stats import service as report_service
 from pingan.stats.dashboard import Where
 from pingan.stats.engine import DIMENSION_LABELS, dimensions_of
+from pingan.stats.facts import SOURCES
 from pingan.stats.metrics import METRICS, Kind, Metric
 from pingan.stats.period import Period, PeriodKind, parse_period, year
 from pingan.stats.report import Snapshot
@@ -58,8 +53,17 @@ REPORT_ORG_KINDS = (OrgKind.BUREAU, OrgKind.BRANCH, OrgKind.STATION)  # units a 
 AMENDED_SHOWN = 50  # record links per kind of amendment on the page (the API pages through all)
 CHANGE_LABELS = {"changed": ("数据变更", "changed"), "added": ("新增计入", "added"),
                  "removed": ("不再计入", "removed")}
-CUT_LABELS = {"": ("全部", "total"), "child": ("下级单位", "unit"), "month": ("月", "month"), "day": ("日", "day"),
-              "top_category": ("警情大类", "category")}
+CUT_LABELS = {"": ("全部", "total"), "child": ("下级单位", "unit"), "month": ("月", "month"), "day": ("日", "day")}
+
+
+def _cut_label(by: str) -> tuple[str, str]:
+    """A report's cut in words: the statistics' own, or the dimension a source declares."""
+    if by in CUT_LABELS:
+        return CUT_LABELS[by]
+    for source in SOURCES.values():
+        if by in (names := engine.dimensions_of(source)):
+            return names[by]
+    return (by, by)
 
 
 def _report_org_choices(db: Session, actor: Actor) -> list:
@@ -155,13 +159,13 @@ def report_amendments_fragment(request: Request, report_id: ReportId,
         kpi = found.kpis.get(item.kpi)
         before = item.then.value if item.then else None
         after = item.now.value if item.now else None
-        changes.append({"name": kpi.zh if kpi else item.kpi, "cut": CUT_LABELS.get(item.by, (item.by, item.by)),
+        changes.append({"name": kpi.zh if kpi else item.kpi, "cut": _cut_label(item.by),
                         "label": item.label, "then": _figure_text(kpi, before) if kpi else before,
                         "now": _figure_text(kpi, after) if kpi else after, "delta": _delta_text(kpi, before, after)})
     fragment = request.headers.get("hx-request") == "true"
     return render(request, "stats/_report_amendments.html" if fragment else "stats/report_amendments.html", {
         "report": row, "found": found, "changes": changes, "change_labels": CHANGE_LABELS,
-        "amended_shown": AMENDED_SHOWN})
+        "amended_shown": AMENDED_SHOWN, "record_hrefs": {n: s.record_href for n, s in SOURCES.items()}})
 
 
 # --- dashboards (统计看板): /stats (the leadership dashboard of the actor's jurisdiction, or of one
@@ -285,21 +289,33 @@ def _picker(db: Session, actor: Actor, where: Where, *, units: bool = True) -> d
     }
 
 
-def _metric(slug: str, default: str, field_name: str, dimension: str) -> Metric:
-    metric = engine.get_metric(slug or default, field_name=field_name)
+def _metric(slug: str, actor: Actor, which: str, field_name: str, dimension: str) -> Metric:
+    """The KPI asked for in ``field_name`` (or the dashboards' default for ``which``), which the
+    actor may read and which can be cut by ``dimension``; 422 naming the field otherwise."""
+    metric = engine.get_metric(slug or dashboard.default_kpi(actor, which, dimension), field_name=field_name,
+                               actor=actor)
     if dimension not in metric.dimensions:
         raise ValidationFailed(f"{field_name}：指标 {metric.slug} 不能按「{DIMENSION_LABELS.get(dimension, (dimension,))[0]}」统计",
                                f"{field_name}: {metric.slug} has no {dimension} cut", field=field_name)
     return metric
 
 
-def _options(dimension: str) -> list[Metric]:
-    return [m for m in METRICS.values() if dimension in m.dimensions]
+def _options(dimension: str, actor: Actor) -> list[Metric]:
+    return [m for m in contribution.readable_metrics(actor) if dimension in m.dimensions]
 
 
-def _categories(db: Session) -> dict:
-    """The incident category code table by code (reference data, read once a request)."""
-    return {c.code: c for c in incident_repository.list_categories_unscoped(db=db)}
+def _distributions(panels: list, distribution: list, lang: str) -> tuple[dict, list]:
+    """The panels' distribution charts by box name, and the boxes (name, caption) in order
+    (``distribution``: the panels' figures, in their order)."""
+    charts, boxes, start = {}, [], 0
+    for panel in panels:
+        figures = distribution[start:start + len(panel.distribution)]
+        start += len(panel.distribution)
+        if chart := dashboard.distribution_chart(panel, figures, lang):
+            name = "distribution" if not boxes else f"distribution-{panel.source}"
+            charts[name] = chart
+            boxes.append((name, panel.distribution_title))
+    return charts, boxes
 
 
 # The charts that load after the page (``/stats/charts``): the page itself asks the engine only
@@ -312,22 +328,28 @@ def _trend_chart(*, store: Store, actor: Actor, where: Where, lang: str, chart: 
     return {"trend": dashboard.trend(store=store, actor=actor, where=where, metric=chart, lang=lang).chart(lang)}
 
 
-def _breakdown_charts(*, store: Store, categories: dict, actor: Actor, where: Where, lang: str) -> dict:
-    """The incidents by zone class, hour of day and top-level category."""
+def _breakdown_charts(*, store: Store, actor: Actor, where: Where, lang: str) -> tuple[dict, list]:
+    """The breakdowns of the panels the actor may read (the incidents by zone class, hour of day
+    and top-level category …): the charts by name, and the breakdowns in order."""
     en = lang == "en"
-    zones = {z.value: ZONE_LABELS[z][1] if en else ZONE_LABELS[z][0] for z in ZONE_LABELS}
-    zone_series = dashboard.by_dimension(store=store, actor=actor, where=where,
-                                         metrics=[METRICS[s] for s in dashboard.ZONE_KPIS], dimension="zone_class",
-                                         members=zones)
-    by_category = dashboard.by_dimension(store=store, actor=actor, where=where,
-                                         metrics=[METRICS[dashboard.COUNT_KPI]], dimension="top_category",
-                                         order="value",
-                                         labels={code: c.name_en if en else c.name for code, c in categories.items()})
-    return {
-        "zone": dashboard.zone_chart(zone_series, lang),
-        "hours": dashboard.hours(store=store, actor=actor, where=where, lang=lang).chart(lang),
-        "categories": by_category[dashboard.COUNT_KPI].chart(lang),
-    }
+    charts, shown = {}, []
+    for panel in dashboard.panels(actor):
+        source = SOURCES[panel.source]
+        for b in panel.breakdowns:
+            declared = next((d for d in source.dimensions if d.name == b.dimension), None)
+            members = labels = None
+            if b.dimension == "hour":
+                members = dashboard.hour_members(lang)
+            elif declared is not None and declared.values:
+                members = {k: pair[1] if en else pair[0] for k, pair in declared.values.items()}
+            elif declared is not None and declared.labels and en:
+                labels = engine.value_labels(store=store, table=declared.labels, lang=lang)
+            series = dashboard.by_dimension(store=store, actor=actor, where=where,
+                                            metrics=[METRICS[s] for s in b.kpis], dimension=b.dimension,
+                                            members=members, labels=labels, order=b.order)
+            charts[b.name] = dashboard.breakdown_chart(b.name, series, b.title, lang, last_year=b.last_year)
+            shown.append(b)
+    return charts, shown
 
 
 def _charts_hrefs(where: Where, chart: Metric) -> dict[str, str]:
@@ -352,15 +374,54 @@ def charts_fragment(
     """看板图表（随页面加载）：趋势，或按区域类别、时段、警情大类的分布 — 图表框、数据表和图表数据。"""
     where = Where.now(store, dashboard.parse_until(until, parse_period(period)), org)
     lang = request_language(request)
+    breakdowns = []
     if part == "trend":
-        metric = _metric(chart, dashboard.DEFAULT_CHART, "chart", dashboard.bucket_of(where.period))
+        metric = _metric(chart, actor, "chart", "chart", dashboard.bucket_of(where.period))
         end_read(db)
         charts = _trend_chart(store=store, actor=actor, where=where, lang=lang, chart=metric)
     else:
-        categories = _categories(db)
         end_read(db)
-        charts = _breakdown_charts(store=store, categories=categories, actor=actor, where=where, lang=lang)
-    return render(request, "stats/_charts.html", {"w": Words(lang), "part": part, "charts": charts})
+        charts, breakdowns = _breakdown_charts(store=store, actor=actor, where=where, lang=lang)
+    return render(request, "stats/_charts.html", {"w": Words(lang), "part": part, "charts": charts,
+                                                  "breakdowns": breakdowns})
+
+
+def _panel_parts(actor: Actor, where: Where) -> list[dict]:
+    """One part per fact source the actor may read (``/stats/panels``): its cards and its
+    distribution, cut at the page's ``until`` — so that a page's time does not grow with the
+    number of sources, each being one request of its own."""
+    base = dashboard.period_query(where.period)
+    if where.org_unit_id is not None:
+        base.append(("org", str(where.org_unit_id)))
+    return [{"source": s.name, "zh": s.zh, "en": s.en,
+             "href": "/stats/panels?" + urlencode([("source", s.name), *base])}
+            for s in contribution.readable_sources(actor)]
+
+
+@router.get("/stats/panels")
+def panel_fragment(
+    request: Request, source: SlugParam, period: str = Query(..., min_length=4, max_length=30),
+    until: str = Query("", max_length=16), org: OrgParam = None,
+    actor: Actor = Depends(require(Perm.STATS_READ)), db: Session = Depends(get_db),
+    store: Store = STATISTICS_STORE,
+):
+    """看板的一个数据源（随页面加载）：它的指标卡和分布图。"""
+    declared = SOURCES.get(source)
+    if declared is None or not contribution.may_read(actor, declared):
+        raise ValidationFailed(f"source：数据源「{source[:40]}」不存在", f"source: no fact source {source[:40]!r}",
+                               field="source")
+    where = Where.now(store, dashboard.parse_until(until, parse_period(period)), org)
+    lang = request_language(request)
+    end_read(db)
+    groups, distribution = dashboard.cards(store=store, actor=actor, where=where, source=source)
+    # the first panel's distribution is the dashboard's 'distribution' box (as on a station's page)
+    drawn = [p.source for p in dashboard.panels(actor) if p.distribution]
+    name = "distribution" if drawn[:1] == [source] else f"distribution-{source}"
+    charts, boxes = _distributions([p for p in dashboard.panels(actor) if p.source == source], distribution, lang)
+    charts = {name: chart for chart in charts.values()}
+    return render(request, "stats/_panel.html", {
+        "w": Words(lang), "source": declared, "groups": groups, "charts": charts,
+        "distribution_boxes": [(name, caption) for _, caption in boxes]})
 
 
 def _grid_geojson_href(org_unit_id: int | None) -> str:
@@ -401,27 +462,25 @@ def leadership_dashboard(
         raise ValidationFailed(f"level：排名层级应为 {'、'.join(LEVEL_LABELS[k][0] for k in levels)}",
                                f"level: rank {' or '.join(LEVEL_LABELS[k][1].lower() for k in levels)}",
                                field="level")
-    chart_metric = _metric(chart, dashboard.DEFAULT_CHART, "chart", subordinate)
-    rank_metric = _metric(rank, dashboard.DEFAULT_RANK, "rank", level)
-    map_metric = _metric(map, dashboard.DEFAULT_MAP, "map", "grid")
+    chart_metric = _metric(chart, actor, "chart", "chart", subordinate)
+    rank_metric = _metric(rank, actor, "rank", "rank", level)
+    map_metric = _metric(map, actor, "map", "map", "grid")
     picker = _picker(db, actor, where)
     end_read(db)  # the rest reads the statistics store only
-    groups, distribution = dashboard.cards(store=store, actor=actor, where=where)
     # the bars (chart KPI by subordinate unit) and the ranking in one engine call when they share the level
     bars, ranked = dashboard.units(store=store, actor=actor, where=where, level=subordinate, metrics=[chart_metric],
                                    rank_metric=rank_metric if level == subordinate else chart_metric)
     if level != subordinate:
         _, ranked = dashboard.units(store=store, actor=actor, where=where, level=level, metrics=[rank_metric],
                                     rank_metric=rank_metric)
-    charts = {"units": bars[chart_metric.slug].chart(lang),
-              "distribution": dashboard.distribution_chart(distribution, lang)}
+    charts = {"units": bars[chart_metric.slug].chart(lang)}
     return render(request, "stats/dashboard.html", {
         **_period_context(counted), "w": Words(lang), "where": where, "unit": unit, "subordinate": subordinate,
         "level": level, "levels": {k: LEVEL_LABELS[k] for k in levels},
-        "level_labels": LEVEL_LABELS, "groups": groups, "distribution": distribution, "ranked": ranked,
+        "level_labels": LEVEL_LABELS, "panel_parts": _panel_parts(actor, where), "ranked": ranked,
         "chart_metric": chart_metric, "rank_metric": rank_metric, "map_metric": map_metric,
-        "chart_options": _options(subordinate), "rank_options": _options(level), "map_options": _options("grid"),
-        "picker": picker, "charts": charts, "charts_hrefs": _charts_hrefs(where, chart_metric),
+        "chart_options": _options(subordinate, actor), "rank_options": _options(level, actor),
+        "map_options": _options("grid", actor), "picker": picker, "charts": charts, "distribution_boxes": [], "charts_hrefs": _charts_hrefs(where, chart_metric),
         "geojson_href": _grid_geojson_href(where.org_unit_id), "grid_values_href": "/stats/grid-values",
     })
 
@@ -435,7 +494,7 @@ def grid_values(
 ):
     """One KPI for every grid of the scope, for the map's KPI select (JSON, the shape it embeds)."""
     where = Where.now(store, dashboard.parse_until(until, parse_period(period)), org)
-    metric = _metric(kpi, dashboard.DEFAULT_MAP, "kpi", "grid")
+    metric = _metric(kpi, actor, "map", "kpi", "grid")
     end_read(db)
     values = dashboard.grid_values(store=store, actor=actor, where=where, metric=metric)
     # orjson: the standard encoder took a tenth of the request for a city's 4,500 grids
@@ -465,26 +524,28 @@ def station_dashboard(
         raise NotFound("该机构不是派出所", "This org unit is not a police station")
     where = Where.now(store, asked, station_id)
     lang = request_language(request)
-    chart_metric = _metric(chart, dashboard.DEFAULT_CHART, "chart", dashboard.bucket_of(where.period))
-    map_metric = _metric(map, dashboard.DEFAULT_MAP, "map", "grid")
+    chart_metric = _metric(chart, actor, "chart", "chart", dashboard.bucket_of(where.period))
+    map_metric = _metric(map, actor, "map", "map", "grid")
     picker = _picker(db, actor, where, units=False)
     end_read(db)  # the rest reads the statistics store only
     groups, distribution, peers = dashboard.station_view(store=store, actor=actor, station_id=station_id,
                                                          station_path=unit.path, where=where)
-    grid_metrics = [METRICS[s] for s in dashboard.GRID_TABLE]
-    charts = {"distribution": dashboard.distribution_chart(distribution, lang)}
-    scope = engine.scope_for(store=store, actor=actor, org_unit_id=station_id)
-    grids = dashboard.by_dimension(store=store, actor=actor, where=where, metrics=grid_metrics, dimension="grid",
-                                   members=engine.members(store=store, scope=scope, level="grid"))
-    rows = [{"id": f.key, "name": f.label, "figures": [grids[m.slug].figures[i] for m in grid_metrics]}
-            for i, f in enumerate(grids[grid_metrics[0].slug].figures)]
+    grid_metrics = [METRICS[s] for s in next((p.grid_table for p in dashboard.panels(actor) if p.grid_table), ())]
+    charts, boxes = _distributions(dashboard.panels(actor), distribution, lang)
+    rows = []
+    if grid_metrics:
+        scope = engine.scope_for(store=store, actor=actor, org_unit_id=station_id)
+        grids = dashboard.by_dimension(store=store, actor=actor, where=where, metrics=grid_metrics, dimension="grid",
+                                       members=engine.members(store=store, scope=scope, level="grid"))
+        rows = [{"id": f.key, "name": f.label, "figures": [grids[m.slug].figures[i] for m in grid_metrics]}
+                for i, f in enumerate(grids[grid_metrics[0].slug].figures)]
     rows.sort(key=lambda r: (-(r["figures"][0].value or 0), r["name"]))
     return render(request, "stats/station.html", {
         **_period_context(where.period), "w": Words(lang), "where": where, "unit": unit, "groups": groups,
         "distribution": distribution, "charts": charts, "grid_metrics": grid_metrics, "grid_rows": rows,
         "peers": peers, "chart_metric": chart_metric, "map_metric": map_metric,
-        "chart_options": _options(dashboard.bucket_of(where.period)), "map_options": _options("grid"),
-        "picker": picker, "charts_hrefs": _charts_hrefs(where, chart_metric),
+        "chart_options": _options(dashboard.bucket_of(where.period), actor), "map_options": _options("grid", actor),
+        "distribution_boxes": boxes, "picker": picker, "charts_hrefs": _charts_hrefs(where, chart_metric),
         "geojson_href": _grid_geojson_href(station_id), "grid_values_href": "/stats/grid-values",
         "back_href": _back_href(actor, unit, where.period),
     })
@@ -504,41 +565,44 @@ def _back_href(actor: Actor, unit: OrgUnit, period: Period) -> str | None:
 # --- the records behind a figure ------------------------------------------------------------------
 
 
-def _filter_labels(db: Session, actor: Actor, filters: dict[str, str | None], lang: str,
-                   categories: dict) -> list[tuple[str, str]]:
-    """Each filter in words ('派出所：西街派出所'); a unit or grid outside the jurisdiction is a 404."""
+def _filter_labels(db: Session, store: Store, actor: Actor, metric: Metric, filters: dict[str, str | None],
+                   lang: str) -> list[tuple[str, str]]:
+    """Each filter in words ('派出所：西街派出所'): an org unit by its name, a value of a dimension
+    table (a grid, a category) by its name, a declared value by its label; an org unit or a grid
+    outside the jurisdiction is a 404."""
     en = lang == "en"
+    names = dimensions_of(metric.source)
+    declared = {d.name: d for d in metric.source.dimensions}
+    tables = contribution.loaded().dimension_tables
     out = []
     for name, value in filters.items():
-        label = dimensions_of(next(iter(METRICS.values())).source).get(name, (name, name))
+        label = names.get(name, (name, name))
         shown = "—" if value in (None, engine.NULL_KEY) else str(value)
+        dimension = declared.get(name)
         if value not in (None, engine.NULL_KEY):
-            if name in ORG_FILTERS or name == "grid":
+            table = tables.get(dimension.labels) if dimension is not None and dimension.labels else None
+            if name in ORG_FILTERS or (table is not None and table.org_column):
                 if ascii_id(str(value)) is None:
                     raise ValidationFailed(f"filter：{name} 应为编号", f"filter: {name} takes an id", field="filter")
-                if name == "grid":
-                    grid = geo_repository.get_grid(db=db, actor=actor, grid_id=int(value))
-                    if grid is None:
-                        raise NotFound("网格不存在或不在辖区内", "No such grid in your jurisdiction")
-                    shown = grid.name
-                else:
-                    shown = _unit(db, actor, int(value)).name
-            elif name in ("category", "top_category"):
-                category = categories.get(str(value))
-                shown = (category.name_en if en else category.name) if category else shown
-            elif name == "zone_class":
-                pair = ZONE_LABELS.get(str(value))
-                shown = (pair[1] if en else pair[0]) if pair else shown
-            elif name == "priority":
-                pair = PRIORITY_LABELS.get(ascii_id(str(value)))
-                shown = (pair[1] if en else pair[0]) if pair else shown
-            elif name == "disposition":
-                pair = DISPOSITION_LABELS.get(str(value))
+            if name in ORG_FILTERS:
+                shown = _unit(db, actor, int(value)).name
+            elif table is not None:
+                shown = engine.value_label(store=store, actor=actor, table=table.name, key=str(value),
+                                           lang=lang) or shown
+            elif dimension is not None and dimension.values:
+                pair = dimension.values.get(str(value))
                 shown = (pair[1] if en else pair[0]) if pair else shown
             elif name == "hour" and is_ascii_digits(str(value)) and len(str(value)) <= 2:
                 shown = f"{int(value):02d}:00–{int(value):02d}:59"
         out.append((label[1] if en else label[0], shown))
     return out
+
+
+def _fields(item) -> dict:
+    """A record as the generic records table shows it: its API fields."""
+    if isinstance(item, dict):
+        return item
+    return item.model_dump() if hasattr(item, "model_dump") else dict(vars(item))
 
 
 @router.get("/stats/records")
@@ -551,15 +615,14 @@ def figure_records(
     store: Store = STATISTICS_STORE,
 ):
     """指标明细：构成一个数字的全部记录（已脱敏，分页），总数即该数字。"""
-    metric = engine.get_metric(kpi)
+    metric = engine.get_metric(kpi, actor=actor)
     counted = dashboard.parse_until(until, parse_period(period))
     wanted = parse_filters(filters)
     lang = request_language(request)
-    categories = _categories(db)
-    labels = _filter_labels(db, actor, wanted, lang, categories)
     scope_unit = _unit(db, actor, org) if org is not None else None
     where = Where(counted, org)
     end_read(db)  # the statistics store next; the records are read back afterwards
+    labels = _filter_labels(db, store, actor, metric, wanted, lang)
     found = engine.drill_down(store=store, actor=actor, metric=metric, period=counted, filters=wanted, part=part,
                               org_unit_id=org, limit=RECORDS_PAGE_SIZE, offset=(page - 1) * RECORDS_PAGE_SIZE)
     result = dashboard.compute(store=store, actor=actor, metrics=[metric], where=where, filters=wanted,
@@ -582,8 +645,10 @@ def figure_records(
     return render(request, "stats/records.html", {
         **_period_context(found.period), "w": Words(lang), "metric": metric, "part": part, "total": found.total,
         "items": items, "source": metric.source.name, "filter_labels": labels, "cell": cell,
-        "scope_unit": scope_unit, "org_names": org_names, "category_names": categories,
-        "labels": INCIDENT_LABELS,
+        "scope_unit": scope_unit, "org_names": org_names,
+        "records_template": metric.source.records_template or "stats/_records_generic.html",
+        "fields": [_fields(i) for i in items] if not metric.source.records_template else [],
+        **(metric.source.records_context(db) if metric.source.records_context else {}),
         "page": page, "pages": pages, "page_url": page_url,
         "numerator_href": page_url(1, "numerator"), "denominator_href": page_url(1, "denominator"),
         "dashboard_href": "/stats?" + urlencode([("period", found.period.label)] + (

@@ -21,9 +21,10 @@ the category); :class:`Claims` (figures with what their KPIs claim: "连续 35 �
 and :class:`Against` (against an earlier year: "较2017年下降 84.0%", "是2017年的 12.57 倍") write the
 comparisons of ``stats.comparisons``. Each part says which KPIs it needs in which cut (``needs``),
 which comparisons (``asks``; ``gather`` finds them into the snapshot) and how it writes them
-(``compose``). A later module (cases, disputes, fraud warnings …) adds its section by
-calling :func:`register_section` with its own KPIs; the assembly here does not change, and a
-new kind of part is a new ``Part`` subclass.
+(``compose``). A module adds its sections by declaring them in its statistics contribution
+(``stats.contribution``; the incident's are in ``incident.stats``), over its own KPIs; the
+assembly here does not change, and a new kind of part is a new ``Part`` subclass. An actor's
+document has the sections whose KPIs their permissions let them read (:func:`outline`).
 
 **Wording rules** (what a bureau would actually issue; tested in tests/stats/test_report.py):
 
@@ -54,7 +55,7 @@ from typing import Any
 import numpy as np
 
 from pingan.auth.actor import Actor
-from pingan.stats import comparisons, engine, wording
+from pingan.stats import comparisons, contribution, engine, wording
 from pingan.stats.comparisons import Ask, Finding
 from pingan.stats.document import Block, Chart, Definition, Document, Paragraph, Section, Series, Table
 from pingan.stats.engine import Change, OrgNode
@@ -189,8 +190,10 @@ class Snapshot:
         return cls(org=OrgNode(id=o["id"], name=o["name"], kind=o["kind"]), org_code=o["code"], period=period,
                    issued_at=datetime.fromisoformat(data["issued_at"]), trend=data["trend"],
                    units=[OrgNode(id=u[0], name=u[1], kind=u[2]) for u in data["units"]],
-                   kpis={slug: KpiInfo.from_json(k) for slug, k in data["kpis"].items()},
-                   figures=[Figure.from_json(f) for f in data["figures"]],
+                   kpis={contribution.current_slug(slug): KpiInfo.from_json(
+                       {**k, "slug": contribution.current_slug(k["slug"])}) for slug, k in data["kpis"].items()},
+                   figures=[Figure.from_json({**f, "kpi": contribution.current_slug(f["kpi"])})
+                            for f in data["figures"]],
                    findings=[Finding.from_json(f) for f in data.get("findings", [])])
 
 
@@ -657,14 +660,17 @@ class ReportSection:
     subsections: tuple[ReportSection, ...] = ()
 
 
-OUTLINE: dict[str, ReportSection] = {}
+OUTLINE: Mapping[str, ReportSection] = contribution.declared("sections")
+"""Every installed module's sections, by key (loaded on first use)."""
 
 
-def _check(section: ReportSection, *, nested: bool) -> None:
+def check_section(section: ReportSection, metrics: Mapping[str, Metric], *, nested: bool = False) -> None:
+    """A section's KPIs are declared (in ``metrics``) and allow the cuts it asks for; subsections
+    are one level deep and have a heading. Checked when the contributions are loaded."""
     for part in section.parts:
         for cut, slugs in part.needs():
             for slug in slugs:
-                metric = METRICS.get(slug)
+                metric = metrics.get(slug)
                 if metric is None:
                     raise ValueError(f"report section {section.key!r}: no KPI {slug!r}")
                 wanted = {TOTAL: (), TREND: ("month", "day"), UNITS: (CHILD,)}.get(cut, (cut,))
@@ -673,22 +679,18 @@ def _check(section: ReportSection, *, nested: bool) -> None:
     for sub in section.subsections:
         if nested or sub.heading is None:
             raise ValueError(f"report section {section.key!r}: subsections are one level deep and have a heading")
-        _check(sub, nested=True)
+        check_section(sub, metrics, nested=True)
 
 
-def register_section(section: ReportSection) -> ReportSection:
-    """Declare a section of the work summary (a key is declared once). Its KPIs must be declared
-    already and allow the cuts it asks for."""
-    if section.key in OUTLINE:
-        raise ValueError(f"report section {section.key!r} declared twice")
-    _check(section, nested=False)
-    OUTLINE[section.key] = section
-    return section
-
-
-def outline() -> list[ReportSection]:
-    """The declared sections in document order."""
-    return sorted(OUTLINE.values(), key=lambda s: (s.order, s.key))
+def outline(actor: Actor | None = None) -> list[ReportSection]:
+    """The declared sections in document order; with ``actor``, those whose every KPI the
+    actor's permissions let them read."""
+    sections = sorted(OUTLINE.values(), key=lambda s: (s.order, s.key))
+    if actor is None:
+        return sections
+    readable = {m.slug for m in contribution.readable_metrics(actor)}
+    return [s for s in sections
+            if all(slug in readable for part in _parts([s]) for _, slugs in part.needs() for slug in slugs)]
 
 
 def _parts(sections: Sequence[ReportSection]):
@@ -725,8 +727,9 @@ def _empty(metric: Metric, total: Figure | None, unit: OrgNode) -> Figure:
 def gather(*, store: Store, actor: Actor, org: OrgNode, org_code: str, period: Period, issued_at: datetime,
            sections: Sequence[ReportSection] | None = None) -> Snapshot:
     """Every figure the outline needs for ``org`` (inside the actor's jurisdiction: 404 when not)
-    and ``period`` — which must be cut already (``engine.to_date``): it is used as given."""
-    sections = outline() if sections is None else sections
+    and ``period`` — which must be cut already (``engine.to_date``): it is used as given. The
+    sections are those the actor may read unless given."""
+    sections = outline(actor) if sections is None else sections
     scope = engine.scope_for(store=store, actor=actor, org_unit_id=org.id)
     trend = trend_cut(period)
     kids = engine.children(store=store, scope=scope)
@@ -944,34 +947,3 @@ def compare_figures(then: Snapshot, now: Snapshot) -> list[FigureChange]:
         if key not in seen and (g.kpi, g.by) in cuts and (g.numerator or g.value):
             out.append(FigureChange(g.kpi, g.by, g.key, g.label, None, g))
     return out
-
-
-# --- the outline of incidents and dispatch (接处警) -------------------------------------------------
-
-ACCEPT_BANDS = ("accept_0_30s", "accept_30_60s", "accept_60_120s", "accept_120_180s", "accept_180_mores")
-
-register_section(ReportSection("incident_lead", None, 0, parts=(
-    Sentences(("incidents_received", "arrived_within_target", "satisfaction_rate"), intro="{span}，{scope}",
-              closing="现将有关情况综述如下。"),
-)))
-register_section(ReportSection("incident_overall", "接处警总体情况", 10, parts=(
-    Sentences(("incidents_received", "incidents_valid", "incidents_criminal", "escalations"), intro="{scope}",
-              names={"incidents_valid": "其中有效警情"}),
-    Trend("incidents_received"),
-)))
-register_section(ReportSection("incident_response", "接警响应情况", 20, parts=(
-    Distribution(ACCEPT_BANDS, ("30秒以内", "30秒至1分钟", "1至2分钟", "2至3分钟", "3分钟以上"),
-                 intro="从签收用时看，已签收警情中", caption="签收用时分布"),
-    Sentences(("departed_within_target", "arrived_within_target", "priority1_on_target"), intro="出警到场方面，"),
-    Sentences(("mean_accept_seconds", "p90_accept_seconds", "mean_arrive_seconds", "p90_arrive_seconds"),
-              intro="响应用时方面，"),
-    Sentences(("satisfaction_rate",), intro="群众评价方面，"),
-)))
-register_section(ReportSection("incident_units", "各{units}工作情况", 30, parts=(
-    UnitTable(("incidents_received", "incidents_criminal", "arrived_within_target", "satisfaction_rate")),
-    UnitRanking(("arrived_within_target", "priority1_on_target", "accepted_within_60s", "satisfaction_rate")),
-    UnitChart("incidents_received"),
-)))
-register_section(ReportSection("incident_categories", "警情类别构成", 40, parts=(
-    Breakdown("incidents_received", "top_category", intro="从警情类别看，", caption="警情类别构成"),
-)))

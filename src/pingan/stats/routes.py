@@ -14,8 +14,7 @@ from pingan.auth.actor import Actor
 from pingan.auth.permissions import Perm
 from pingan.db.types import MAX_ID
 from pingan.errors import ValidationFailed
-from pingan.stats import engine, limits, ranking
-from pingan.stats.metrics import METRICS
+from pingan.stats import contribution, engine, limits, ranking
 from pingan.stats.period import PERIOD_PATTERN, parse_period
 from pingan.stats.schemas import KpiRead, KpiValues, PeriodRead, RankingRead, RecordsRead
 from pingan.stats.limits import REPORT_STORE, STATISTICS_STORE, current_store  # noqa: F401 (tests override it)
@@ -63,8 +62,9 @@ def parse_filters(values: list[str] | None) -> dict[str, str | None]:
 
 @router.get("/stats/kpis", response_model=list[KpiRead], responses=_ERRORS)
 def list_kpis(actor: Actor = Depends(require(Perm.STATS_READ))) -> list[KpiRead]:
-    """Every declared KPI with its definition (指标口径), unit and allowed dimensions."""
-    return [KpiRead.build(m) for m in METRICS.values()]
+    """Every KPI the actor may read (of the fact sources their role reads) with its definition
+    (指标口径), unit and allowed dimensions."""
+    return [KpiRead.build(m) for m in contribution.readable_metrics(actor)]
 
 
 @router.get("/stats/values", response_model=list[KpiValues], responses=_ERRORS)
@@ -76,7 +76,8 @@ def kpi_values(
     actor: Actor = Depends(require(Perm.STATS_READ)), store: Store = STATISTICS_STORE,
 ) -> list[KpiValues]:
     """KPIs for a period, cut by dimensions, with 环比 and 同比 (one grouped query per fact source)."""
-    metrics = [engine.get_metric(s) for s in limits.kpi_slugs(_by(kpi))] or list(METRICS.values())
+    metrics = ([engine.get_metric(s, actor=actor) for s in limits.kpi_slugs(_by(kpi))]
+               or contribution.readable_metrics(actor))
     results = engine.compute(store=store, actor=actor, metrics=metrics, period=parse_period(period), by=_cuts(by),
                              compare=compare, org_unit_id=org, filters=parse_filters(filters))
     return [KpiValues.build(r) for r in results]
@@ -89,7 +90,7 @@ def kpi_value(
     store: Store = STATISTICS_STORE,
 ) -> KpiValues:
     """One KPI for a period, cut by dimensions, with 环比 and 同比."""
-    metric = engine.get_metric(slug, field_name="slug")
+    metric = engine.get_metric(slug, field_name="slug", actor=actor)
     result = engine.compute(store=store, actor=actor, metrics=[metric], period=parse_period(period), by=_cuts(by),
                             compare=compare, org_unit_id=org, filters=parse_filters(filters))[0]
     return KpiValues.build(result)
@@ -105,7 +106,7 @@ def kpi_records(
     store: Store = STATISTICS_STORE,
 ) -> RecordsRead:
     """The records behind one figure (明细), filtered exactly as counted: ``total`` is the figure."""
-    metric = engine.get_metric(slug, field_name="slug")
+    metric = engine.get_metric(slug, field_name="slug", actor=actor)
     parsed = parse_period(period)
     wanted = parse_filters(filters)
     found = engine.drill_down(store=store, actor=actor, metric=metric, period=parsed, filters=wanted, part=part,
@@ -123,7 +124,7 @@ def kpi_ranking(
     actor: Actor = Depends(require(Perm.STATS_READ)), store: Store = STATISTICS_STORE,
 ) -> RankingRead:
     """Branches, stations or grids ranked on a KPI, with the change in rank since the previous period."""
-    result = ranking.rank(store=store, actor=actor, metric=engine.get_metric(slug, field_name="slug"), period=parse_period(period),
+    result = ranking.rank(store=store, actor=actor, metric=engine.get_metric(slug, field_name="slug", actor=actor), period=parse_period(period),
                           level=level, bottom=bottom, org_unit_id=org)
     return RankingRead.build(result)
 
@@ -186,7 +187,8 @@ def read_report(report_id: ReportId, actor: Actor = Depends(require(Perm.STATS_R
 @router.get("/stats/reports/{report_id}/records", response_model=ReportRecordsRead, responses=_REPORT_STORE_ERRORS)
 def report_amended_records(
     report_id: ReportId, change: str = Query("changed", pattern="^(added|removed|changed)$"),
-    source: str = Query("incident", min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$"),
+    source: str = Query("incident", min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$",
+                        description="the fact source (a module's: incident …)"),
     limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=10_000_000),
     actor: Actor = Depends(require(Perm.STATS_READ)), db: Session = Depends(get_db),
     store: Store = STATISTICS_STORE,

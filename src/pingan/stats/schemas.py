@@ -8,7 +8,6 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from pingan.db.types import MAX_ID
-from pingan.incident.schemas import IncidentRead
 from pingan.stats.engine import Cell, Change, KpiResult, dimensions_of
 from pingan.stats.metrics import Metric
 from pingan.stats.period import PERIOD_PATTERN, Period
@@ -161,7 +160,7 @@ class RecordsRead(BaseModel):
     part: str
     filters: dict[str, str | None]
     total: int
-    items: list[IncidentRead]
+    items: list[Any]  # the source's own API rows (its module's read schema: masked)
 
 
 # --- issued work summaries (工作综述) ----------------------------------------------------------------
@@ -338,4 +337,4 @@ class ReportRecordsRead(BaseModel):
     change: str
     total: int
     ids: list[int]
-    items: list[IncidentRead]
+    items: list[Any]  # the source's own API rows (its module's read schema: masked)

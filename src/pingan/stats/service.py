@@ -47,7 +47,7 @@ from pingan.auth.permissions import Perm
 from pingan.db.types import utcnow
 from pingan.errors import NotFound, Unavailable, ValidationFailed
 from pingan.org import repository as org_repository
-from pingan.stats import engine, repository, wording
+from pingan.stats import contribution, engine, repository, wording
 from pingan.stats import report as summary
 from pingan.stats.document import PdfUnavailable, docx_to_pdf, render_charts, render_docx
 from pingan.stats.engine import OrgNode
@@ -202,7 +202,9 @@ def amended_records(*, db: Session, store: Store, actor: Actor, report: StatsRep
                                field="source")
     ids = sorted(getattr(found, change), reverse=True)
     page = ids[offset:offset + limit]
-    return page, len(ids), SOURCES[source].list_records(db, actor, page)
+    declared = SOURCES.get(source)
+    readable = declared is not None and contribution.may_read(actor, declared)
+    return page, len(ids), declared.list_records(db, actor, page) if readable else []
 
 
 # --- PDF ----------------------------------------------------------------------------------------------

@@ -4,7 +4,8 @@ One DuckDB file per deployment (``Settings.stats_path``, under the var dir) hold
 registered :class:`~pingan.stats.facts.FactSource`, a fact table ``fact_<name>`` (one row per
 operational record, with derived columns such as local time and stage durations computed once
 at load), and the dimensions the engine cuts by: org units with their ancestor closure (roll-up
-along the materialised path), grids with their zone class, the category code table.
+along the materialised path), and the dimension tables the installed modules declare (grids,
+incident categories …; ``stats.facts.DimensionTable``).
 
 Feeding it (``sync``):
 
@@ -62,7 +63,8 @@ from sqlalchemy.orm import Session
 from pingan.errors import Unavailable
 from pingan.files import private_dir, private_umask
 from pingan.stats import repository, rollup
-from pingan.stats.facts import SOURCES, FactSource
+from pingan.stats.contribution import loaded
+from pingan.stats.facts import SOURCES, DimensionTable, FactSource
 
 if TYPE_CHECKING:
     import duckdb
@@ -298,10 +300,8 @@ class StatsStore:
                     "kind VARCHAR, code VARCHAR, name VARCHAR)")
         con.execute("CREATE TABLE IF NOT EXISTS dim_org_ancestor (id BIGINT, ancestor_id BIGINT, "
                     "ancestor_kind VARCHAR, depth INTEGER)")
-        con.execute("CREATE TABLE IF NOT EXISTS dim_grid (id BIGINT, code VARCHAR, name VARCHAR, "
-                    "zone_class VARCHAR, org_unit_id BIGINT)")
-        con.execute("CREATE TABLE IF NOT EXISTS dim_category (code VARCHAR, name VARCHAR, name_en VARCHAR, "
-                    "parent_code VARCHAR)")
+        for table in loaded().dimension_tables.values():
+            con.execute(f"CREATE TABLE IF NOT EXISTS {table.table} ({_dimension_ddl(table)})")
         con.execute(rollup.STATE_DDL)
         for source in SOURCES.values():
             con.execute(f"CREATE TABLE IF NOT EXISTS {source.table} ({self._column_ddl(source)})")
@@ -357,18 +357,19 @@ class StatsStore:
 
     def _sync_dimensions(self, *, db: Session, force: bool) -> bool:
         """Reload the dimensions if they changed since the last sync (or ``force``): whether it did."""
-        fingerprint = repository.dimension_fingerprint(db=db)
+        tables = list(loaded().dimension_tables.values())
+        fingerprint = (repository.org_fingerprint(db=db), *(t.fingerprint(db) for t in tables))
         if not force and fingerprint == self._dimension_fingerprint:
             return False
         org = [tuple(_plain(v) for v in row) for row in db.execute(repository.org_unit_rows())]
-        grids = [tuple(_plain(v) for v in row) for row in db.execute(repository.grid_rows())]
-        categories = [tuple(row) for row in db.execute(repository.category_rows())]
+        declared = [(t, [tuple(_plain(v) for v in row) for row in db.execute(t.rows())]) for t in tables]
         with _transaction(self._con) as con:
             con.execute("DELETE FROM dim_org_unit")
-            con.execute("DELETE FROM dim_grid")
-            con.execute("DELETE FROM dim_category")
-            for table, rows in (("dim_org_unit", org), ("dim_grid", grids), ("dim_category", categories)):
-                _insert_rows(con, table, rows)
+            _insert_rows(con, "dim_org_unit", org)
+            for table, rows in declared:
+                # a table's columns may change with its module: it is made again on every reload
+                con.execute(f"CREATE OR REPLACE TABLE {table.table} ({_dimension_ddl(table)})")
+                _insert_rows(con, table.table, rows)
             # The closure of the tree (every unit with each of its ancestors, itself included):
             # rolling up to a branch or station is then one join.
             con.execute("DELETE FROM dim_org_ancestor")
@@ -497,6 +498,10 @@ class StatsStore:
         if progress:
             progress(source.name, len(rows), len(rows))
         return len(rows), consistent
+
+
+def _dimension_ddl(table: DimensionTable) -> str:
+    return ", ".join(f"{name} {kind}" for name, kind in table.columns)
 
 
 def _insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:

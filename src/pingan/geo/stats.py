@@ -1,0 +1,51 @@
+"""The geography module's statistics contribution (统计): the grid dimension table, and the zone
+classes' names and response targets for the sources that cut by zone (``incident.stats``).
+
+The grid query is deliberately unscoped (``*_unscoped``): the statistics store holds every grid
+of the bureau, and the engine restricts what an actor sees to their subtree through the grid's
+org unit (``DimensionTable.org_column``).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from pingan.geo.models import ZONE_TARGET_SECONDS, Grid
+from pingan.geo.pages import ZONE_LABELS
+from pingan.stats.contribution import Contribution
+from pingan.stats.facts import DimensionTable
+
+# The zone classes by value, named as every statistics page names them.
+ZONE_VALUES: dict[str, tuple[str, str]] = {zone.value: pair for zone, pair in ZONE_LABELS.items()}
+
+
+def zone_target_case(column: str) -> str:
+    """The response target in seconds of a zone class (城市中心区 3 分钟 …), as a SQL expression
+    over ``column`` (a derived column of a fact source)."""
+    whens = " ".join(f"WHEN '{zone.value}' THEN {seconds}" for zone, seconds in ZONE_TARGET_SECONDS.items())
+    return f"(CASE {column} {whens} END)"
+
+
+def grid_rows_unscoped() -> Select:
+    """The grid dimension: id, code, name, zone class, keeping org unit (polygons stay behind)."""
+    return select(Grid.id, Grid.code, Grid.name, Grid.zone_class, Grid.org_unit_id)
+
+
+def grid_fingerprint_unscoped(db: Session) -> tuple:
+    """Changes when a grid is added, removed or edited (the store reloads its dimensions)."""
+    row = db.execute(select(func.count(), func.max(Grid.updated_at)).select_from(Grid)).one()
+    return (row[0], str(row[1]))
+
+
+GRIDS = DimensionTable(
+    name="grid",
+    columns=(("id", "BIGINT"), ("code", "VARCHAR"), ("name", "VARCHAR"), ("zone_class", "VARCHAR"),
+             ("org_unit_id", "BIGINT")),
+    rows=grid_rows_unscoped,
+    fingerprint=grid_fingerprint_unscoped,
+    org_column="org_unit_id",
+    order="code",
+)
+
+CONTRIBUTION = Contribution(dimension_tables=(GRIDS,))
