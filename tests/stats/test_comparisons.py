@@ -22,8 +22,9 @@ from pingan.errors import ValidationFailed
 from pingan.stats import comparisons, engine, report, wording
 from pingan.stats.comparisons import Ask, Comparison, Finding
 from pingan.stats.engine import OrgNode, change
+from pingan.stats import contribution
 from pingan.stats.facts import SOURCES
-from pingan.stats.metrics import COMMON_DIMENSIONS, METRICS, Kind, Metric
+from pingan.stats.metrics import COMMON_DIMENSIONS, Kind, Metric
 from pingan.stats.period import Period, PeriodKind, parse_period
 from tests.stats.conftest import actor_of, local, make_incident
 
@@ -214,8 +215,9 @@ def test_same_span_in_an_earlier_year():
 @pytest.fixture
 def declared(monkeypatch):
     """The test KPIs declared for the duration of a test, as a module declares its own."""
+    declarations = contribution.loaded().metrics  # what METRICS shows
     for k in KPIS:
-        monkeypatch.setitem(METRICS, k.slug, k)
+        monkeypatch.setitem(declarations, k.slug, k)
 
 
 def _gather(store, actor, world, sections, period="2026"):

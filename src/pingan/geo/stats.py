@@ -1,17 +1,15 @@
 """The geography module's statistics contribution (统计): the grid dimension table, and the zone
 classes' names and response targets for the sources that cut by zone (``incident.stats``).
 
-The grid query is deliberately unscoped (``*_unscoped``): the statistics store holds every grid
+The grid queries (in ``geo.system``) are deliberately unscoped: the statistics store holds every grid
 of the bureau, and the engine restricts what an actor sees to their subtree through the grid's
 org unit (``DimensionTable.org_column``).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
-
-from pingan.geo.models import ZONE_TARGET_SECONDS, Grid
+from pingan.geo import system
+from pingan.geo.models import ZONE_TARGET_SECONDS
 from pingan.geo.pages import ZONE_LABELS
 from pingan.stats.contribution import Contribution
 from pingan.stats.facts import DimensionTable
@@ -27,23 +25,12 @@ def zone_target_case(column: str) -> str:
     return f"(CASE {column} {whens} END)"
 
 
-def grid_rows_unscoped() -> Select:
-    """The grid dimension: id, code, name, zone class, keeping org unit (polygons stay behind)."""
-    return select(Grid.id, Grid.code, Grid.name, Grid.zone_class, Grid.org_unit_id)
-
-
-def grid_fingerprint_unscoped(db: Session) -> tuple:
-    """Changes when a grid is added, removed or edited (the store reloads its dimensions)."""
-    row = db.execute(select(func.count(), func.max(Grid.updated_at)).select_from(Grid)).one()
-    return (row[0], str(row[1]))
-
-
 GRIDS = DimensionTable(
     name="grid",
     columns=(("id", "BIGINT"), ("code", "VARCHAR"), ("name", "VARCHAR"), ("zone_class", "VARCHAR"),
              ("org_unit_id", "BIGINT")),
-    rows=grid_rows_unscoped,
-    fingerprint=grid_fingerprint_unscoped,
+    rows=system.grid_rows_unscoped,
+    fingerprint=system.grid_fingerprint_unscoped,
     org_column="org_unit_id",
     order="code",
 )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from pingan.geo.models import Address, Division, DivisionLevel, Grid
@@ -78,3 +78,17 @@ def community_names(*, db: Session) -> list[tuple[str, str]]:
 def iter_grid_shapes(*, db: Session) -> Iterator[tuple]:
     """(id, polygon GeoJSON text, centroid lon, centroid lat) of every grid."""
     yield from db.execute(select(Grid.id, Grid.polygon, Grid.centroid_lon, Grid.centroid_lat).order_by(Grid.id))
+
+
+# --- the statistics store's grid dimension (geo.stats) -----------------------------------------
+
+
+def grid_rows_unscoped() -> Select:
+    """The grid dimension: id, code, name, zone class, keeping org unit (polygons stay behind)."""
+    return select(Grid.id, Grid.code, Grid.name, Grid.zone_class, Grid.org_unit_id)
+
+
+def grid_fingerprint_unscoped(db: Session) -> tuple:
+    """Changes when a grid is added, removed or edited (the store reloads its dimensions)."""
+    row = db.execute(select(func.count(), func.max(Grid.updated_at)).select_from(Grid)).one()
+    return (row[0], str(row[1]))

@@ -36,7 +36,7 @@ def _records_context(db: Session) -> dict:
     """What the records table (``incident/_stats_records.html``) names its values with."""
     from pingan.incident import repository
 
-    return {"labels": LABELS, "category_names": {c.code: c for c in repository.list_categories(db=db)}}
+    return {"labels": LABELS, "category_names": {c.code: c for c in repository.list_categories_unscoped(db=db)}}
 
 
 CATEGORIES = DimensionTable(

@@ -57,3 +57,17 @@ def with_actor_columns(stmt: Select, user_id: ColumnElement[int]) -> Select:
     Actor is built from added (:data:`ACTOR_COLUMNS`): a session and its actor in one round trip."""
     return (stmt.add_columns(*ACTOR_COLUMNS).join(User, User.id == user_id)
             .join(OrgUnit, OrgUnit.id == User.org_unit_id))
+
+
+# --- the statistics store's org dimension (stats.store) -----------------------------------------
+
+
+def org_unit_rows() -> Select:
+    """The org-unit dimension of the statistics store: id, parent, path, kind, code, name."""
+    return select(OrgUnit.id, OrgUnit.parent_id, OrgUnit.path, OrgUnit.kind, OrgUnit.code, OrgUnit.name)
+
+
+def org_fingerprint(*, db: Session) -> tuple:
+    """Changes when an org unit is added, removed or edited (the store reloads its dimensions)."""
+    org = db.execute(select(func.count(), func.max(OrgUnit.updated_at)).select_from(OrgUnit)).one()
+    return (org[0], str(org[1]))

@@ -738,7 +738,7 @@ def compute_spans(*, store: Store, actor: Actor, metrics: Sequence[Metric], peri
             source = group[0].source
             aggregates = _Aggregates(group)
             groups, first = _grouped(cur, source, aggregates, tagged, by, scope, filters, latest)
-            names = _labels(cur, by, list(groups)) if named else [{} for _ in by]
+            names = _labels(cur, by, list(groups), source) if named else [{} for _ in by]
             keys = _keys(by, groups, latest)
             for i, (tag, p) in enumerate(tagged):
                 for m, slots in zip(group, aggregates.slots):

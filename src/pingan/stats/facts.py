@@ -13,7 +13,7 @@ belongs to; see :mod:`pingan.stats.period` for the boundary rule).
 
 A :class:`DimensionTable` is a table of the store that names the values of a dimension (the
 grids of geo, the incident categories); the org units are the statistics' own (the roll-up
-backbone, ``stats.repository.org_unit_rows``).
+backbone, ``org.system.org_unit_rows``).
 """
 
 from __future__ import annotations

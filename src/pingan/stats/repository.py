@@ -1,10 +1,9 @@
 """Operational-database queries of the statistics module (统计).
 
 What feeds the columnar store comes from the modules' own ``system.py`` (their fact sources and
-dimension tables, declared in their statistics contributions); the statistics read only the org
-tree here (the roll-up backbone, not filtered: the store holds the whole bureau and the engine
-restricts every figure to the actor's subtree) and their own issued reports, which are read as
-an actor asks for them.
+dimension tables, declared in their statistics contributions; the org tree, the roll-up backbone,
+from ``org.system``). Here are only the statistics' own issued reports, read as an actor asks for
+them: every one is restricted to the reports of org units inside the actor's subtree.
 """
 
 from __future__ import annotations
@@ -12,25 +11,7 @@ from __future__ import annotations
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from pingan.org.models import OrgUnit
 
-# --- dimensions ---------------------------------------------------------------------------------
-
-
-def org_unit_rows() -> Select:
-    """The org-unit dimension: id, parent, path, kind, code, name."""
-    return select(OrgUnit.id, OrgUnit.parent_id, OrgUnit.path, OrgUnit.kind, OrgUnit.code, OrgUnit.name)
-
-
-def org_fingerprint(*, db: Session) -> tuple:
-    """Changes when an org unit is added, removed or edited (the dimensions are reloaded)."""
-    org = db.execute(select(func.count(), func.max(OrgUnit.updated_at)).select_from(OrgUnit)).one()
-    return (org[0], str(org[1]))
-
-
-# --- issued work summaries (stats_report) ---------------------------------------------------------
-# Unlike the feeding queries above, these read what an actor asked for: every one is restricted
-# to the reports of org units inside the actor's subtree.
 
 LARGE_COLUMNS = ("figures", "definitions", "docx", "records")
 

@@ -62,7 +62,8 @@ from sqlalchemy.orm import Session
 
 from pingan.errors import Unavailable
 from pingan.files import private_dir, private_umask
-from pingan.stats import repository, rollup
+from pingan.org import system as org_system
+from pingan.stats import rollup
 from pingan.stats.contribution import loaded
 from pingan.stats.facts import SOURCES, DimensionTable, FactSource
 
@@ -358,10 +359,10 @@ class StatsStore:
     def _sync_dimensions(self, *, db: Session, force: bool) -> bool:
         """Reload the dimensions if they changed since the last sync (or ``force``): whether it did."""
         tables = list(loaded().dimension_tables.values())
-        fingerprint = (repository.org_fingerprint(db=db), *(t.fingerprint(db) for t in tables))
+        fingerprint = (org_system.org_fingerprint(db=db), *(t.fingerprint(db) for t in tables))
         if not force and fingerprint == self._dimension_fingerprint:
             return False
-        org = [tuple(_plain(v) for v in row) for row in db.execute(repository.org_unit_rows())]
+        org = [tuple(_plain(v) for v in row) for row in db.execute(org_system.org_unit_rows())]
         declared = [(t, [tuple(_plain(v) for v in row) for row in db.execute(t.rows())]) for t in tables]
         with _transaction(self._con) as con:
             con.execute("DELETE FROM dim_org_unit")
