@@ -7,7 +7,6 @@ from sqlalchemy.orm import Session
 
 from pingan.auth.actor import Actor
 from pingan.auth.permissions import Perm
-from pingan.db.enum import labels_of
 from pingan.errors import DomainError
 from pingan.geo import repository, service
 from pingan.geo.models import ZONE_TARGET_SECONDS, ZoneClass
@@ -17,8 +16,6 @@ from pingan.web.routing import api_router
 
 router = api_router()
 
-# TODO(coordinator): remove once stats uses enum labels (ZoneClass members carry their own).
-ZONE_LABELS = labels_of(ZoneClass)
 ZONE_COLOURS = {ZoneClass.CENTRE: "#c0392b", ZoneClass.URBAN: "#e67e22", ZoneClass.SUBURBAN: "#27ae60"}
 
 

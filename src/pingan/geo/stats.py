@@ -9,13 +9,12 @@ org unit (``DimensionTable.org_column``).
 from __future__ import annotations
 
 from pingan.geo import system
-from pingan.geo.models import ZONE_TARGET_SECONDS
-from pingan.geo.pages import ZONE_LABELS
+from pingan.geo.models import ZONE_TARGET_SECONDS, ZoneClass
 from pingan.stats.contribution import Contribution
 from pingan.stats.facts import DimensionTable
 
 # The zone classes by value, named as every statistics page names them.
-ZONE_VALUES: dict[str, tuple[str, str]] = {zone.value: pair for zone, pair in ZONE_LABELS.items()}
+ZONE_VALUES: dict[str, tuple[str, str]] = {zone.value: zone.pair for zone in ZoneClass}
 
 
 def zone_target_case(column: str) -> str:

@@ -22,10 +22,9 @@ from sqlalchemy.orm import Session
 from pingan.auth.actor import Actor
 from pingan.auth.permissions import Perm
 from pingan.config import get_settings
-from pingan.db.enum import labels_of
 from pingan.db.types import MAX_ID, utcnow
 from pingan.errors import DomainError, NotFound, ValidationFailed, not_found
-from pingan.geo.models import ZONE_TARGET_SECONDS, ZoneClass
+from pingan.geo.models import ZONE_TARGET_SECONDS
 from pingan.incident import dispatch, repository, service
 from pingan.incident.models import (
     ASSIGNMENT_STATES,
@@ -36,7 +35,6 @@ from pingan.incident.models import (
     Priority,
     Satisfaction,
     Stage,
-    TimelineEvent,
     UnitTask,
     timeline_entry,
 )
@@ -49,7 +47,6 @@ from pingan.incident.schemas import (
     IncidentRead,
 )
 from pingan.org import repository as org_repository
-from pingan.org.models import UnitKind, UnitStatus
 from pingan.web.actions import attempt, form_action, is_htmx
 from pingan.web.deps import get_db, require
 from pingan.web.params import PathId, ascii_id, local_day
@@ -69,14 +66,6 @@ STAGE_SPANS = [
     ("arrived_at", "resolved_at", "到场→处置完毕", "arrived → resolved"),
     ("resolved_at", "closed_at", "处置完毕→结警", "resolved → closed"),
 ]
-
-# TODO(coordinator): remove the three once stats uses enum labels (each member carries its own).
-PRIORITY_LABELS = labels_of(Priority)
-ZONE_LABELS = labels_of(ZoneClass)
-LABELS = {name: labels_of(kind) for name, kind in (
-    ("stage", Stage), ("assignment", AssignmentStatus), ("event", TimelineEvent), ("disposition", Disposition),
-    ("satisfaction", Satisfaction), ("unit_kind", UnitKind), ("unit_status", UnitStatus), ("zone", ZoneClass))}
-LABELS["priority"] = PRIORITY_LABELS
 
 
 def _page(request: Request, name: str, context: dict, status_code: int = 200):

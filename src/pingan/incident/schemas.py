@@ -16,7 +16,6 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validat
 
 from pingan.config import get_settings
 from pingan.db.types import MAX_ID, utcnow
-from pingan.db.enum import labels_of
 from pingan.geo.models import ZoneClass
 from pingan.incident.models import AssignmentStatus, Disposition, Priority, Satisfaction, Stage
 from pingan.incident.reference import CATEGORIES
@@ -416,6 +415,3 @@ class UnitPositionRead(BaseModel):
     lon: float | None
     position_at: datetime | None
 
-
-# TODO(coordinator): remove once stats uses enum labels (Disposition members carry their own).
-DISPOSITION_LABELS = labels_of(Disposition)

@@ -13,9 +13,7 @@ from sqlalchemy.orm import Session
 
 from pingan.geo.stats import ZONE_VALUES, zone_target_case
 from pingan.incident import system
-from pingan.incident.models import Disposition, Satisfaction
-from pingan.incident.pages import LABELS, PRIORITY_LABELS
-from pingan.incident.schemas import DISPOSITION_LABELS
+from pingan.incident.models import Disposition, Priority, Satisfaction
 from pingan.stats.contribution import Breakdown, Contribution, Panel
 from pingan.stats.facts import DimensionTable, Dimension, FactSource, seconds_between
 from pingan.stats.metrics import COMMON_DIMENSIONS, Kind, Metric
@@ -36,7 +34,7 @@ def _records_context(db: Session) -> dict:
     """What the records table (``incident/_stats_records.html``) names its values with."""
     from pingan.incident import repository
 
-    return {"labels": LABELS, "category_names": {c.code: c for c in repository.list_categories_unscoped(db=db)}}
+    return {"category_names": {c.code: c for c in repository.list_categories_unscoped(db=db)}}
 
 
 CATEGORIES = DimensionTable(
@@ -78,9 +76,9 @@ INCIDENTS = FactSource(
         Dimension("category", "警情类别", "category", "f.category_code", "category"),
         Dimension("top_category", "警情大类", "top-level category", "f.top_category", "category"),
         Dimension("priority", "紧急程度", "priority", "f.priority",
-                  values={str(k): v for k, v in PRIORITY_LABELS.items()}),
+                  values={str(p.value): p.pair for p in Priority}),
         Dimension("disposition", "处警结果", "disposition", "f.disposition",
-                  values={str(k): v for k, v in DISPOSITION_LABELS.items()}),
+                  values={d.value: d.pair for d in Disposition}),
     ),
     rows=system.incident_fact_rows,
     marks=system.incident_marks,
