@@ -51,6 +51,7 @@ CASES = cases(
     # --- pages: dashboards and the records behind a figure
     # a station chief lands on their station's dashboard
     Case("GET", "/stats", STATS_READ, get("/stats"), ok_for={"chief_a": 303, "chief_b": 303}, needs=STORE),
+    Case("GET", "/stats/panels", STATS_READ, get("/stats/panels", source="incident", period=period), needs=STORE),
     Case("GET", "/stats/charts", STATS_READ, get("/stats/charts", part="trend", period=period), needs=STORE),
     Case("GET", "/stats/grid-values", STATS_READ,
          get("/stats/grid-values", kpi="incidents_received", period=period), needs=STORE),
