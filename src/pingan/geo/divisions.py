@@ -301,8 +301,9 @@ _ZONE_TOWNSHIPS = {
         "500109": ("水土街道", "复兴街道", "蔡家岗街道", "施家梁镇", "童家溪镇"),
     },
 }
-# 台湾省: the official list gives it no numeric code below the province; these are the codes of
-# GB/T 2260's own table (710000 and its prefecture-level entries).
+# 台湾省: GB/T 2260 gives the province its code (710000) and nothing below it. The city codes
+# here (71xx00) are the ones public division datasets use; they are not an official table, so a
+# result's province is authoritative and its city code only a stable key (issue 13, checked 2026-12).
 TAIWAN = (
     ("710000", "", "台湾省"),
     ("710100", "710000", "台北市"), ("710200", "710000", "高雄市"), ("710300", "710000", "台南市"),
