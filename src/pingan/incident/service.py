@@ -356,7 +356,7 @@ def _release(db: Session, actor: Actor | None, incident: Incident, assignment: A
 def _free_assignments(db: Session, actor: Actor, incident: Incident, *, at: datetime) -> None:
     """End every active assignment of an incident being closed: arrived units clear, others are recalled."""
     for assignment in repository.active_assignments_unscoped(db=db, incident_id=incident.id):
-        unit = db.get(DutyUnit, assignment.unit_id)
+        unit = org_repository.get_unit_unscoped(db=db, unit_id=assignment.unit_id)
         name = "clear" if assignment.status == AssignmentStatus.ARRIVED else "cancel"
         to = ASSIGNMENT_STATES.check(name, None, assignment).target
         _release(db, actor, incident, assignment, to, at=at, note=unit.call_sign if unit else None)
@@ -381,7 +381,7 @@ def advance_assignment(*, db: Session, actor: Actor, assignment_id: int, to: Ass
     found = repository.get_assignment(db=db, actor=actor, assignment_id=assignment_id)
     if found is None:
         raise not_found(Assignment)
-    unit = db.get(DutyUnit, found.unit_id)
+    unit = org_repository.get_unit_unscoped(db=db, unit_id=found.unit_id)
     # lock the incident first, then the assignment (the order every writer uses)
     incident = _load(db, actor, found.incident_id)
     assignment = repository.get_assignment(db=db, actor=actor, assignment_id=assignment_id, for_update=True)

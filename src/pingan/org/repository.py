@@ -151,6 +151,12 @@ def unit_operators_unscoped() -> Select:
     return select(DutyUnit.id.label("unit_id"), DutyUnit.operator_user_id).where(DutyUnit.operator_user_id.is_not(None))
 
 
+def get_unit_unscoped(*, db: Session, unit_id: int) -> DutyUnit | None:
+    """One duty unit by id, wherever it belongs: the unit of a record the caller has already
+    filtered (an assignment of a visible incident). From the session's identity map when loaded."""
+    return db.get(DutyUnit, unit_id)
+
+
 def units_by_ids_unscoped(*, db: Session, ids: Select | Iterable[int]) -> dict[int, DutyUnit]:
     """Duty units by id, wherever they belong: the units of records the caller has already
     filtered (the units sent to a visible incident, for their call signs)."""
