@@ -137,8 +137,16 @@ def is_stats_process(proc: psutil.Process) -> bool:
         return False
 
 
+def is_job_worker(proc: psutil.Process) -> bool:
+    try:
+        return "pingan.worker" in " ".join(proc.cmdline())
+    except psutil.Error:
+        return False
+
+
 def processes(pid: int) -> tuple[list[psutil.Process], list[psutil.Process]]:
-    """(the web server: ``pingan serve`` and its workers, the statistics process and its children)."""
+    """(the web server: ``pingan serve`` and its workers, the statistics process and its children);
+    the job worker (decision 0018) is neither: :func:`job_worker_rss_mb` measures it."""
     try:
         proc = psutil.Process(pid)
         children = proc.children(recursive=True)
@@ -146,8 +154,18 @@ def processes(pid: int) -> tuple[list[psutil.Process], list[psutil.Process]]:
         return [], []
     stats = [c for c in children if is_stats_process(c)]
     stats_family = {p.pid for s in stats for p in [s, *s.children(recursive=True)]}
-    web = [proc, *(c for c in children if c.pid not in stats_family)]
+    worker_family = {p.pid for w in children if is_job_worker(w) for p in [w, *w.children(recursive=True)]}
+    web = [proc, *(c for c in children if c.pid not in stats_family and c.pid not in worker_family)]
     return web, [p for p in children if p.pid in stats_family]
+
+
+def job_worker_rss_mb(pid: int) -> float:
+    """Resident memory of the job worker started by the server, MB."""
+    try:
+        children = psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return float("nan")
+    return _rss([c for c in children if is_job_worker(c)])
 
 
 def _rss(procs: list[psutil.Process]) -> float:
@@ -404,6 +422,7 @@ def measure(label: str, db_path: Path, var_dir: str, username: str, password: st
             samples.append(rss_mb(server.proc.pid))
             stats_samples.append(stats_rss_mb(server.proc.pid))
             time.sleep(1.0)
+        worker_warm = job_worker_rss_mb(server.proc.pid)
         peak = max(sampler.peak, *samples)
         stats_peak = max(sampler.stats_peak, *stats_samples)
         duckdb_in_web = web_maps_duckdb(server.proc.pid)
@@ -416,7 +435,8 @@ def measure(label: str, db_path: Path, var_dir: str, username: str, password: st
                 "statuses": statuses, "warm_s": warm_s, "first_match_s": first_match_s, "rebuilds": rebuilt,
                 "rebuild_window_s": window_s, "stats_idle": stats_idle, "stats_warm": statistics.median(stats_samples),
                 "stats_peak": stats_peak, "stats_ready_s": stats_ready_s, "values_s": values_s,
-                "full_sync_s": server.full_sync_seconds(), "duckdb_in_web": duckdb_in_web}
+                "full_sync_s": server.full_sync_seconds(), "duckdb_in_web": duckdb_in_web,
+                "worker_warm": worker_warm}
     finally:
         server.stop()
 
@@ -490,6 +510,8 @@ def main() -> None:
          stat="median of 7 samples after warm-up", what="statistics process: DuckDB store synced and queried",
          idle=round(city["stats_idle"], 1), peak=round(city["stats_peak"], 1),
          baseline=round(base["stats_warm"], 1), baseline_peak=round(base["stats_peak"], 1))
+    emit("job_worker_rss", round(city["worker_warm"], 1), "MB", scale=args.scale,
+         what="the job worker (scheduled jobs, decision 0018)", baseline=round(base["worker_warm"], 1))
     emit("server_and_stats_rss", round(city["warm"] + city["stats_warm"], 1), "MB", scale=args.scale)
     emit("baseline_rss", round(base["warm"], 1), "MB", what="same server, empty database, same warm-up",
          idle=round(base["idle"], 1), peak=round(base["peak"], 1))
