@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from pingan.audit.models import AuditAction, AuditLog
 from pingan.errors import Conflict, NotFound, ValidationFailed
-from pingan.people import repository, service, system
+from pingan.people import grants, repository, service, system
 from pingan.people.idnumber import Sex
 from pingan.people.models import DocumentKind, Person
 from pingan.people.service import PersonData
@@ -59,11 +59,11 @@ def test_jurisdiction_reads_the_subtree_and_the_grants(db, make_person, actors):
     def grant(actor):  # what a later module grants: here, person b to station A's chief
         return select(Person.id).where(Person.id == b.id)
 
-    repository.grant_read(grant)
+    grants.grant_read(grant)
     try:
         assert repository.get_person(db=db, actor=chief, person_id=b.id) is not None
     finally:
-        repository._READ_GRANTS.remove(grant)
+        grants.READ_GRANTS.remove(grant)
 
 
 def test_search_by_id_number_and_by_name_and_phone(db, make_person, actors):

@@ -6,13 +6,11 @@ row to the audit log.
 
 Jurisdiction: a person is readable by actors whose subtree holds the org unit that registered
 them, and by whatever a later module grants (a case's investigators read its suspects
-registered elsewhere): such a module calls :func:`grant_read` once at import with a function of
-the actor returning a SELECT of person ids (its own link table, its own jurisdiction).
+registered elsewhere): such a module registers it with ``people.grants.grant_read``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from sqlalchemy import Select, and_, exists, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
@@ -20,25 +18,16 @@ from pingan.audit.mechanism import record_read
 from pingan.auth.actor import Actor
 from pingan.errors import ValidationFailed
 from pingan.org.repository import subtree_ids
+from pingan.people import grants
 from pingan.people.models import Person, PersonDocument, PersonPhone
 
-ReadGrant = Callable[[Actor], Select]
-_READ_GRANTS: list[ReadGrant] = []
 LIST_LIMIT = 200
-
-
-def grant_read(grant: ReadGrant) -> ReadGrant:
-    """Register what another module lets an actor read beyond their subtree: ``grant(actor)`` is a
-    SELECT of person ids. Registered once, at the module's import (a decorator)."""
-    if grant not in _READ_GRANTS:
-        _READ_GRANTS.append(grant)
-    return grant
 
 
 def readable_persons(actor: Actor) -> Select:
     """SELECT Person the actor may read: registered in their subtree, or granted by a module."""
     visible = Person.org_unit_id.in_(subtree_ids(actor))
-    granted = [Person.id.in_(grant(actor)) for grant in _READ_GRANTS]
+    granted = [Person.id.in_(grant(actor)) for grant in grants.READ_GRANTS]
     return select(Person).where(or_(visible, *granted) if granted else visible)
 
 
@@ -89,16 +78,17 @@ def search_persons(*, db: Session, actor: Actor, id_number: str | None = None, n
     return list(db.scalars(_with_children(stmt.order_by(Person.id.desc()).limit(limit))))
 
 
-def add_person(*, db: Session, person: Person, phones: list[str], documents: list[tuple]) -> Person:
+def add_person_unscoped(*, db: Session, person: Person, phones: list[str], documents: list[tuple]) -> Person:
+    """Insert a person the service has checked (its unit is in the actor's subtree)."""
     db.add(person)
     db.flush()
-    replace_children(db=db, person=person, phones=phones, documents=documents, before=([], []))
+    replace_children_unscoped(db=db, person=person, phones=phones, documents=documents, before=([], []))
     return person
 
 
-def replace_children(*, db: Session, person: Person, phones: list[str], documents: list[tuple],
+def replace_children_unscoped(*, db: Session, person: Person, phones: list[str], documents: list[tuple],
                      before: tuple[list[PersonPhone], list[PersonDocument]]) -> None:
-    """Make the person's phones and documents these (rows no longer named are deleted, new ones
+    """For a person the service has read through :func:`get_person`: make its phones and documents these (rows no longer named are deleted, new ones
     added; each an audited change)."""
     old_phones, old_documents = before
     keep_phones = {p.phone for p in old_phones} & set(phones)

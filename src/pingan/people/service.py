@@ -70,7 +70,7 @@ def create(*, db: Session, actor: Actor, data: PersonData) -> Person:
     citizen = _check(db, actor, data)
     person = Person(org_unit_id=org_unit_id)
     _apply(person, data, citizen)
-    repository.add_person(db=db, person=person, phones=data.phones, documents=data.documents)
+    repository.add_person_unscoped(db=db, person=person, phones=data.phones, documents=data.documents)
     return repository.reload(db=db, actor=actor, person_id=person.id)
 
 
@@ -90,7 +90,7 @@ def update(*, db: Session, actor: Actor, person_id: int, data: PersonData) -> Pe
     person = _editable(db, actor, person_id)
     citizen = _check(db, actor, data, person_id=person.id)
     _apply(person, data, citizen)
-    repository.replace_children(db=db, person=person, phones=data.phones, documents=data.documents,
+    repository.replace_children_unscoped(db=db, person=person, phones=data.phones, documents=data.documents,
                                 before=(list(person.phones), list(person.documents)))
     return repository.reload(db=db, actor=actor, person_id=person.id)
 
@@ -126,6 +126,6 @@ def merge(*, db: Session, actor: Actor, survivor_id: int, merged_id: int) -> Per
         if getattr(survivor, name) is None:
             setattr(survivor, name, getattr(merged, name))
     merged.merged_into_id, merged.merged_at = survivor.id, utcnow()
-    repository.replace_children(db=db, person=survivor, phones=phones, documents=documents,
+    repository.replace_children_unscoped(db=db, person=survivor, phones=phones, documents=documents,
                                 before=(list(survivor.phones), list(survivor.documents)))
     return repository.reload(db=db, actor=actor, person_id=survivor.id)
