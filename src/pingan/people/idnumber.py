@@ -68,7 +68,8 @@ def parse(text: str | None, *, today: date | None = None) -> CitizenId:
     """The citizen id in ``text`` checked (422 naming the field ``id_number`` otherwise)."""
     number = normalise(text)
     if len(number) != 18:
-        raise _refuse("应为 18 位（15 位旧号码自动升位）", "the citizen id must have 18 characters (a 15-digit old one is converted)")
+        raise _refuse("应为 18 位（15 位旧号码自动升位）",
+                      "the citizen id must have 18 characters (a 15-digit old one is converted)")
     if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
         raise _refuse("只能由数字组成，末位可为 X", "the citizen id is made of digits, the last may be X")
     if check_character(number[:17]) != number[17]:

@@ -58,7 +58,8 @@ def _form_data(form: dict) -> PersonCreate:
 
 
 def _form_of(person: Person) -> dict:
-    form = {"name": person.name, "id_number": person.id_number or "", "phones": ", ".join(p.phone for p in person.phones),
+    form = {"name": person.name, "id_number": person.id_number or "",
+            "phones": ", ".join(p.phone for p in person.phones),
             "residence_text": person.residence_text, "residence_division_code": person.residence_division_code or "",
             "address_id": str(person.address_id or ""), "address_text": person.address_text}
     for i, d in enumerate(person.documents[:DOCUMENT_ROWS]):
@@ -167,9 +168,11 @@ def person_edit_submit(request: Request, person_id: PathId, fields: _Fields = De
 
 
 @router.get("/people/duplicates")
-def duplicates_page(request: Request, actor: Actor = Depends(require(Perm.PERSON_MERGE)), db: Session = Depends(get_db)):
+def duplicates_page(request: Request, actor: Actor = Depends(require(Perm.PERSON_MERGE)),
+                    db: Session = Depends(get_db)):
     """疑似重复人员，待合并。"""
-    pairs = [(PersonRead.of(a), PersonRead.of(b), reason) for a, b, reason in repository.duplicate_pairs(db=db, actor=actor)]
+    pairs = [(PersonRead.of(a), PersonRead.of(b), reason)
+             for a, b, reason in repository.duplicate_pairs(db=db, actor=actor)]
     return render(request, "people/duplicates.html", {"pairs": pairs})
 
 

@@ -87,9 +87,9 @@ def add_person_unscoped(*, db: Session, person: Person, phones: list[str], docum
 
 
 def replace_children_unscoped(*, db: Session, person: Person, phones: list[str], documents: list[tuple],
-                     before: tuple[list[PersonPhone], list[PersonDocument]]) -> None:
-    """For a person the service has read through :func:`get_person`: make its phones and documents these (rows no longer named are deleted, new ones
-    added; each an audited change)."""
+                              before: tuple[list[PersonPhone], list[PersonDocument]]) -> None:
+    """For a person the service has read through :func:`get_person`: make its phones and
+    documents these (rows no longer named are deleted, new ones added; each an audited change)."""
     old_phones, old_documents = before
     keep_phones = {p.phone for p in old_phones} & set(phones)
     for row in old_phones:
