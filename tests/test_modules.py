@@ -52,18 +52,20 @@ INCIDENTS = ({"href": "/incidents"}, "警情列表")
 PATROL = ({"href": "/patrol"}, "我的任务")
 UNITS = ({"href": "/units"}, "警力")
 ADDRESSES = ({"href": "/addresses"}, "标准地址")
+PEOPLE = ({"href": "/people"}, "人员")
 ORG = ({"href": "/org"}, "机构")
 STATS = ({"href": "/stats"}, "统计")
 AUDIT = ({"href": "/audit"}, "审计日志")
 REPORTS = ({"href": "/stats/reports"}, "工作综述")
 
-# The main menu as base.html rendered it for each role before the menu came from the modules.
+# The main menu as base.html rendered it for each role before the menu came from the modules
+# (and the people module's entry since issue 15).
 NAV_BY_ROLE = {
-    "admin": [TAKE_CALL, BOARD, INCIDENTS, UNITS, ADDRESSES, ORG, STATS, AUDIT, REPORTS],
-    "dispatcher": [TAKE_CALL, BOARD, INCIDENTS, UNITS, ADDRESSES, ORG, STATS, REPORTS],
-    "chief_a": [BOARD, INCIDENTS, UNITS, ADDRESSES, ORG, STATS, REPORTS],
-    "patrol_a": [BOARD, INCIDENTS, PATROL, UNITS, ADDRESSES],
-    "community_a": [BOARD, INCIDENTS, UNITS, ADDRESSES],
+    "admin": [TAKE_CALL, BOARD, INCIDENTS, UNITS, ADDRESSES, PEOPLE, ORG, STATS, AUDIT, REPORTS],
+    "dispatcher": [TAKE_CALL, BOARD, INCIDENTS, UNITS, ADDRESSES, PEOPLE, ORG, STATS, REPORTS],
+    "chief_a": [BOARD, INCIDENTS, UNITS, ADDRESSES, PEOPLE, ORG, STATS, REPORTS],
+    "patrol_a": [BOARD, INCIDENTS, PATROL, UNITS, ADDRESSES, PEOPLE],
+    "community_a": [BOARD, INCIDENTS, UNITS, ADDRESSES, PEOPLE],
     "auditor": [BOARD, INCIDENTS, ADDRESSES, ORG, STATS, AUDIT, REPORTS],
 }
 
@@ -132,7 +134,8 @@ def test_every_installed_modules_routers_are_mounted_in_module_order_the_inciden
     assert mounted(app)[:len(expected)] == expected
     assert [(prefix, in_schema) for _, prefix, in_schema in mounted(app)[len(expected):]] == [("", True)]
     assert mounted(app)[0][0] is resolve("pingan.incident.routes:router")
-    assert {m.name for m in installed() if m.api_routers} == {"incident", "org", "geo", "auth", "audit", "stats"}
+    assert {m.name for m in installed() if m.api_routers} == {"incident", "org", "geo", "auth", "people", "audit",
+                                                                      "stats"}
 
 
 def test_the_tables_of_every_installed_module_are_on_the_metadata_alembic_migrates(engine):
@@ -159,7 +162,9 @@ def test_the_audit_page_names_the_tables_each_module_declares_in_module_order():
         ("callback", ("回访", "callback")), ("duty_unit", ("警力单元", "duty unit")), ("org_unit", ("机构", "org unit")),
         ("officer", ("民警", "officer")), ("app_user", ("用户", "user")), ("address", ("标准地址", "standard address")),
         ("grid", ("网格", "grid")), ("auth_session", ("登录会话", "session")),
-        ("login_lock", ("登录锁定", "login lock")), ("stats_report", ("工作综述", "work summary")),
+        ("login_lock", ("登录锁定", "login lock")), ("person", ("人员", "person")),
+        ("person_phone", ("人员电话", "person's phone")), ("person_document", ("人员证件", "person's document")),
+        ("stats_report", ("工作综述", "work summary")),
     ]
 
 

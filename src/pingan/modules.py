@@ -9,6 +9,7 @@ INSTALLED: tuple[str, ...] = (
     "org",
     "geo",
     "auth",
+    "people",
     "audit",
     "stats",
     "demo",

@@ -26,6 +26,10 @@ class Perm(StrEnum):
     AUDIT_READ = "audit.read"
     STATS_READ = "stats.read"  # statistics: KPIs, rankings, the records behind a figure (统计分析)
     STATS_REPORT = "stats.report"  # issue (and so freeze) a work-summary document (签发工作综述)
+    PERSON_READ = "person.read"  # the shared person record (人员), masked
+    PERSON_WRITE = "person.write"  # register and correct a person
+    PERSON_REVEAL = "person.reveal"  # a person's name, id and phones unmasked (each read audited)
+    PERSON_MERGE = "person.merge"  # merge a duplicate into the record that survives
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
@@ -48,3 +52,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.COMMUNITY: frozenset({Perm.INCIDENT_READ, Perm.UNIT_READ, Perm.GEO_READ, Perm.GEO_MANAGE}),
     Role.AUDITOR: frozenset({Perm.AUDIT_READ, Perm.INCIDENT_READ, Perm.ORG_READ, Perm.GEO_READ, Perm.STATS_READ}),
 }
+
+# The shared person record (人员, issue 15): every operational role registers and reads people in
+# its jurisdiction; those who may see callers unmasked may reveal a person; a station chief merges
+# duplicates. The admin holds every permission already; the auditor reads the log, not people.
+for _role, _granted in {
+    Role.DISPATCHER: {Perm.PERSON_READ, Perm.PERSON_WRITE, Perm.PERSON_REVEAL},
+    Role.STATION_CHIEF: {Perm.PERSON_READ, Perm.PERSON_WRITE, Perm.PERSON_REVEAL, Perm.PERSON_MERGE},
+    Role.PATROL: {Perm.PERSON_READ, Perm.PERSON_WRITE},
+    Role.COMMUNITY: {Perm.PERSON_READ, Perm.PERSON_WRITE},
+}.items():
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _granted
