@@ -32,6 +32,8 @@ def test_a_person_is_registered_with_what_the_id_says(db, make_person, world):
     assert [(d.kind, d.number) for d in person.documents] == [(DocumentKind.PASSPORT, "E12345678")]
     created = audit_rows(db, "person", person.id, AuditAction.CREATE)
     assert created and created[0].changes["after"]["name"] == "张*丰"  # masked in the log
+    assert created[0].changes["after"]["id_number"] == person.id_number[:4] + "*" * 10 + person.id_number[-4:]
+    assert "E12345678" not in str(audit_rows(db, "person_document", person.documents[0].id))
     assert "13812345678" not in str(audit_rows(db, "person_phone", person.phones[0].id))
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from pingan.audit.models import AuditAction, AuditLog
 from pingan.db.types import utcnow
-from pingan.privacy import mask_name, mask_phone
+from pingan.privacy import mask_document, mask_id_number, mask_name, mask_phone
 from pingan.web.context import client_request_id_var
 
 
@@ -75,7 +75,7 @@ def _entity_id(obj) -> str | None:
     return None if any(i is None for i in ident) else ",".join(str(i) for i in ident)
 
 
-_MASKS = {"phone": mask_phone, "name": mask_name}
+_MASKS = {"phone": mask_phone, "name": mask_name, "id_number": mask_id_number, "document": mask_document}
 
 
 def _value(obj, key: str):

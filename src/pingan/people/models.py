@@ -46,8 +46,8 @@ class Person(IdMixin, TimestampMixin, Base):
     __label__ = ("人员", "person")
     __auditable__ = True
     __audit_exclude__ = ("updated_at",)
-    # the log keeps them masked (the id through the generic first-3 / last-4 mask)
-    __personal_fields__ = {"name": "name", "id_number": "phone"}
+    # the log keeps them masked, as every schema shows them (audit.mechanism._MASKS)
+    __personal_fields__ = {"name": "name", "id_number": "id_number"}
 
     name: Mapped[str] = mapped_column(String(NAME_LENGTH), index=True)
     id_number: Mapped[str | None] = mapped_column(String(18), unique=True)
@@ -85,7 +85,7 @@ class PersonDocument(IdMixin, Base):
     __tablename__ = "person_document"
     __label__ = ("人员证件", "person's document")
     __auditable__ = True
-    __personal_fields__ = {"number": "phone"}
+    __personal_fields__ = {"number": "document"}
 
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     kind: Mapped[DocumentKind] = mapped_column(enum_column_type(DocumentKind))
