@@ -11,5 +11,6 @@ INSTALLED: tuple[str, ...] = (
     "auth",
     "audit",
     "stats",
+    "clocks",
     "demo",
 )

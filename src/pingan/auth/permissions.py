@@ -26,6 +26,9 @@ class Perm(StrEnum):
     AUDIT_READ = "audit.read"
     STATS_READ = "stats.read"  # statistics: KPIs, rankings, the records behind a figure (统计分析)
     STATS_REPORT = "stats.report"  # issue (and so freeze) a work-summary document (签发工作综述)
+    CLOCK_READ = "clock.read"  # deadlines (期限) of records in one's jurisdiction, with their explanation
+    CLOCK_MANAGE = "clock.manage"  # pause, resume, extend a deadline
+    CALENDAR_MANAGE = "calendar.manage"  # the official holiday table (节假日表), bureau-wide
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
@@ -48,3 +51,6 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.COMMUNITY: frozenset({Perm.INCIDENT_READ, Perm.UNIT_READ, Perm.GEO_READ, Perm.GEO_MANAGE}),
     Role.AUDITOR: frozenset({Perm.AUDIT_READ, Perm.INCIDENT_READ, Perm.ORG_READ, Perm.GEO_READ, Perm.STATS_READ}),
 }
+ROLE_PERMISSIONS[Role.DISPATCHER] = ROLE_PERMISSIONS[Role.DISPATCHER] | {Perm.CLOCK_READ}  # clocks (issue 15)
+ROLE_PERMISSIONS[Role.STATION_CHIEF] = ROLE_PERMISSIONS[Role.STATION_CHIEF] | {Perm.CLOCK_READ, Perm.CLOCK_MANAGE}
+ROLE_PERMISSIONS[Role.AUDITOR] = ROLE_PERMISSIONS[Role.AUDITOR] | {Perm.CLOCK_READ}
