@@ -11,7 +11,9 @@ CALENDAR_MANAGE = frozenset({"admin"})
 
 
 def _clock(m, side: str, *, paused: bool = False) -> int:
-    """A clock of the side's station, started in the request's savepoint (undone with it)."""
+    """A clock of the side's station, started in the request's savepoint (undone with it). The
+    matrix's world has no clock, so a request makes its own: the query-count baselines of the
+    clock reads include the 5 statements of starting it."""
     from pingan.auth.actor import Actor
     from pingan.clocks import service
     from tests.factories import actor_of
