@@ -108,5 +108,7 @@ def test_a_year_without_data_is_named_not_guessed():
 def test_months_end_on_the_corresponding_day_or_the_month_end():
     # 1 month from 2026-01-31 → 02-28 (Saturday, a make-up working day) → end of 02-28.
     assert compute_due(datetime(2026, 1, 31, 9), Rule(1, Unit.MONTHS, legal=True), CAL).due_at == datetime(2026, 3, 1)
+    # not a legal period: the same wall time a month later (the month's last day if shorter)
+    assert compute_due(datetime(2026, 1, 31, 9), Rule(1, Unit.MONTHS), CAL).due_at == datetime(2026, 2, 28, 9)
     # minutes are plain: 30 minutes from 09:10 → 09:40
     assert compute_due(datetime(2026, 1, 5, 9, 10), Rule(30, Unit.MINUTES), CAL).due_at == datetime(2026, 1, 5, 9, 40)

@@ -155,17 +155,15 @@ def compute_due(start: datetime, rule: Rule, calendar: Calendar, pauses: Sequenc
         end, last_day = datetime.combine(day + timedelta(days=1), datetime.min.time()), day
     else:
         first = start.date()
-        if rule.unit is Unit.DAYS:
-            last_day = first + timedelta(days=rule.amount) if rule.legal else None
-        else:
-            last_day = _add_months(first, rule.amount)
-        if last_day is not None:
-            if rule.legal:
-                zh.append("起算之日不计入")
-                en.append("the starting day not counted")
+        if rule.legal:
+            last_day = first + timedelta(days=rule.amount) if rule.unit is Unit.DAYS else _add_months(first, rule.amount)
+            zh.append("起算之日不计入")
+            en.append("the starting day not counted")
             end = datetime.combine(last_day + timedelta(days=1), datetime.min.time())
-        else:
+        elif rule.unit is Unit.DAYS:
             end = start + timedelta(days=rule.amount)
+        else:
+            end = datetime.combine(_add_months(first, rule.amount), start.time())
 
     paused = timedelta()
     for p in pauses:
