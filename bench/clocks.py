@@ -58,9 +58,7 @@ def populate(url: str, count: int) -> None:
         for i in range(0, len(rows), 20_000):
             conn.execute(insert(Clock.__table__), rows[i:i + 20_000])
     with unit_of_work_on(engine) as db:  # every due time once (the ones not depending on the calendar too)
-        for clock in db.scalars(select(Clock).where(Clock.calendar_dependent.is_(False))):
-            service._refresh(db, clock)
-        service.recompute_open_clocks(db=db, now=start)
+        service.recompute_open_clocks(db=db, now=start, calendar_only=False)
     engine.dispose()
 
 

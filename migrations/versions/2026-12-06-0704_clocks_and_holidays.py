@@ -68,7 +68,6 @@ def upgrade() -> None:
         batch_op.create_index('ix_clock_open_warn', ['warn_at'], unique=False, sqlite_where=sa.text("state = 'running'"), postgresql_where=sa.text("state = 'running'"))
         batch_op.create_index(batch_op.f('ix_clock_org_unit_id'), ['org_unit_id'], unique=False)
         batch_op.create_index('ix_clock_owner', ['owner_module', 'entity', 'entity_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_clock_state'), ['state'], unique=False)
 
     op.create_table('clock_extension',
     sa.Column('clock_id', sa.Integer(), nullable=False),
@@ -109,7 +108,6 @@ def downgrade() -> None:
 
     op.drop_table('clock_extension')
     with op.batch_alter_table('clock', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_clock_state'))
         batch_op.drop_index('ix_clock_owner')
         batch_op.drop_index(batch_op.f('ix_clock_org_unit_id'))
         batch_op.drop_index('ix_clock_open_warn', sqlite_where=sa.text("state = 'running'"), postgresql_where=sa.text("state = 'running'"))

@@ -58,6 +58,17 @@ def test_a_holiday_change_is_audited_and_recomputes_the_open_clocks(db, actors, 
         service.set_holiday(db=db, actor=actors["chief_a"], day=date(2026, 10, 13), kind=DayKind.HOLIDAY, name="x")
 
 
+def test_clocks_written_in_bulk_get_their_due_times_from_a_full_recompute(db, make_clock):
+    from pingan.clocks.models import Clock
+
+    held = make_clock("criminal_detention", datetime(2026, 9, 30, 18))
+    db.execute(Clock.__table__.update().where(Clock.__table__.c.id == held.id).values(due_at=None, warn_at=None))
+    assert service.recompute_open_clocks(db=db) == 0  # not calendar-dependent: left alone
+    assert service.recompute_open_clocks(db=db, calendar_only=False) >= 1
+    db.refresh(held)
+    assert service.local(held.due_at) == datetime(2026, 10, 4)
+
+
 def test_pause_resume_and_extension(db, actors, make_clock):
     clock = make_clock("service_limit", datetime(2026, 3, 2, 9))  # due end of 03-09 (see test_rules)
     chief = actors["chief_a"]

@@ -86,7 +86,9 @@ class Clock(IdMixin, TimestampMixin, Base):
     legal: Mapped[bool] = mapped_column(Boolean, default=False)
     in_custody: Mapped[bool] = mapped_column(Boolean, default=False)
     calendar_dependent: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
-    state: Mapped[ClockState] = mapped_column(enum_column_type(ClockState), default=ClockState.RUNNING, index=True)
+    # no index of its own: the flagging job reads the two partial indexes, and each index on the
+    # state is one more entry to move for every clock the job flags
+    state: Mapped[ClockState] = mapped_column(enum_column_type(ClockState), default=ClockState.RUNNING)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     provisional: Mapped[bool] = mapped_column(Boolean, default=False)  # a year without calendar data

@@ -13,7 +13,7 @@ MODULE = Module(
     navigation=(NavEntry(("节假日", "Holidays"), "/clocks/holidays", "calendar.manage", 85),),
     jobs=(Job(name="clocks.flag", due="pingan.clocks.jobs:turning", run="pingan.clocks.jobs:flag",
               interval_seconds=lambda: float(os.environ.get("PINGAN_CLOCK_FLAG_INTERVAL", "60")),
-              batch=5000),),
+              batch=10_000),),
     reference_data=("pingan.clocks.reference:sync_holidays",),
     models="pingan.clocks.models",
     audit_entities={

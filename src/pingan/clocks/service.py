@@ -187,14 +187,16 @@ def remove_holiday(*, db: Session, actor: Actor, day: date) -> None:
     recompute_open_clocks(db=db)
 
 
-def recompute_open_clocks(*, db: Session, now: datetime | None = None, page: int = 5000) -> int:
-    """Recompute every open clock whose due time depends on the calendar; write those that
-    changed (one executemany a page). Returns how many changed."""
+def recompute_open_clocks(*, db: Session, now: datetime | None = None, page: int = 5000,
+                          calendar_only: bool = True) -> int:
+    """Recompute every open clock whose due time depends on the calendar (every open clock with
+    ``calendar_only`` False: clocks written in bulk); write those that changed (one executemany
+    a page). Returns how many changed."""
     now = now or utcnow()
     calendar = system.calendar_unscoped(db=db)
     changed, after = 0, 0
     while True:
-        rows = system.open_calendar_clocks_unscoped(db=db, after=after, limit=page)
+        rows = system.open_calendar_clocks_unscoped(db=db, after=after, limit=page, calendar_only=calendar_only)
         if not rows:
             return changed
         after = rows[-1].id

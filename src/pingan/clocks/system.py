@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from pingan.clocks.models import OPEN_STATES, Clock, ClockExtension, ClockPause, ClockState, Holiday
@@ -30,14 +30,16 @@ def seed_holidays_unscoped(*, db: Session, rows: Iterable[tuple[date, DayKind, s
     return len(new)
 
 
-def open_calendar_clocks_unscoped(*, db: Session, after: int = 0, limit: int = 5000) -> list:
-    """A page (by id) of the open clocks whose due time depends on the calendar, with what
-    computing it needs: (id, clock_type, started_at, amount, unit, legal, in_custody, due_at,
+def open_calendar_clocks_unscoped(*, db: Session, after: int = 0, limit: int = 5000,
+                                  calendar_only: bool = True) -> list:
+    """A page (by id) of the open clocks whose due time depends on the calendar (every open clock
+    with ``calendar_only`` False), with what computing it needs: (id, clock_type, started_at, amount, unit, legal, in_custody, due_at,
     warn_at, provisional, state)."""
     return db.execute(
         select(Clock.id, Clock.clock_type, Clock.started_at, Clock.amount, Clock.unit, Clock.legal,
                Clock.in_custody, Clock.due_at, Clock.warn_at, Clock.provisional, Clock.state)
-        .where(Clock.calendar_dependent.is_(True), Clock.state.in_(OPEN_STATES), Clock.id > after)
+        .where(Clock.calendar_dependent.is_(True) if calendar_only else true(),
+               Clock.state.in_(OPEN_STATES), Clock.id > after)
         .order_by(Clock.id).limit(limit)).all()
 
 
