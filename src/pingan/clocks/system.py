@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import and_, bindparam, or_, select, true, update
+from sqlalchemy import and_, bindparam, case, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from pingan.clocks.models import OPEN_STATES, Clock, ClockExtension, ClockPause, ClockState, Holiday
@@ -71,25 +71,21 @@ def store_due_times_unscoped(*, db: Session, rows: Sequence[dict]) -> None:
 
 def turning_ids_unscoped(*, db: Session, now: datetime) -> list[int]:
     """The open clocks turning due soon or overdue at ``now`` (the flagging job's ``due``)."""
-    c = Clock.__table__.c
-    return list(db.scalars(select(c.id).where(or_(
-        and_(c.state == ClockState.RUNNING.value, c.warn_at <= now),
-        and_(c.state.in_((ClockState.RUNNING.value, ClockState.DUE_SOON.value)), c.due_at <= now)))))
+    return list(db.scalars(select(Clock.__table__.c.id).where(_turning(now))))
 
 
 def flag_unscoped(*, db: Session, ids: Sequence[int], now: datetime) -> list[int]:
-    """Move those of ``ids`` still needing it to overdue, then the rest to due soon, each in one
-    UPDATE; returns the ids moved."""
-    c = Clock.__table__.c
-    moved: list[int] = []
+    """Move those of ``ids`` still turning at ``now`` to overdue (past their due time) or due
+    soon (past their warning time), in one UPDATE; returns the ids moved."""
     if not ids:
-        return moved
-    overdue = db.execute(update(Clock.__table__).where(
-        c.id.in_(ids), c.state.in_((ClockState.RUNNING.value, ClockState.DUE_SOON.value)), c.due_at <= now)
-        .values(state=ClockState.OVERDUE.value, updated_at=now).returning(c.id)).scalars().all()
-    soon = db.execute(update(Clock.__table__).where(
-        c.id.in_(ids), c.state == ClockState.RUNNING.value, c.warn_at <= now)
-        .values(state=ClockState.DUE_SOON.value, updated_at=now).returning(c.id)).scalars().all()
-    moved.extend(overdue)
-    moved.extend(soon)
-    return moved
+        return []
+    c = Clock.__table__.c
+    return list(db.execute(update(Clock.__table__).where(c.id.in_(ids), _turning(now)).values(
+        state=case((c.due_at <= now, ClockState.OVERDUE.value), else_=ClockState.DUE_SOON.value),
+        updated_at=now).returning(c.id)).scalars())
+
+
+def _turning(now: datetime):
+    c = Clock.__table__.c
+    return or_(and_(c.state == ClockState.RUNNING.value, c.warn_at <= now),
+               and_(c.state.in_((ClockState.RUNNING.value, ClockState.DUE_SOON.value)), c.due_at <= now))
