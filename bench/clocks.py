@@ -9,9 +9,10 @@ the bureau's stations, and compute their due times once (not timed). Then, ``--r
 - *recompute*: an admin declares a day of October a holiday, or removes it again
   (``service.set_holiday`` / ``remove_holiday``, in one unit of work, which recomputes every
   open clock depending on the calendar and writes those that changed);
-- *flag*: the job's ``due`` step at a moment when most clocks turn due soon or overdue, then its
-  ``run`` step in the job's batches, each in a unit of work of its own (as the job worker runs
-  it); the clocks are set back to running between runs (not timed).
+- *flag*: the job's ``due`` step, then its ``run`` step in the job's batches, each in a unit of
+  work of its own (as the job worker runs it): first the backlog (every clock turned by a moment
+  when half of them have: the first run after the worker was down, reported, not bounded), then
+  runs one job interval apart, each flagging what turned in that interval (the bound's runs).
 
 Prints JSON lines (each run, and the medians); exits non-zero if a median exceeds its bound.
 """
@@ -95,28 +96,35 @@ def recompute_once(url: str, n: int) -> tuple[float, int]:
     return elapsed, calls[0]
 
 
-def flag_once(url: str, batch: int) -> tuple[float, int, int]:
+def flag_runs(url: str, batch: int, runs: int, interval: float) -> tuple[tuple[float, int], list[tuple[float, int]]]:
+    """The backlog (every clock turned by ``now``: the first run after the worker was down), then
+    ``runs`` runs ``interval`` seconds apart, as the job worker runs them: (seconds, flagged) each."""
     from sqlalchemy import update
 
     from pingan.clocks import jobs
-    from pingan.clocks.models import Clock, ClockState, OPEN_STATES
+    from pingan.clocks.models import OPEN_STATES, Clock, ClockState
     from pingan.db.session import make_engine
     from pingan.db.unit_of_work import unit_of_work_on
 
     engine = make_engine(url)
     with engine.begin() as conn:
         conn.execute(update(Clock).where(Clock.state.in_(OPEN_STATES)).values(state=ClockState.RUNNING))
-    now = datetime(2026, 10, 20, tzinfo=UTC)
-    t0 = time.perf_counter()
-    with unit_of_work_on(engine) as db:
-        ids = jobs.turning(db=db, now=now)
-    done = 0
-    for i in range(0, len(ids), batch):
+
+    def one(now: datetime) -> tuple[float, int]:
+        t0 = time.perf_counter()
         with unit_of_work_on(engine) as db:
-            done += len(jobs.flag(db=db, ids=ids[i:i + batch], now=now))
-    elapsed = time.perf_counter() - t0
+            ids = jobs.turning(db=db, now=now)
+        done = 0
+        for i in range(0, len(ids), batch):
+            with unit_of_work_on(engine) as db:
+                done += len(jobs.flag(db=db, ids=ids[i:i + batch], now=now))
+        return time.perf_counter() - t0, done
+
+    now = datetime(2026, 10, 20, tzinfo=UTC)
+    backlog = one(now)
+    steady = [one(now + timedelta(seconds=interval * (n + 1))) for n in range(runs)]
     engine.dispose()
-    return elapsed, len(ids), done
+    return backlog, steady
 
 
 def main() -> None:
@@ -127,7 +135,8 @@ def main() -> None:
     args = parser.parse_args()
     from pingan.registry import scheduled_jobs
 
-    batch = next(j for j in scheduled_jobs() if j.name == "clocks.flag").batch
+    job = next(j for j in scheduled_jobs() if j.name == "clocks.flag")
+    batch, interval = job.batch, job.interval_seconds()
     failed = []
     for backend in args.backend or ["sqlite", "postgresql"]:
         database = srv.new_database(backend)
@@ -141,10 +150,11 @@ def main() -> None:
                 recompute.append(seconds)
                 srv.emit(BENCH, "recompute_after_holiday_change", round(seconds, 3), "s", run=n, changed=changed,
                          load=srv.loadavg(), **common)
-            for n in range(args.runs):
-                seconds, due, done = flag_once(database.url, batch)
+            (seconds, done), steady = flag_runs(database.url, batch, max(args.runs, 5), interval)
+            srv.emit(BENCH, "flag_job_backlog", round(seconds, 3), "s", flagged=done, load=srv.loadavg(), **common)
+            for n, (seconds, done) in enumerate(steady):
                 flag.append(seconds)
-                srv.emit(BENCH, "flag_job_run", round(seconds, 3), "s", run=n, due=due, flagged=done,
+                srv.emit(BENCH, "flag_job_run", round(seconds, 3), "s", run=n, flagged=done, interval_s=interval,
                          load=srv.loadavg(), **common)
             for metric, values, bound in (("recompute_after_holiday_change_median", recompute, RECOMPUTE_BOUND),
                                           ("flag_job_run_median", flag, FLAG_BOUND)):

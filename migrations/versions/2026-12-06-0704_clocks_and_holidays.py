@@ -63,7 +63,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_clock'))
     )
     with op.batch_alter_table('clock', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_clock_calendar_dependent'), ['calendar_dependent'], unique=False)
         batch_op.create_index('ix_clock_open_due', ['due_at'], unique=False, sqlite_where=sa.text("state IN ('running', 'due_soon')"), postgresql_where=sa.text("state IN ('running', 'due_soon')"))
         batch_op.create_index('ix_clock_open_warn', ['warn_at'], unique=False, sqlite_where=sa.text("state = 'running'"), postgresql_where=sa.text("state = 'running'"))
         batch_op.create_index(batch_op.f('ix_clock_org_unit_id'), ['org_unit_id'], unique=False)
@@ -112,7 +111,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_clock_org_unit_id'))
         batch_op.drop_index('ix_clock_open_warn', sqlite_where=sa.text("state = 'running'"), postgresql_where=sa.text("state = 'running'"))
         batch_op.drop_index('ix_clock_open_due', sqlite_where=sa.text("state IN ('running', 'due_soon')"), postgresql_where=sa.text("state IN ('running', 'due_soon')"))
-        batch_op.drop_index(batch_op.f('ix_clock_calendar_dependent'))
 
     op.drop_table('clock')
     op.drop_table('holiday')

@@ -85,7 +85,7 @@ class Clock(IdMixin, TimestampMixin, Base):
     unit: Mapped[Unit] = mapped_column(enum_column_type(Unit))
     legal: Mapped[bool] = mapped_column(Boolean, default=False)
     in_custody: Mapped[bool] = mapped_column(Boolean, default=False)
-    calendar_dependent: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    calendar_dependent: Mapped[bool] = mapped_column(Boolean, default=False)  # read in id order, no index
     # no index of its own: the flagging job reads the two partial indexes, and each index on the
     # state is one more entry to move for every clock the job flags
     state: Mapped[ClockState] = mapped_column(enum_column_type(ClockState), default=ClockState.RUNNING)
