@@ -12,7 +12,8 @@ the bureau's stations, and compute their due times once (not timed). Then, ``--r
 - *flag*: the job's ``due`` step, then its ``run`` step in the job's batches, each in a unit of
   work of its own (as the job worker runs it): first the backlog (every clock turned by a moment
   when half of them have: the first run after the worker was down, reported, not bounded), then
-  runs one job interval apart, each flagging what turned in that interval (the bound's runs).
+  a run at each following midnight, when a day's periods run out together (the busiest run of a
+  day; the bound's runs).
 
 Prints JSON lines (each run, and the medians); exits non-zero if a median exceeds its bound.
 """
@@ -96,9 +97,10 @@ def recompute_once(url: str, n: int) -> tuple[float, int]:
     return elapsed, calls[0]
 
 
-def flag_runs(url: str, batch: int, runs: int, interval: float) -> tuple[tuple[float, int], list[tuple[float, int]]]:
+def flag_runs(url: str, batch: int, runs: int) -> tuple[tuple[float, int], list[tuple[float, int]]]:
     """The backlog (every clock turned by ``now``: the first run after the worker was down), then
-    ``runs`` runs ``interval`` seconds apart, as the job worker runs them: (seconds, flagged) each."""
+    ``runs`` runs at the following midnights, when the periods counted in days run out together
+    (the busiest run of a day): (seconds, flagged) each."""
     from sqlalchemy import update
 
     from pingan.clocks import jobs
@@ -122,7 +124,7 @@ def flag_runs(url: str, batch: int, runs: int, interval: float) -> tuple[tuple[f
 
     now = datetime(2026, 10, 20, tzinfo=UTC)
     backlog = one(now)
-    steady = [one(now + timedelta(seconds=interval * (n + 1))) for n in range(runs)]
+    steady = [one(now + timedelta(days=n + 1)) for n in range(runs)]
     engine.dispose()
     return backlog, steady
 
@@ -136,7 +138,7 @@ def main() -> None:
     from pingan.registry import scheduled_jobs
 
     job = next(j for j in scheduled_jobs() if j.name == "clocks.flag")
-    batch, interval = job.batch, job.interval_seconds()
+    batch = job.batch
     failed = []
     for backend in args.backend or ["sqlite", "postgresql"]:
         database = srv.new_database(backend)
@@ -150,11 +152,11 @@ def main() -> None:
                 recompute.append(seconds)
                 srv.emit(BENCH, "recompute_after_holiday_change", round(seconds, 3), "s", run=n, changed=changed,
                          load=srv.loadavg(), **common)
-            (seconds, done), steady = flag_runs(database.url, batch, max(args.runs, 5), interval)
+            (seconds, done), steady = flag_runs(database.url, batch, max(args.runs, 5))
             srv.emit(BENCH, "flag_job_backlog", round(seconds, 3), "s", flagged=done, load=srv.loadavg(), **common)
             for n, (seconds, done) in enumerate(steady):
                 flag.append(seconds)
-                srv.emit(BENCH, "flag_job_run", round(seconds, 3), "s", run=n, flagged=done, interval_s=interval,
+                srv.emit(BENCH, "flag_job_run", round(seconds, 3), "s", run=n, flagged=done,
                          load=srv.loadavg(), **common)
             for metric, values, bound in (("recompute_after_holiday_change_median", recompute, RECOMPUTE_BOUND),
                                           ("flag_job_run_median", flag, FLAG_BOUND)):
