@@ -3,7 +3,7 @@ the admin edits it), and a clock of each side's station, made inside the request
 
 from datetime import datetime
 
-from tests.matrix import V, Case, cases, form, get, matrix_test, post
+from tests.matrix import V, Case, cases, form, get, matrix_test
 
 CLOCK_READ = frozenset({"admin", "dispatcher", "chief_a", "chief_b", "auditor"})
 CLOCK_MANAGE = frozenset({"admin", "chief_a", "chief_b"})

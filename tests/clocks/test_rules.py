@@ -9,7 +9,7 @@ import pytest
 
 from pingan.clocks import types
 from pingan.clocks.reference import package_days
-from pingan.clocks.rules import Calendar, DayKind, Extension, Pause, Rule, Unit, calendar_of, compute_due
+from pingan.clocks.rules import Calendar, Extension, Pause, Rule, Unit, calendar_of, compute_due
 
 CAL = calendar_of(package_days(2026))
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from pingan.auth.actor import Actor
 from pingan.auth.permissions import Perm
 from pingan.clocks import repository, system
-from pingan.clocks.models import CLOCK_STATES, OPEN_STATES, Clock, ClockExtension, ClockPause, ClockState, Holiday
+from pingan.clocks.models import CLOCK_STATES, Clock, ClockExtension, ClockPause, ClockState, Holiday
 from pingan.clocks.rules import Calendar, DayKind, Due, Extension, Pause, Rule, Unit, compute_due
 from pingan.clocks.types import clock_type
 from pingan.config import get_settings
