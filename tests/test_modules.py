@@ -57,11 +57,12 @@ ORG = ({"href": "/org"}, "机构")
 STATS = ({"href": "/stats"}, "统计")
 AUDIT = ({"href": "/audit"}, "审计日志")
 REPORTS = ({"href": "/stats/reports"}, "工作综述")
+HOLIDAYS = ({"href": "/clocks/holidays"}, "节假日")  # the clocks module's (issue 15), after the list
 
 # The main menu as base.html rendered it for each role before the menu came from the modules
 # (and the people module's entry since issue 15).
 NAV_BY_ROLE = {
-    "admin": [TAKE_CALL, BOARD, INCIDENTS, UNITS, ADDRESSES, PEOPLE, ORG, STATS, AUDIT, REPORTS],
+    "admin": [TAKE_CALL, BOARD, INCIDENTS, UNITS, ADDRESSES, PEOPLE, ORG, STATS, HOLIDAYS, AUDIT, REPORTS],
     "dispatcher": [TAKE_CALL, BOARD, INCIDENTS, UNITS, ADDRESSES, PEOPLE, ORG, STATS, REPORTS],
     "chief_a": [BOARD, INCIDENTS, UNITS, ADDRESSES, PEOPLE, ORG, STATS, REPORTS],
     "patrol_a": [BOARD, INCIDENTS, PATROL, UNITS, ADDRESSES, PEOPLE],
@@ -135,7 +136,7 @@ def test_every_installed_modules_routers_are_mounted_in_module_order_the_inciden
     assert [(prefix, in_schema) for _, prefix, in_schema in mounted(app)[len(expected):]] == [("", True)]
     assert mounted(app)[0][0] is resolve("pingan.incident.routes:router")
     assert {m.name for m in installed() if m.api_routers} == {"incident", "org", "geo", "auth", "people", "audit",
-                                                                      "stats"}
+                                                                      "stats", "clocks"}
 
 
 def test_the_tables_of_every_installed_module_are_on_the_metadata_alembic_migrates(engine):
@@ -165,6 +166,8 @@ def test_the_audit_page_names_the_tables_each_module_declares_in_module_order():
         ("login_lock", ("登录锁定", "login lock")), ("person", ("人员", "person")),
         ("person_phone", ("人员电话", "person's phone")), ("person_document", ("人员证件", "person's document")),
         ("stats_report", ("工作综述", "work summary")),
+        ("holiday", ("节假日", "holiday")), ("clock_pause", ("期限中止", "clock pause")),
+        ("clock_extension", ("期限延长", "clock extension")),
     ]
 
 

@@ -12,5 +12,6 @@ INSTALLED: tuple[str, ...] = (
     "people",
     "audit",
     "stats",
+    "clocks",
     "demo",
 )

@@ -30,36 +30,36 @@ class Perm(StrEnum):
     PERSON_WRITE = "person.write"  # register and correct a person
     PERSON_REVEAL = "person.reveal"  # a person's name, id and phones unmasked (each read audited)
     PERSON_MERGE = "person.merge"  # merge a duplicate into the record that survives
+    CLOCK_READ = "clock.read"  # deadlines (期限) of records in one's jurisdiction, with their explanation
+    CLOCK_MANAGE = "clock.manage"  # pause, resume, extend a deadline
+    CALENDAR_MANAGE = "calendar.manage"  # the official holiday table (节假日表), bureau-wide
 
 
+# People (人员): every operational role registers and reads people in its jurisdiction; those who
+# may see callers unmasked may reveal a person; a station chief merges duplicates; the auditor reads
+# the log, not people. Deadlines (期限): read by those who follow records, managed by a station chief;
+# the holiday table by the admin only (who holds every permission).
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.ADMIN: frozenset(Perm) - {Perm.ASSIGNMENT_OWN},
     Role.DISPATCHER: frozenset(
         {
             Perm.INCIDENT_READ, Perm.INCIDENT_CREATE, Perm.INCIDENT_DISPATCH, Perm.INCIDENT_CLOSE,
             Perm.INCIDENT_CALLBACK, Perm.PERSONAL_READ, Perm.UNIT_READ, Perm.GEO_READ, Perm.ORG_READ,
-            Perm.STATS_READ,
+            Perm.STATS_READ, Perm.PERSON_READ, Perm.PERSON_WRITE, Perm.PERSON_REVEAL, Perm.CLOCK_READ,
         }
     ),
     Role.STATION_CHIEF: frozenset(
         {
             Perm.INCIDENT_READ, Perm.INCIDENT_DISPATCH, Perm.INCIDENT_CLOSE, Perm.INCIDENT_CALLBACK,
             Perm.PERSONAL_READ, Perm.UNIT_READ, Perm.UNIT_MANAGE, Perm.GEO_READ, Perm.ORG_READ,
-            Perm.STATS_READ, Perm.STATS_REPORT,
+            Perm.STATS_READ, Perm.STATS_REPORT, Perm.PERSON_READ, Perm.PERSON_WRITE, Perm.PERSON_REVEAL,
+            Perm.PERSON_MERGE, Perm.CLOCK_READ, Perm.CLOCK_MANAGE,
         }
     ),
-    Role.PATROL: frozenset({Perm.INCIDENT_READ, Perm.ASSIGNMENT_OWN, Perm.UNIT_READ, Perm.GEO_READ}),
-    Role.COMMUNITY: frozenset({Perm.INCIDENT_READ, Perm.UNIT_READ, Perm.GEO_READ, Perm.GEO_MANAGE}),
-    Role.AUDITOR: frozenset({Perm.AUDIT_READ, Perm.INCIDENT_READ, Perm.ORG_READ, Perm.GEO_READ, Perm.STATS_READ}),
+    Role.PATROL: frozenset({Perm.INCIDENT_READ, Perm.ASSIGNMENT_OWN, Perm.UNIT_READ, Perm.GEO_READ,
+                            Perm.PERSON_READ, Perm.PERSON_WRITE}),
+    Role.COMMUNITY: frozenset({Perm.INCIDENT_READ, Perm.UNIT_READ, Perm.GEO_READ, Perm.GEO_MANAGE,
+                               Perm.PERSON_READ, Perm.PERSON_WRITE}),
+    Role.AUDITOR: frozenset({Perm.AUDIT_READ, Perm.INCIDENT_READ, Perm.ORG_READ, Perm.GEO_READ, Perm.STATS_READ,
+                             Perm.CLOCK_READ}),
 }
-
-# The shared person record (人员, issue 15): every operational role registers and reads people in
-# its jurisdiction; those who may see callers unmasked may reveal a person; a station chief merges
-# duplicates. The admin holds every permission already; the auditor reads the log, not people.
-for _role, _granted in {
-    Role.DISPATCHER: {Perm.PERSON_READ, Perm.PERSON_WRITE, Perm.PERSON_REVEAL},
-    Role.STATION_CHIEF: {Perm.PERSON_READ, Perm.PERSON_WRITE, Perm.PERSON_REVEAL, Perm.PERSON_MERGE},
-    Role.PATROL: {Perm.PERSON_READ, Perm.PERSON_WRITE},
-    Role.COMMUNITY: {Perm.PERSON_READ, Perm.PERSON_WRITE},
-}.items():
-    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _granted

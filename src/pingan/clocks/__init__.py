@@ -1,0 +1,1 @@
+"""Deadlines (期限): the official calendar and one clock mechanism for every time limit."""
